@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OrleansPgStore.Store.Errors;
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Store.Connection;
+
+/// <summary>
+/// What a store needs to talk to its table: the data source (owned or borrowed), the quoted names,
+/// the command timeout and the translation of database errors into the engine's exceptions.
+/// </summary>
+internal sealed class StoreConnection : IAsyncDisposable
+{
+    private readonly bool _ownsDataSource;
+    private readonly int _commandTimeoutSeconds;
+
+    public StoreConnection(StoreOptions options, ILogger logger)
+    {
+        DataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
+        _ownsDataSource = options.DataSource is null;
+        _commandTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(options.CommandTimeout.TotalSeconds));
+        Schema = options.Schema;
+        Table = options.Table;
+        QuotedSchema = SqlIdentifier.Quote(options.Schema, "Schema");
+        QualifiedTable = QuotedSchema + "." + SqlIdentifier.Quote(options.Table, "Table");
+        Logger = logger;
+    }
+
+    public NpgsqlDataSource DataSource { get; }
+
+    public string Schema { get; }
+
+    public string Table { get; }
+
+    /// <summary>The schema, double-quoted.</summary>
+    public string QuotedSchema { get; }
+
+    /// <summary>The schema-qualified, double-quoted table name.</summary>
+    public string QualifiedTable { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>A command that takes a pooled connection when executed and returns it afterwards.</summary>
+    public NpgsqlCommand CreateCommand(string sql)
+    {
+        var command = DataSource.CreateCommand(sql);
+        command.CommandTimeout = _commandTimeoutSeconds;
+        return command;
+    }
+
+    /// <summary>A command on a connection the caller holds (for multi-statement transactions).</summary>
+    public NpgsqlCommand CreateCommand(string sql, NpgsqlConnection connection, NpgsqlTransaction? transaction = null)
+        => new(sql, connection, transaction) { CommandTimeout = _commandTimeoutSeconds };
+
+    /// <summary>
+    /// Maps a failure of <paramref name="operation"/> onto the engine's exceptions: a missing table means the
+    /// store was not seeded; anything else from the driver or the server keeps its original as inner exception.
+    /// Exceptions the engine threw itself, and cancellation, pass through unchanged.
+    /// </summary>
+    public Exception Translate(string operation, Exception exception) => exception switch
+    {
+        OrleansPgStoreException or OperationCanceledException or ArgumentException => exception,
+        PostgresException { SqlState: PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName }
+            => new StoreNotSeededException(operation, QualifiedTable, exception),
+        NpgsqlException or TimeoutException or InvalidOperationException or IOException
+            => new StoreOperationException(operation, exception),
+        _ => exception,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsDataSource)
+        {
+            await DataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

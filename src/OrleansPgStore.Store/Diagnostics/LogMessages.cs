@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansPgStore.Store.Diagnostics;
+
+/// <summary>The engine's log messages. Event ids: 1xxx journal, 2xxx durable state, 9xxx schema.</summary>
+internal static partial class LogMessages
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
+        Message = "Commit to stream '{Stream}' conflicted: expected version {Expected}, actual {Actual}")]
+    public static partial void StreamConflict(this ILogger logger, string stream, long expected, long actual);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug,
+        Message = "Commit to stream '{Stream}' raced another writer; retrying (attempt {Attempt})")]
+    public static partial void CommitRaceRetry(this ILogger logger, string stream, int attempt);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug,
+        Message = "Commit to stream '{Stream}' matched {Count} stored event ids; returned the stored events")]
+    public static partial void IdempotentCommit(this ILogger logger, string stream, int count);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug,
+        Message = "Write of state '{PersistenceId}' conflicted: expected revision {Expected}, actual {Actual}")]
+    public static partial void StateConflict(this ILogger logger, string persistenceId, long expected, long actual);
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
+        Message = "Seeded {Table} in {ElapsedMs} ms")]
+    public static partial void Seeded(this ILogger logger, string table, long elapsedMs);
+
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Information, Message = "Dropped {Table}")]
+    public static partial void Dropped(this ILogger logger, string table);
+}

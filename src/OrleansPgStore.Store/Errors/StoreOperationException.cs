@@ -1,0 +1,20 @@
+namespace OrleansPgStore.Store.Errors;
+
+/// <summary>
+/// A database call failed for a reason other than a concurrency conflict (connection lost, timeout,
+/// server error). The message names the operation; the original exception is kept as
+/// <see cref="Exception.InnerException"/>, and <see cref="OrleansPgStoreException.IsTransient"/> says
+/// whether a retry may succeed.
+/// </summary>
+public sealed class StoreOperationException : OrleansPgStoreException
+{
+    /// <summary>Creates the exception.</summary>
+    public StoreOperationException(string operation, Exception innerException)
+        : base($"{operation} failed: {innerException.Message}", innerException)
+    {
+        Operation = operation;
+    }
+
+    /// <summary>The operation that failed, e.g. <c>Commit to stream 'orders-1'</c>.</summary>
+    public string Operation { get; }
+}

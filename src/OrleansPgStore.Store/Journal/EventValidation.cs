@@ -1,0 +1,163 @@
+using System.Text;
+using System.Text.Json;
+
+namespace OrleansPgStore.Store.Journal;
+
+/// <summary>
+/// Input checks for the journal. Each failure is an <see cref="ArgumentException"/> naming what was wrong and
+/// where (stream, event index and name), raised before any I/O so nothing is ever partially written.
+/// </summary>
+internal static class EventValidation
+{
+    /// <summary>Longest stream or event name, in UTF-8 bytes (b-tree index entries are limited to ~2.7 kB).</summary>
+    public const int MaxNameBytes = 1024;
+
+    /// <summary>Most events in one commit: positions reserve 20 bits for an event's index within its transaction.</summary>
+    public const int MaxBatchSize = (1 << 20) - 1;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static void Stream(string? stream, string parameter = "stream") => Key(stream, "Stream name", parameter);
+
+    /// <summary>Checks a key (stream name, persistence id): non-empty, storable text, at most <see cref="MaxNameBytes"/>.</summary>
+    public static void Key(string? key, string what, string parameter)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ArgumentException($"{what} must be a non-empty string.", parameter);
+        }
+
+        Text(key, $"{what} '{Shorten(key)}'", parameter);
+    }
+
+    public static void ExpectedVersion(long? expectedVersion, string stream)
+    {
+        if (expectedVersion < -1)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(expectedVersion), expectedVersion,
+                $"Expected version for stream '{Shorten(stream)}' must be -1 (empty stream) or a version >= 0.");
+        }
+    }
+
+    public static void Batch(string stream, IReadOnlyList<EventData> events)
+    {
+        if (events.Count > MaxBatchSize)
+        {
+            throw new ArgumentException(
+                $"Commit to stream '{Shorten(stream)}' has {events.Count} events; at most {MaxBatchSize} fit in one commit.",
+                nameof(events));
+        }
+
+        HashSet<Guid>? ids = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i] ?? throw new ArgumentException(
+                $"Event #{i} of the commit to stream '{Shorten(stream)}' is null.", nameof(events));
+            var where = $"event #{i} ('{Shorten(e.Name ?? "")}') of the commit to stream '{Shorten(stream)}'";
+
+            if (string.IsNullOrEmpty(e.Name))
+            {
+                throw new ArgumentException($"The name of event #{i} of the commit to stream '{Shorten(stream)}' is empty.", nameof(events));
+            }
+
+            Text(e.Name, $"The name of {where}", nameof(events));
+            if (e.Name.StartsWith('$'))
+            {
+                throw new ArgumentException($"The name of {where} starts with '$', which is reserved for snapshots and tombstones.", nameof(events));
+            }
+
+            Json(e.Json, $"The payload of {where}", nameof(events));
+
+            if (e.Id is { } id && !(ids ??= []).Add(id))
+            {
+                throw new ArgumentException($"The id {id} of {where} appears twice in the batch.", nameof(events));
+            }
+        }
+    }
+
+    public static void Metadata(EventMetadata metadata, string stream)
+    {
+        var where = $"of the commit to stream '{Shorten(stream)}'";
+        OptionalText(metadata.CorrelationId, $"The correlation id {where}");
+        if (metadata.Causation is { } causation)
+        {
+            OptionalText(causation.EventStream, $"The causation stream {where}");
+            OptionalText(causation.EventName, $"The causation event name {where}");
+            OptionalText(causation.Command, $"The causation command {where}");
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="json"/> is one well-formed JSON value that <c>jsonb</c> can hold: PostgreSQL
+    /// rejects the escape <c>\u0000</c> and unpaired surrogates, so those are reported here, with context.
+    /// </summary>
+    public static void Json(string? json, string what, string parameter)
+    {
+        if (json is null)
+        {
+            throw new ArgumentException($"{what} is null; use the JSON text \"null\" for an empty payload.", parameter);
+        }
+
+        if (json.Contains('\0'))
+        {
+            throw new ArgumentException($"{what} contains a NUL character, which PostgreSQL cannot store.", parameter);
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(StrictUtf8.GetBytes(json), new JsonReaderOptions { MaxDepth = 10_000 });
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
+                    && reader.ValueIsEscaped
+                    && reader.GetString()!.Contains('\0'))
+                {
+                    throw new ArgumentException($"{what} contains the escape \\u0000, which PostgreSQL's jsonb cannot store.", parameter);
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or EncoderFallbackException)
+        {
+            throw new ArgumentException($"{what} is not valid JSON: {e.Message}", parameter, e);
+        }
+    }
+
+    private static void OptionalText(string? value, string what)
+    {
+        if (value is not null)
+        {
+            Text(value, what, "metadata");
+        }
+    }
+
+    private static void Text(string value, string what, string parameter)
+    {
+        if (value.Contains('\0'))
+        {
+            throw new ArgumentException($"{what} contains a NUL character, which PostgreSQL cannot store.", parameter);
+        }
+
+        int bytes;
+        try
+        {
+            bytes = StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException($"{what} is not valid Unicode (an unpaired surrogate).", parameter, e);
+        }
+
+        if (bytes > MaxNameBytes)
+        {
+            throw new ArgumentException($"{what} is {bytes} bytes long; the limit is {MaxNameBytes} UTF-8 bytes.", parameter);
+        }
+    }
+
+    /// <summary>Keeps error messages readable when a name is huge or carries control characters.</summary>
+    internal static string Shorten(string value)
+    {
+        var text = value.Length <= 100 ? value : value[..100] + "…";
+        return text.Replace("\0", "\\0", StringComparison.Ordinal);
+    }
+}

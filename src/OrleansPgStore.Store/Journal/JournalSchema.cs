@@ -1,0 +1,38 @@
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Store.Journal;
+
+/// <summary>The DDL of the events table. Idempotent; <c>silo-config/sql/journal.sql</c> is this text for the defaults.</summary>
+internal static class JournalSchema
+{
+    /// <summary>
+    /// The events table. <c>position</c> is assigned by the commit statement, not by a sequence: the high bits are
+    /// the writing transaction's id, so a reader can tell from its own snapshot which positions are settled
+    /// (see <see cref="JournalSql"/>). Snapshots live in the same table, flagged, sharing the version of the last
+    /// event they cover; <c>(stream, version, snapshot)</c> is unique, which makes <c>(stream, version)</c> unique
+    /// among events (the optimistic-concurrency backstop).
+    /// </summary>
+    public static string Create(string quotedSchema, string table)
+    {
+        var t = quotedSchema + "." + SqlIdentifier.Quote(table, "Table");
+        string Index(string suffix) => SqlIdentifier.Quote(SqlIdentifier.Derive(table, suffix), "Index");
+        return $"""
+            CREATE TABLE IF NOT EXISTS {t} (
+                position    bigint      NOT NULL PRIMARY KEY,
+                stream      text        NOT NULL,
+                version     bigint      NOT NULL,
+                name        text        NOT NULL,
+                data        jsonb       NOT NULL,
+                snapshot    boolean     NOT NULL DEFAULT false,
+                event_id    uuid,
+                correlation text,
+                causation   jsonb,
+                created     timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS {Index("stream_version")} ON {t} (stream, version, snapshot);
+            CREATE INDEX IF NOT EXISTS {Index("snapshots")} ON {t} (stream, version) WHERE snapshot;
+            CREATE UNIQUE INDEX IF NOT EXISTS {Index("event_id")} ON {t} (stream, event_id) WHERE event_id IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS {Index("correlation")} ON {t} (correlation) WHERE correlation IS NOT NULL;
+            """;
+    }
+}

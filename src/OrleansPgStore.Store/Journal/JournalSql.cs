@@ -1,0 +1,162 @@
+namespace OrleansPgStore.Store.Journal;
+
+/// <summary>
+/// Every statement the journal runs, complete, for one table. Values are always parameters; the table name is
+/// validated and quoted once, here.
+/// </summary>
+/// <remarks>
+/// <para><b>Positions and the settled feed.</b> A commit's positions are <c>(xid &lt;&lt; 20) + index</c>, where
+/// <c>xid</c> is the committing transaction's 64-bit id (<c>pg_current_xact_id()</c>). A reader compares positions
+/// with <c>pg_snapshot_xmin(pg_current_snapshot())</c> of its own statement: every transaction with a smaller id
+/// has finished (committed and visible, or aborted) and every transaction still running or yet to come has an id
+/// at least that large. So every position below the fence <c>xmin &lt;&lt; 20</c> is final: a forward reader that
+/// stops at the fence can never skip an event that becomes visible later. Writers take no shared lock, so
+/// concurrent commits share WAL flushes (group commit).</para>
+/// <para>Within one stream, positions follow versions: each commit is a single statement whose transaction id is
+/// assigned after its snapshot, i.e. after the previous version's commit became visible.</para>
+/// </remarks>
+internal sealed class JournalSql
+{
+    private const string Columns = "position, stream, version, name, data::text, snapshot, event_id, correlation, causation::text, created";
+
+    public JournalSql(string table)
+    {
+        Commit = $"""
+            WITH last AS (
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = @stream
+            ), appended AS (
+                INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
+                SELECT (pg_current_xact_id()::text::bigint << 20) + e.ordinal - 1,
+                       @stream, last.version + e.ordinal, e.name, e.data, e.event_id, @correlation, @causation
+                FROM last, unnest(@names::text[], @data::jsonb[], @ids::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
+                WHERE @expected::bigint IS NULL OR last.version = @expected::bigint
+                RETURNING position, version, created
+            )
+            SELECT last.version, a.position, a.version, a.created
+            FROM last LEFT JOIN appended a ON true
+            ORDER BY a.version
+            """;
+
+        // With event ids: if any id of the batch is already stored in the stream, nothing is inserted and the
+        // stored events come back instead (an idempotent retry). The version check is skipped for a retry,
+        // whose expected version is naturally stale by then.
+        CommitIdempotent = $"""
+            WITH stored AS (
+                SELECT {Columns} FROM {table} WHERE stream = @stream AND event_id = ANY(@ids::uuid[])
+            ), last AS (
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = @stream
+            ), appended AS (
+                INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
+                SELECT (pg_current_xact_id()::text::bigint << 20) + e.ordinal - 1,
+                       @stream, last.version + e.ordinal, e.name, e.data, e.event_id, @correlation, @causation
+                FROM last, unnest(@names::text[], @data::jsonb[], @ids::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
+                WHERE NOT EXISTS (SELECT 1 FROM stored)
+                  AND (@expected::bigint IS NULL OR last.version = @expected::bigint)
+                RETURNING position, version, created
+            )
+            SELECT last.version, a.position, a.version, a.created, s.*
+            FROM last
+            LEFT JOIN appended a ON true
+            LEFT JOIN stored s ON a.position IS NULL
+            ORDER BY coalesce(a.version, s.version)
+            """;
+
+        CurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = @stream";
+
+        // Newest snapshot (one lookup in the partial snapshot index), then the events after it, in version order;
+        // the (stream, version, snapshot) index yields exactly that order, so there is no sort.
+        Load = $"""
+            WITH snap AS (
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = @stream AND snapshot
+            )
+            SELECT {Columns}
+            FROM {table}
+            WHERE stream = @stream
+              AND version >= (SELECT version FROM snap)
+              AND (snapshot OR version > (SELECT version FROM snap))
+            ORDER BY version, snapshot
+            """;
+
+        const string filter = """
+            (@stream::text IS NULL OR stream = @stream::text)
+              AND (@pattern::text IS NULL OR stream ~ @pattern::text)
+              AND (@names::text[] IS NULL OR name = ANY(@names::text[]))
+              AND (@after::bigint IS NULL OR position > @after::bigint)
+              AND (@before::bigint IS NULL OR position < @before::bigint)
+              AND (@created_after::timestamptz IS NULL OR created > @created_after::timestamptz)
+              AND (@created_before::timestamptz IS NULL OR created < @created_before::timestamptz)
+              AND (@correlation::text IS NULL OR correlation = @correlation::text)
+              AND (@with_snapshots OR NOT snapshot)
+            """;
+
+        // The fence column is evaluated once per statement, against the statement's own snapshot.
+        QueryForward = $"""
+            SELECT {Columns}, f.fence
+            FROM {table}, (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS fence) f
+            WHERE {filter}
+            ORDER BY position
+            LIMIT @limit
+            """;
+
+        QueryBackward = $"""
+            SELECT {Columns}, 0::bigint AS fence
+            FROM {table}
+            WHERE {filter}
+            ORDER BY position DESC
+            LIMIT @limit
+            """;
+
+        SaveSnapshot = $"""
+            INSERT INTO {table} (position, stream, version, name, data, snapshot)
+            SELECT pg_current_xact_id()::text::bigint << 20, @stream, @version, @name, @data::jsonb, true
+            WHERE EXISTS (SELECT 1 FROM {table} WHERE stream = @stream AND version >= @version)
+            ON CONFLICT (stream, version, snapshot) DO UPDATE SET data = excluded.data, created = excluded.created
+            RETURNING position, version, created
+            """;
+
+        // Full truncation, inside a transaction after CurrentVersion: keeps only one snapshot or tombstone at the
+        // stream's last version, so versions are never reused and a stale expected version still conflicts.
+        TruncateDelete = $"DELETE FROM {table} WHERE stream = @stream AND version <= @version";
+
+        TruncateKeep = $"""
+            INSERT INTO {table} (position, stream, version, name, data, snapshot)
+            VALUES (pg_current_xact_id()::text::bigint << 20, @stream, @version, @name, @data::jsonb, true)
+            RETURNING position, version, created
+            """;
+
+        // Windowed truncation: per stream, the newest snapshot created before the cutoff survives and everything
+        // it covers (older events and snapshots) goes.
+        TruncateBefore = $"""
+            WITH cut AS (
+                SELECT stream, max(version) AS version
+                FROM {table}
+                WHERE snapshot AND created < @cutoff AND (@stream::text IS NULL OR stream = @stream::text)
+                GROUP BY stream
+            )
+            DELETE FROM {table} e
+            USING cut
+            WHERE e.stream = cut.stream
+              AND (e.version < cut.version OR (e.version = cut.version AND NOT e.snapshot))
+            """;
+    }
+
+    public string Commit { get; }
+
+    public string CommitIdempotent { get; }
+
+    public string CurrentVersion { get; }
+
+    public string Load { get; }
+
+    public string QueryForward { get; }
+
+    public string QueryBackward { get; }
+
+    public string SaveSnapshot { get; }
+
+    public string TruncateDelete { get; }
+
+    public string TruncateKeep { get; }
+
+    public string TruncateBefore { get; }
+}

@@ -1,0 +1,229 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Errors;
+
+namespace OrleansPgStore.Store.Journal;
+
+public sealed partial class JournalStore
+{
+    // An unchecked append (no expected version) that loses a race for the next version simply tries again at
+    // the new end of the stream; this bounds how often under extreme contention on one stream.
+    private const int MaxRaceRetries = 32;
+
+    /// <summary>
+    /// Appends <paramref name="events"/> to <paramref name="stream"/> atomically, in order, in one statement.
+    /// </summary>
+    /// <param name="stream">The stream to append to.</param>
+    /// <param name="events">The events; an empty batch does nothing (no I/O) and returns an empty list.</param>
+    /// <param name="metadata">Correlation and causation recorded with every event of the batch.</param>
+    /// <param name="expectedVersion">
+    /// The version of the stream's current last event; <c>-1</c> asserts that the stream is empty; <c>null</c>
+    /// appends wherever the stream ends.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The committed events with their global positions, versions and commit times.</returns>
+    /// <remarks>
+    /// Versions are 0-based and contiguous per stream. When the events carry ids and any of them is already stored
+    /// in the stream, nothing is appended and the stored events are returned: retrying a commit whose outcome is
+    /// unknown (a lost connection) never appends twice. Two writers racing for the same version: one wins, the
+    /// other gets <see cref="StreamConcurrencyException"/> (or, without an expected version, appends after it).
+    /// </remarks>
+    /// <exception cref="StreamConcurrencyException">The stream is not at <paramref name="expectedVersion"/>.</exception>
+    /// <exception cref="ArgumentException">Invalid stream, event name, payload or metadata; nothing was written.</exception>
+    /// <exception cref="StoreNotSeededException">The events table does not exist.</exception>
+    public async Task<IReadOnlyList<RecordedEvent>> CommitAsync(
+        string stream,
+        IReadOnlyList<EventData> events,
+        EventMetadata? metadata = null,
+        long? expectedVersion = null,
+        CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        ArgumentNullException.ThrowIfNull(events);
+        EventValidation.ExpectedVersion(expectedVersion, stream);
+        EventValidation.Batch(stream, events);
+        metadata ??= EventMetadata.None;
+        EventValidation.Metadata(metadata, stream);
+
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        var started = StoreInstruments.Start();
+        var operation = $"Commit to stream '{EventValidation.Shorten(stream)}'";
+        try
+        {
+            var committed = await CommitWithRetriesAsync(stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
+            StoreInstruments.Record("journal.commit", started, "ok");
+            return committed;
+        }
+        catch (StreamConcurrencyException e)
+        {
+            StoreInstruments.Record("journal.commit", started, "conflict");
+            StoreInstruments.Conflict("journal.commit");
+            _logger.StreamConflict(stream, e.ExpectedVersion, e.ActualVersion);
+            throw;
+        }
+        catch (Exception e)
+        {
+            StoreInstruments.Record("journal.commit", started, "error");
+            throw _store.Translate(operation, e);
+        }
+    }
+
+    private async Task<IReadOnlyList<RecordedEvent>> CommitWithRetriesAsync(
+        string stream, IReadOnlyList<EventData> events, EventMetadata metadata, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        var withIds = events.Any(e => e.Id is not null);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var command = CreateCommitCommand(stream, events, metadata, expectedVersion, withIds);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                var committed = withIds
+                    ? await ReadIdempotentCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false)
+                    : await ReadCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
+                StoreInstruments.Appended(committed.Count);
+                return committed;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && attempt < MaxRaceRetries)
+            {
+                // Another commit took the same version (or stored the same event ids) and committed first.
+                if (expectedVersion is not null && !withIds)
+                {
+                    var actual = await CurrentVersionAsync(stream, cancellationToken).ConfigureAwait(false);
+                    throw new StreamConcurrencyException(stream, expectedVersion.Value, actual, e);
+                }
+
+                // Unchecked appends go again at the new end; idempotent ones find the stored ids on the next try.
+                _logger.CommitRaceRetry(stream, attempt);
+            }
+        }
+    }
+
+    private NpgsqlCommand CreateCommitCommand(
+        string stream, IReadOnlyList<EventData> events, EventMetadata metadata, long? expectedVersion, bool withIds)
+    {
+        var names = new string[events.Count];
+        var data = new string[events.Count];
+        var ids = withIds ? new Guid?[events.Count] : null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            names[i] = events[i].Name;
+            data[i] = events[i].Json;
+            if (ids is not null)
+            {
+                ids[i] = events[i].Id;
+            }
+        }
+
+        var command = _store.CreateCommand(withIds ? _sql.CommitIdempotent : _sql.Commit);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+        p.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint) { Value = (object?)expectedVersion ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("names", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = names });
+        p.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = data });
+        // Without ids, a NULL array: unnest pads it with NULLs to the batch's length.
+        p.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)ids ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("correlation", NpgsqlDbType.Text) { Value = (object?)metadata.CorrelationId ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("causation", NpgsqlDbType.Jsonb)
+        {
+            Value = metadata.Causation is null
+                ? DBNull.Value
+                : JsonSerializer.Serialize(metadata.Causation, JournalJsonContext.Default.EventCausation),
+        });
+        return command;
+    }
+
+    private static async Task<IReadOnlyList<RecordedEvent>> ReadCommitAsync(
+        NpgsqlDataReader reader, string stream, IReadOnlyList<EventData> events, EventMetadata metadata,
+        long? expectedVersion, CancellationToken cancellationToken)
+    {
+        var committed = new List<RecordedEvent>(events.Count);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.IsDBNull(1))
+            {
+                throw new StreamConcurrencyException(stream, expectedVersion ?? -1, reader.GetInt64(0));
+            }
+
+            committed.Add(Committed(reader, stream, events[committed.Count], metadata));
+        }
+
+        return committed;
+    }
+
+    private async Task<IReadOnlyList<RecordedEvent>> ReadIdempotentCommitAsync(
+        NpgsqlDataReader reader, string stream, IReadOnlyList<EventData> events, EventMetadata metadata,
+        long? expectedVersion, CancellationToken cancellationToken)
+    {
+        const int storedColumns = 4;
+        var appended = new List<RecordedEvent>(events.Count);
+        var stored = new List<RecordedEvent>();
+        var lastVersion = -1L;
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            lastVersion = reader.GetInt64(0);
+            if (!reader.IsDBNull(1))
+            {
+                appended.Add(Committed(reader, stream, events[appended.Count], metadata));
+            }
+            else if (!reader.IsDBNull(storedColumns))
+            {
+                stored.Add(RecordedEventReader.Read(reader, storedColumns));
+            }
+        }
+
+        if (appended.Count > 0)
+        {
+            return appended;
+        }
+
+        if (stored.Count == 0)
+        {
+            throw new StreamConcurrencyException(stream, expectedVersion ?? -1, lastVersion);
+        }
+
+        if (stored.Count != events.Count)
+        {
+            throw new ArgumentException(
+                $"Commit to stream '{EventValidation.Shorten(stream)}' repeats {stored.Count} of its {events.Count} event ids " +
+                $"already stored ({string.Join(", ", stored.Select(e => e.Id))}); an idempotent retry must resend the same batch.",
+                nameof(events));
+        }
+
+        _logger.IdempotentCommit(stream, stored.Count);
+        return stored;
+    }
+
+    private static RecordedEvent Committed(NpgsqlDataReader reader, string stream, EventData e, EventMetadata metadata)
+        => new(
+            Position: reader.GetInt64(1),
+            Stream: stream,
+            Version: reader.GetInt64(2),
+            Name: e.Name,
+            Json: e.Json,
+            Id: e.Id,
+            Metadata: metadata,
+            Created: reader.GetFieldValue<DateTimeOffset>(3));
+
+    /// <summary>The version of the stream's last event or snapshot; -1 when the stream is empty.</summary>
+    public async Task<long> CurrentVersionAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.CurrentVersion);
+            command.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate($"Reading the version of stream '{EventValidation.Shorten(stream)}'", e);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace OrleansPgStore.Store.Journal;
+
+public sealed partial class JournalStore
+{
+    /// <summary>
+    /// Streams the newest snapshot of <paramref name="stream"/> (if any, with <see cref="RecordedEvent.IsSnapshot"/>
+    /// set) followed by the events after it, in version order. Without a snapshot: every event of the stream.
+    /// </summary>
+    /// <remarks>
+    /// One statement: the snapshot is found with one lookup in a partial index, and the events after it come from
+    /// the <c>(stream, version)</c> index in order, so loading costs the same however long the history before the
+    /// snapshot is. Rows are streamed from the server, never buffered whole.
+    /// </remarks>
+    public async IAsyncEnumerable<RecordedEvent> LoadAsync(
+        string stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        var operation = $"Loading stream '{EventValidation.Shorten(stream)}'";
+        await using var command = _store.CreateCommand(_sql.Load);
+        command.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+        NpgsqlDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate(operation, e);
+        }
+
+        await using (reader.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    throw _store.Translate(operation, e);
+                }
+
+                yield return RecordedEventReader.Read(reader);
+            }
+        }
+    }
+
+    /// <summary>Streams the events matching <paramref name="query"/>, in position order (newest first when backward).</summary>
+    /// <remarks>
+    /// <para>Results are fetched page by page (<see cref="JournalStoreOptions.PageSize"/>) with a keyset on position,
+    /// so a slow consumer never holds a statement open for long and nothing is buffered whole.</para>
+    /// <para>A forward read that is not limited to one exact stream reads the <i>settled feed</i>: it stops before
+    /// any event whose position could still be preceded by a commit in flight, waiting up to
+    /// <see cref="JournalStoreOptions.FeedSettleTimeout"/> for such commits to finish. So a consumer that
+    /// remembers the last position it read and later asks for events after it never skips one.</para>
+    /// </remarks>
+    public async IAsyncEnumerable<RecordedEvent> QueryAsync(
+        JournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ValidateQuery(query);
+        if (query.Names is { Count: 0 } || query.Limit <= 0)
+        {
+            yield break;
+        }
+
+        var fenced = !query.Backward && query.Stream is null;
+        var remaining = query.Limit ?? long.MaxValue;
+        long? after = query.After, before = query.Before;
+        var settleDelay = TimeSpan.FromMilliseconds(1);
+        DateTime? settleDeadline = null;
+        var operation = "Query of the journal";
+
+        while (remaining > 0)
+        {
+            var pageSize = (int)Math.Min(remaining, _options.PageSize);
+            await using var command = CreateQueryCommand(query, after, before, pageSize);
+            NpgsqlDataReader reader;
+            try
+            {
+                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                throw _store.Translate(operation, e);
+            }
+
+            var read = 0;
+            var heldBack = false;
+            await using (reader.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    try
+                    {
+                        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            break;
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        throw _store.Translate(operation, e);
+                    }
+
+                    var e1 = RecordedEventReader.Read(reader);
+                    if (fenced && e1.Position >= reader.GetInt64(10))
+                    {
+                        // Visible already, but a commit still in flight may yet land below it.
+                        heldBack = true;
+                        break;
+                    }
+
+                    read++;
+                    remaining--;
+                    if (query.Backward)
+                    {
+                        before = e1.Position;
+                    }
+                    else
+                    {
+                        after = e1.Position;
+                    }
+
+                    yield return e1;
+                }
+            }
+
+            if (heldBack)
+            {
+                settleDeadline ??= DateTime.UtcNow + _options.FeedSettleTimeout;
+                if (DateTime.UtcNow >= settleDeadline)
+                {
+                    yield break;
+                }
+
+                await Task.Delay(settleDelay, cancellationToken).ConfigureAwait(false);
+                settleDelay = TimeSpan.FromTicks(Math.Min(settleDelay.Ticks * 2, TimeSpan.FromMilliseconds(32).Ticks));
+                continue;
+            }
+
+            if (read < pageSize)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private NpgsqlCommand CreateQueryCommand(JournalQuery query, long? after, long? before, int limit)
+    {
+        var command = _store.CreateCommand(query.Backward ? _sql.QueryBackward : _sql.QueryForward);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter("stream", NpgsqlDbType.Text) { Value = (object?)query.Stream ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("pattern", NpgsqlDbType.Text) { Value = (object?)query.StreamPattern ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("names", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)query.Names?.ToArray() ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("after", NpgsqlDbType.Bigint) { Value = (object?)after ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("before", NpgsqlDbType.Bigint) { Value = (object?)before ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("created_after", NpgsqlDbType.TimestampTz) { Value = (object?)query.CreatedAfter?.ToUniversalTime() ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("created_before", NpgsqlDbType.TimestampTz) { Value = (object?)query.CreatedBefore?.ToUniversalTime() ?? DBNull.Value });
+        p.Add(new NpgsqlParameter("correlation", NpgsqlDbType.Text) { Value = (object?)query.CorrelationId ?? DBNull.Value });
+        p.Add(new NpgsqlParameter<bool>("with_snapshots", NpgsqlDbType.Boolean) { TypedValue = query.IncludeSnapshots });
+        p.Add(new NpgsqlParameter<int>("limit", NpgsqlDbType.Integer) { TypedValue = limit });
+        return command;
+    }
+
+    private static void ValidateQuery(JournalQuery query)
+    {
+        if (query.Stream is not null)
+        {
+            EventValidation.Stream(query.Stream, nameof(JournalQuery.Stream));
+        }
+
+        foreach (var (value, name) in new[]
+                 {
+                     (query.StreamPattern, nameof(JournalQuery.StreamPattern)),
+                     (query.CorrelationId, nameof(JournalQuery.CorrelationId)),
+                 })
+        {
+            if (value is not null && value.Contains('\0'))
+            {
+                throw new ArgumentException($"Query {name} contains a NUL character.", nameof(query));
+            }
+        }
+
+        if (query.Names?.Any(n => n is null || n.Contains('\0')) == true)
+        {
+            throw new ArgumentException("Query Names contains a null name or a NUL character.", nameof(query));
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using Npgsql;
+using NpgsqlTypes;
+using OrleansPgStore.Store.Errors;
+
+namespace OrleansPgStore.Store.Journal;
+
+public sealed partial class JournalStore
+{
+    /// <summary>
+    /// Stores <paramref name="stateJson"/> as the state of <paramref name="stream"/> after the event at
+    /// <paramref name="version"/>. <see cref="LoadAsync"/> then starts from the newest snapshot. Saving a snapshot
+    /// at a version that already has one replaces it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The stream has no event at <paramref name="version"/> yet.</exception>
+    public async Task<RecordedEvent> SaveSnapshotAsync(
+        string stream, long version, string stateJson, CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(version);
+        EventValidation.Json(stateJson, $"The snapshot of stream '{EventValidation.Shorten(stream)}'", nameof(stateJson));
+
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.SaveSnapshot);
+            AddSnapshotParameters(command, stream, version, SnapshotName, stateJson);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(version), version, $"Stream '{EventValidation.Shorten(stream)}' has no event at version {version}.");
+            }
+
+            return SnapshotRow(reader, stream, SnapshotName, stateJson);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", e);
+        }
+    }
+
+    /// <summary>
+    /// Full truncation: replaces the whole history of <paramref name="stream"/> by one row at its last version,
+    /// a snapshot of <paramref name="snapshotJson"/> or, when that is <c>null</c>, a tombstone.
+    /// </summary>
+    /// <remarks>
+    /// The stream keeps its version (the next commit continues after it) so that a writer holding a stale version
+    /// still gets a conflict instead of writing onto a different history. Events committed concurrently after the
+    /// truncation read the stream's version survive it.
+    /// </remarks>
+    /// <returns>The row left behind, or <c>null</c> when the stream was empty.</returns>
+    /// <exception cref="StreamConcurrencyException">The stream is not at <paramref name="expectedVersion"/>.</exception>
+    public async Task<RecordedEvent?> TruncateAsync(
+        string stream, string? snapshotJson = null, long? expectedVersion = null, CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        EventValidation.ExpectedVersion(expectedVersion, stream);
+        if (snapshotJson is not null)
+        {
+            EventValidation.Json(snapshotJson, $"The snapshot of stream '{EventValidation.Shorten(stream)}'", nameof(snapshotJson));
+        }
+
+        var name = snapshotJson is null ? TombstoneName : SnapshotName;
+        var data = snapshotJson ?? "null";
+        try
+        {
+            await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+            long version;
+            await using (var current = _store.CreateCommand(_sql.CurrentVersion, connection, transaction))
+            {
+                current.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+                version = (long)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+
+            if (expectedVersion is not null && expectedVersion != version)
+            {
+                throw new StreamConcurrencyException(stream, expectedVersion.Value, version);
+            }
+
+            if (version < 0)
+            {
+                return null;
+            }
+
+            RecordedEvent kept;
+            await using (var delete = _store.CreateCommand(_sql.TruncateDelete, connection, transaction))
+            {
+                delete.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+                delete.Parameters.Add(new NpgsqlParameter<long>("version", NpgsqlDbType.Bigint) { TypedValue = version });
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var keep = _store.CreateCommand(_sql.TruncateKeep, connection, transaction))
+            {
+                AddSnapshotParameters(keep, stream, version, name, data);
+                await using var reader = await keep.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                kept = SnapshotRow(reader, stream, name, data);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return kept;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate($"Truncating stream '{EventValidation.Shorten(stream)}'", e);
+        }
+    }
+
+    /// <summary>
+    /// Windowed truncation: in each stream (or only <paramref name="stream"/>), finds the newest snapshot created
+    /// before <paramref name="cutoff"/> and deletes the events and older snapshots it covers. Streams without
+    /// such a snapshot are left alone.
+    /// </summary>
+    /// <remarks>
+    /// Deleted events also leave the global feed: run retention only behind the slowest reaction.
+    /// </remarks>
+    /// <returns>How many rows were deleted.</returns>
+    public async Task<long> TruncateBeforeAsync(
+        DateTimeOffset cutoff, string? stream = null, CancellationToken cancellationToken = default)
+    {
+        if (stream is not null)
+        {
+            EventValidation.Stream(stream);
+        }
+
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.TruncateBefore);
+            command.Parameters.Add(new NpgsqlParameter("cutoff", NpgsqlDbType.TimestampTz) { Value = cutoff.ToUniversalTime() });
+            command.Parameters.Add(new NpgsqlParameter("stream", NpgsqlDbType.Text) { Value = (object?)stream ?? DBNull.Value });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Windowed truncation of the journal", e);
+        }
+    }
+
+    private static void AddSnapshotParameters(NpgsqlCommand command, string stream, long version, string name, string json)
+    {
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+        p.Add(new NpgsqlParameter<long>("version", NpgsqlDbType.Bigint) { TypedValue = version });
+        p.Add(new NpgsqlParameter<string>("name", NpgsqlDbType.Text) { TypedValue = name });
+        p.Add(new NpgsqlParameter<string>("data", NpgsqlDbType.Text) { TypedValue = json });
+    }
+
+    private static RecordedEvent SnapshotRow(NpgsqlDataReader reader, string stream, string name, string json)
+        => new(
+            Position: reader.GetInt64(0),
+            Stream: stream,
+            Version: reader.GetInt64(1),
+            Name: name,
+            Json: json,
+            Id: null,
+            Metadata: EventMetadata.None,
+            Created: reader.GetFieldValue<DateTimeOffset>(2),
+            IsSnapshot: true);
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Store.Journal;
+
+/// <summary>
+/// The event journal: one row per event in a PostgreSQL table, per-stream optimistic concurrency, snapshots,
+/// truncation, and a global feed that reads forward without ever skipping an event.
+/// </summary>
+/// <remarks>
+/// Thread-safe; create one per table and share it. Every call takes a pooled connection for its duration only.
+/// Calls validate their input before any I/O and fail with an <see cref="ArgumentException"/> naming what was
+/// wrong; database failures surface as <see cref="Errors.OrleansPgStoreException"/> subtypes naming the operation.
+/// </remarks>
+public sealed partial class JournalStore : IAsyncDisposable
+{
+    /// <summary>Name of snapshot rows.</summary>
+    public const string SnapshotName = "$snapshot";
+
+    /// <summary>Name of the row a full truncation without a snapshot leaves behind.</summary>
+    public const string TombstoneName = "$tombstone";
+
+    private readonly StoreConnection _store;
+    private readonly JournalSql _sql;
+    private readonly JournalStoreOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a journal over the table named in <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentException">The options are incomplete or name an invalid schema or table.</exception>
+    public JournalStore(JournalStoreOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        StoreOptionsValidator<JournalStoreOptions>.ThrowIfInvalid(options);
+        if (options.PageSize <= 0)
+        {
+            throw new ArgumentException($"JournalStoreOptions.PageSize must be positive (was {options.PageSize}).", nameof(options));
+        }
+
+        if (options.FeedSettleTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"JournalStoreOptions.FeedSettleTimeout must not be negative (was {options.FeedSettleTimeout}).", nameof(options));
+        }
+
+        _options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Journal");
+        _store = new StoreConnection(options, _logger);
+        _sql = new JournalSql(_store.QualifiedTable);
+    }
+
+    /// <summary>The schema-qualified, quoted events table.</summary>
+    public string QualifiedTable => _store.QualifiedTable;
+
+    /// <summary>
+    /// Creates the schema (if missing), the events table and its indexes. Idempotent and safe to call from many
+    /// processes at once: seeds serialize on advisory locks on the schema, then the table.
+    /// </summary>
+    public Task SeedAsync(CancellationToken cancellationToken = default)
+        => SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken);
+
+    /// <summary>
+    /// Drops the events table with all its events. The schema is dropped too, but only when it is not
+    /// <c>public</c> and nothing else is left in it: a schema other stores or the application use always survives.
+    /// </summary>
+    public Task DropAsync(CancellationToken cancellationToken = default)
+        => SchemaInstaller.DropAsync(_store, cancellationToken);
+
+    /// <summary>Disposes the data source if the store created it from a connection string.</summary>
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+}

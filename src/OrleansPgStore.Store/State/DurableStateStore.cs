@@ -1,0 +1,181 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Errors;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Store.State;
+
+/// <summary>
+/// Durable state: one row per persistence id, rewritten in place, guarded by a revision number
+/// (optimistic concurrency).
+/// </summary>
+/// <remarks>
+/// Thread-safe; create one per table and share it. Revisions start at 1 with the first write; revision 0 means
+/// "no state stored". Every write names the revision it expects and fails with
+/// <see cref="StateConcurrencyException"/> (nothing written) when the stored one differs.
+/// </remarks>
+public sealed class DurableStateStore : IAsyncDisposable
+{
+    private readonly StoreConnection _store;
+    private readonly StateSql _sql;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a store over the table named in <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentException">The options are incomplete or name an invalid schema or table.</exception>
+    public DurableStateStore(DurableStateStoreOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        StoreOptionsValidator<DurableStateStoreOptions>.ThrowIfInvalid(options);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.State");
+        _store = new StoreConnection(options, _logger);
+        _sql = new StateSql(_store.QualifiedTable);
+    }
+
+    /// <summary>The schema-qualified, quoted state table.</summary>
+    public string QualifiedTable => _store.QualifiedTable;
+
+    /// <summary>Creates the schema (if missing) and the state table. Idempotent; safe to call from many processes at once.</summary>
+    public Task SeedAsync(CancellationToken cancellationToken = default)
+        => SchemaInstaller.SeedAsync(_store, StateSchema.Create(_store.QualifiedTable), cancellationToken);
+
+    /// <summary>
+    /// Drops the state table. The schema is dropped too, but only when it is not <c>public</c> and nothing else is
+    /// left in it.
+    /// </summary>
+    public Task DropAsync(CancellationToken cancellationToken = default)
+        => SchemaInstaller.DropAsync(_store, cancellationToken);
+
+    /// <summary>Reads the state stored under <paramref name="persistenceId"/>, or <c>null</c> when there is none.</summary>
+    public async Task<DurableStateRecord?> LoadAsync(string persistenceId, CancellationToken cancellationToken = default)
+    {
+        ValidateId(persistenceId);
+        var started = StoreInstruments.Start();
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.Load);
+            AddId(command, persistenceId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var record = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new DurableStateRecord(persistenceId, reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2))
+                : null;
+            StoreInstruments.Record("state.load", started, "ok");
+            return record;
+        }
+        catch (Exception e)
+        {
+            StoreInstruments.Record("state.load", started, "error");
+            throw _store.Translate($"Loading state '{EventValidation.Shorten(persistenceId)}'", e);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="stateJson"/> under <paramref name="persistenceId"/> if the stored revision is
+    /// <paramref name="expectedRevision"/> (0: nothing stored yet).
+    /// </summary>
+    /// <returns>The new revision, <paramref name="expectedRevision"/> + 1.</returns>
+    /// <exception cref="StateConcurrencyException">The stored revision differs; nothing was written.</exception>
+    public async Task<long> UpsertAsync(
+        string persistenceId, long expectedRevision, string stateJson, CancellationToken cancellationToken = default)
+    {
+        ValidateId(persistenceId);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedRevision);
+        EventValidation.Json(stateJson, $"The state '{EventValidation.Shorten(persistenceId)}'", nameof(stateJson));
+
+        var started = StoreInstruments.Start();
+        try
+        {
+            await using var command = _store.CreateCommand(expectedRevision == 0 ? _sql.Insert : _sql.Update);
+            AddId(command, persistenceId);
+            command.Parameters.Add(new NpgsqlParameter<string>("state", NpgsqlDbType.Text) { TypedValue = stateJson });
+            command.Parameters.Add(new NpgsqlParameter<long>("expected", NpgsqlDbType.Bigint) { TypedValue = expectedRevision });
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision)
+            {
+                StoreInstruments.Record("state.upsert", started, "ok");
+                return revision;
+            }
+
+            var actual = await RevisionAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+            throw Conflict("state.upsert", started, persistenceId, expectedRevision, actual);
+        }
+        catch (Exception e) when (e is not StateConcurrencyException)
+        {
+            StoreInstruments.Record("state.upsert", started, "error");
+            throw _store.Translate($"Writing state '{EventValidation.Shorten(persistenceId)}'", e);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the state stored under <paramref name="persistenceId"/>. Deleting a state that does not exist
+    /// succeeds (idempotent).
+    /// </summary>
+    /// <param name="persistenceId">The state's key.</param>
+    /// <param name="expectedRevision">When set, delete only at this revision.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>True when a row was deleted.</returns>
+    /// <exception cref="StateConcurrencyException">A state is stored at another revision; nothing was deleted.</exception>
+    public async Task<bool> DeleteAsync(
+        string persistenceId, long? expectedRevision = null, CancellationToken cancellationToken = default)
+    {
+        ValidateId(persistenceId);
+        if (expectedRevision is { } expected)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(expected, nameof(expectedRevision));
+        }
+
+        var started = StoreInstruments.Start();
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.Delete);
+            AddId(command, persistenceId);
+            command.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint) { Value = (object?)expectedRevision ?? DBNull.Value });
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
+            {
+                StoreInstruments.Record("state.delete", started, "ok");
+                return true;
+            }
+
+            var actual = expectedRevision is null ? 0 : await RevisionAsync(persistenceId, cancellationToken).ConfigureAwait(false);
+            if (actual == 0)
+            {
+                StoreInstruments.Record("state.delete", started, "ok");
+                return false;
+            }
+
+            throw Conflict("state.delete", started, persistenceId, expectedRevision!.Value, actual);
+        }
+        catch (Exception e) when (e is not StateConcurrencyException)
+        {
+            StoreInstruments.Record("state.delete", started, "error");
+            throw _store.Translate($"Deleting state '{EventValidation.Shorten(persistenceId)}'", e);
+        }
+    }
+
+    /// <summary>Disposes the data source if the store created it from a connection string.</summary>
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+
+    private async Task<long> RevisionAsync(string persistenceId, CancellationToken cancellationToken)
+    {
+        await using var command = _store.CreateCommand(_sql.Revision);
+        AddId(command, persistenceId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : 0;
+    }
+
+    private StateConcurrencyException Conflict(string operation, long started, string persistenceId, long expected, long actual)
+    {
+        StoreInstruments.Record(operation, started, "conflict");
+        StoreInstruments.Conflict(operation);
+        _logger.StateConflict(persistenceId, expected, actual);
+        return new StateConcurrencyException(persistenceId, expected, actual);
+    }
+
+    private static void AddId(NpgsqlCommand command, string persistenceId)
+        => command.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = persistenceId });
+
+    private static void ValidateId(string persistenceId)
+        => EventValidation.Key(persistenceId, "Persistence id", nameof(persistenceId));
+}

@@ -1,0 +1,54 @@
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.State;
+using OrleansPgStore.TestDatabase;
+
+namespace OrleansPgStore.Store.Tests.Support;
+
+/// <summary>A schema of its own for one test class, with helpers that create seeded stores in it.</summary>
+public sealed class SchemaFixture : IAsyncLifetime
+{
+    private TestSchema? _schema;
+
+    public TestSchema Schema => _schema ?? throw new InvalidOperationException("Fixture not initialized.");
+
+    public string Name => Schema.Name;
+
+    public string ConnectionString => Schema.ConnectionString;
+
+    public async ValueTask InitializeAsync() => _schema = await TestSchema.CreateAsync("store");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_schema is not null)
+        {
+            await _schema.DisposeAsync();
+        }
+    }
+
+    public JournalStoreOptions JournalOptions(string table) => new()
+    {
+        ConnectionString = ConnectionString,
+        Schema = Name,
+        Table = table,
+    };
+
+    /// <summary>A seeded journal over its own table (tests in one class may run in parallel).</summary>
+    public async Task<JournalStore> JournalAsync(string table, Action<JournalStoreOptions>? configure = null)
+    {
+        var options = JournalOptions(table);
+        configure?.Invoke(options);
+        var store = new JournalStore(options);
+        await store.SeedAsync();
+        return store;
+    }
+
+    public async Task<DurableStateStore> StateAsync(string table)
+    {
+        var store = new DurableStateStore(new DurableStateStoreOptions { ConnectionString = ConnectionString, Schema = Name, Table = table });
+        await store.SeedAsync();
+        return store;
+    }
+
+    public Task<long> CountAsync(string table, string where = "true")
+        => Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{Name}\".\"{table}\" WHERE {where}");
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace OrleansPgStore.TestDatabase;
+
+/// <summary>
+/// A throw-away PostgreSQL cluster: <c>initdb</c> into a temporary folder, a server on loopback at a free port,
+/// stopped and deleted on <see cref="DisposeAsync"/>. Runs the server as the <c>postgres</c> OS user when the
+/// process is root (PostgreSQL refuses to run as root). Clusters left behind by a crashed run are removed by the
+/// next one.
+/// </summary>
+public sealed class PrivatePostgresCluster : IAsyncDisposable
+{
+    private static readonly string Root = Path.Combine(Path.GetTempPath(), "orleanspgstore-pg");
+    private readonly string _bin;
+    private readonly string _directory;
+    private bool _stopped;
+
+    private PrivatePostgresCluster(string bin, string directory, int port)
+    {
+        _bin = bin;
+        _directory = directory;
+        Port = port;
+    }
+
+    /// <summary>The port the server listens on (127.0.0.1).</summary>
+    public int Port { get; }
+
+    /// <summary>A superuser connection string to the <c>postgres</c> database.</summary>
+    public string ConnectionString =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Maximum Pool Size=50;Timeout=30;Command Timeout=120";
+
+    /// <summary>Where the cluster's data and log live.</summary>
+    public string Directory => _directory;
+
+    /// <summary>
+    /// Creates and starts a cluster. <paramref name="durable"/> false (tests) turns off fsync and full-page writes
+    /// for speed; true (benchmarks) keeps PostgreSQL's durable defaults so commit costs are real.
+    /// </summary>
+    public static async Task<PrivatePostgresCluster> StartAsync(bool durable = false, CancellationToken cancellationToken = default)
+    {
+        var bin = PostgresBinaries.FindBinDirectory() ?? throw new InvalidOperationException(PostgresBinaries.InstallHint);
+        CleanLeftovers(bin);
+
+        var directory = Path.Combine(Root, $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20]);
+        System.IO.Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "owner.pid"), Environment.ProcessId.ToString(), cancellationToken);
+        await GiveToPostgresUserAsync(directory, cancellationToken);
+
+        var data = Path.Combine(directory, "data");
+        await RunAsync(bin, "initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "-N"], cancellationToken);
+
+        var settings = new List<string>
+        {
+            "-c listen_addresses=127.0.0.1", "-c unix_socket_directories=''", "-c max_connections=300",
+            "-c shared_buffers=256MB", "-c max_wal_size=4GB",
+        };
+        settings.AddRange(durable
+            ? []
+            : ["-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off"]);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var options = string.Join(' ', settings) + $" -p {port}";
+            try
+            {
+                await RunAsync(bin, "pg_ctl", ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "-t", "60", "start"], cancellationToken);
+                return new PrivatePostgresCluster(bin, directory, port);
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                // The port was taken between probing and binding; try another.
+            }
+        }
+    }
+
+    /// <summary>Stops the server (immediately: the data is thrown away) and deletes the folder.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        await StopAndDeleteAsync(_bin, _directory);
+    }
+
+    /// <summary>Stops the server and deletes the folder, synchronously (for process-exit handlers).</summary>
+    public void Stop()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            StopAndDeleteAsync(_bin, _directory).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Restarts the server on the same port (fault tests): every connection is dropped.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        var data = Path.Combine(_directory, "data");
+        await RunAsync(_bin, "pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "60", "restart"], cancellationToken);
+    }
+
+    private static async Task StopAndDeleteAsync(string bin, string directory)
+    {
+        var data = Path.Combine(directory, "data");
+        if (File.Exists(Path.Combine(data, "postmaster.pid")))
+        {
+            try
+            {
+                await RunAsync(bin, "pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "30", "stop"], CancellationToken.None);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already stopped.
+            }
+        }
+
+        try
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static void CleanLeftovers(string bin)
+    {
+        if (!System.IO.Directory.Exists(Root))
+        {
+            return;
+        }
+
+        foreach (var directory in System.IO.Directory.GetDirectories(Root))
+        {
+            var ownerFile = Path.Combine(directory, "owner.pid");
+            if (File.Exists(ownerFile) && int.TryParse(File.ReadAllText(ownerFile), out var owner) && IsAlive(owner))
+            {
+                continue;
+            }
+
+            StopAndDeleteAsync(bin, directory).GetAwaiter().GetResult();
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task GiveToPostgresUserAsync(string directory, CancellationToken cancellationToken)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Root);
+        await RunProcessAsync("chmod", ["755", Root], cancellationToken);
+        await RunProcessAsync("chown", ["-R", "postgres:postgres", directory], cancellationToken);
+    }
+
+    /// <summary>Runs a PostgreSQL program, as the postgres user when this process is root.</summary>
+    private static Task RunAsync(string bin, string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var executable = Path.Combine(bin, program);
+        return Environment.IsPrivilegedProcess
+            ? RunProcessAsync("runuser", ["-u", "postgres", "--", executable, .. arguments], cancellationToken)
+            : RunProcessAsync(executable, arguments, cancellationToken);
+    }
+
+    private static async Task RunProcessAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{fileName} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
+        }
+    }
+}
