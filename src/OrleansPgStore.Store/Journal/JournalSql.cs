@@ -21,15 +21,17 @@ internal sealed class JournalSql
 
     public JournalSql(string table)
     {
+        // Parameters: $1 stream, $2 expected version (null: no check), $3 names, $4 payloads, $5 event ids
+        // (null: none), $6 correlation id, $7 causation.
         Commit = $"""
             WITH last AS (
-                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = @stream
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
                 SELECT (pg_current_xact_id()::text::bigint << 20) + e.ordinal - 1,
-                       @stream, last.version + e.ordinal, e.name, e.data, e.event_id, @correlation, @causation
-                FROM last, unnest(@names::text[], @data::jsonb[], @ids::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
-                WHERE @expected::bigint IS NULL OR last.version = @expected::bigint
+                       $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
+                FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
+                WHERE $2::bigint IS NULL OR last.version = $2::bigint
                 RETURNING position, version, created
             )
             SELECT last.version, a.position, a.version, a.created
@@ -42,16 +44,16 @@ internal sealed class JournalSql
         // whose expected version is naturally stale by then.
         CommitIdempotent = $"""
             WITH stored AS (
-                SELECT {Columns} FROM {table} WHERE stream = @stream AND event_id = ANY(@ids::uuid[])
+                SELECT {Columns} FROM {table} WHERE stream = $1 AND event_id = ANY($5::uuid[])
             ), last AS (
-                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = @stream
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
                 SELECT (pg_current_xact_id()::text::bigint << 20) + e.ordinal - 1,
-                       @stream, last.version + e.ordinal, e.name, e.data, e.event_id, @correlation, @causation
-                FROM last, unnest(@names::text[], @data::jsonb[], @ids::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
+                       $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
+                FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
                 WHERE NOT EXISTS (SELECT 1 FROM stored)
-                  AND (@expected::bigint IS NULL OR last.version = @expected::bigint)
+                  AND ($2::bigint IS NULL OR last.version = $2::bigint)
                 RETURNING position, version, created
             )
             SELECT last.version, a.position, a.version, a.created, s.*
@@ -61,17 +63,17 @@ internal sealed class JournalSql
             ORDER BY coalesce(a.version, s.version)
             """;
 
-        CurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = @stream";
+        CurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = $1";
 
         // Newest snapshot (one lookup in the partial snapshot index), then the events after it, in version order;
         // the (stream, version, snapshot) index yields exactly that order, so there is no sort.
         Load = $"""
             WITH snap AS (
-                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = @stream AND snapshot
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1 AND snapshot
             )
             SELECT {Columns}
             FROM {table}
-            WHERE stream = @stream
+            WHERE stream = $1
               AND version >= (SELECT version FROM snap)
               AND (snapshot OR version > (SELECT version FROM snap))
             ORDER BY version, snapshot

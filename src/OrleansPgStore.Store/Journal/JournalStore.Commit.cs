@@ -82,8 +82,10 @@ public sealed partial class JournalStore
         {
             try
             {
-                await using var command = CreateCommitCommand(stream, events, metadata, expectedVersion, withIds);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using var prepared = await _store.PrepareAsync(
+                    withIds ? _sql.CommitIdempotent : _sql.Commit, cancellationToken,
+                    CommitParameters(stream, events, metadata, expectedVersion, withIds)).ConfigureAwait(false);
+                await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 var committed = withIds
                     ? await ReadIdempotentCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false)
                     : await ReadCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
@@ -105,7 +107,7 @@ public sealed partial class JournalStore
         }
     }
 
-    private NpgsqlCommand CreateCommitCommand(
+    private static NpgsqlParameter[] CommitParameters(
         string stream, IReadOnlyList<EventData> events, EventMetadata metadata, long? expectedVersion, bool withIds)
     {
         var names = new string[events.Count];
@@ -121,22 +123,20 @@ public sealed partial class JournalStore
             }
         }
 
-        var command = _store.CreateCommand(withIds ? _sql.CommitIdempotent : _sql.Commit);
-        var p = command.Parameters;
-        p.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
-        p.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint) { Value = (object?)expectedVersion ?? DBNull.Value });
-        p.Add(new NpgsqlParameter("names", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = names });
-        p.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = data });
-        // Without ids, a NULL array: unnest pads it with NULLs to the batch's length.
-        p.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = (object?)ids ?? DBNull.Value });
-        p.Add(new NpgsqlParameter("correlation", NpgsqlDbType.Text) { Value = (object?)metadata.CorrelationId ?? DBNull.Value });
-        p.Add(new NpgsqlParameter("causation", NpgsqlDbType.Jsonb)
-        {
-            Value = metadata.Causation is null
-                ? DBNull.Value
-                : JsonSerializer.Serialize(metadata.Causation, JournalJsonContext.Default.EventCausation),
-        });
-        return command;
+        var causation = metadata.Causation is null
+            ? null
+            : JsonSerializer.Serialize(metadata.Causation, JournalJsonContext.Default.EventCausation);
+        return
+        [
+            new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = stream },
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedVersion ?? DBNull.Value },
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = names },
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb, Value = data },
+            // Without ids, a NULL array: unnest pads it with NULLs to the batch's length.
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = (object?)ids ?? DBNull.Value },
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)metadata.CorrelationId ?? DBNull.Value },
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)causation ?? DBNull.Value },
+        ];
     }
 
     private static async Task<IReadOnlyList<RecordedEvent>> ReadCommitAsync(
@@ -211,15 +211,17 @@ public sealed partial class JournalStore
             Metadata: metadata,
             Created: reader.GetFieldValue<DateTimeOffset>(3));
 
+    private static NpgsqlParameter StreamParameter(string stream)
+        => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = stream };
+
     /// <summary>The version of the stream's last event or snapshot; -1 when the stream is empty.</summary>
     public async Task<long> CurrentVersionAsync(string stream, CancellationToken cancellationToken = default)
     {
         EventValidation.Stream(stream);
         try
         {
-            await using var command = _store.CreateCommand(_sql.CurrentVersion);
-            command.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
-            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            await using var prepared = await _store.PrepareAsync(_sql.CurrentVersion, cancellationToken, StreamParameter(stream)).ConfigureAwait(false);
+            return (long)(await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         catch (Exception e)
         {

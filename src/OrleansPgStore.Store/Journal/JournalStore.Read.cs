@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Connection;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -20,12 +21,21 @@ public sealed partial class JournalStore
     {
         EventValidation.Stream(stream);
         var operation = $"Loading stream '{EventValidation.Shorten(stream)}'";
-        await using var command = _store.CreateCommand(_sql.Load);
-        command.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+        PreparedCommand prepared;
         NpgsqlDataReader reader;
         try
         {
-            reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            prepared = await _store.PrepareAsync(_sql.Load, cancellationToken, StreamParameter(stream)).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate(operation, e);
+        }
+
+        await using var preparedScope = prepared.ConfigureAwait(false);
+        try
+        {
+            reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {

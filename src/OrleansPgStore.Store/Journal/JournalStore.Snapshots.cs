@@ -69,7 +69,7 @@ public sealed partial class JournalStore
             long version;
             await using (var current = _store.CreateCommand(_sql.CurrentVersion, connection, transaction))
             {
-                current.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+                current.Parameters.Add(StreamParameter(stream));
                 version = (long)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             }
 

@@ -57,9 +57,8 @@ public sealed class DurableStateStore : IAsyncDisposable
         var started = StoreInstruments.Start();
         try
         {
-            await using var command = _store.CreateCommand(_sql.Load);
-            AddId(command, persistenceId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var prepared = await _store.PrepareAsync(_sql.Load, cancellationToken, Id(persistenceId)).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var record = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
                 ? new DurableStateRecord(persistenceId, reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2))
                 : null;
@@ -89,11 +88,12 @@ public sealed class DurableStateStore : IAsyncDisposable
         var started = StoreInstruments.Start();
         try
         {
-            await using var command = _store.CreateCommand(expectedRevision == 0 ? _sql.Insert : _sql.Update);
-            AddId(command, persistenceId);
-            command.Parameters.Add(new NpgsqlParameter<string>("state", NpgsqlDbType.Text) { TypedValue = stateJson });
-            command.Parameters.Add(new NpgsqlParameter<long>("expected", NpgsqlDbType.Bigint) { TypedValue = expectedRevision });
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision)
+            var state = new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = stateJson };
+            await using var prepared = expectedRevision == 0
+                ? await _store.PrepareAsync(_sql.Insert, cancellationToken, Id(persistenceId), state).ConfigureAwait(false)
+                : await _store.PrepareAsync(_sql.Update, cancellationToken, Id(persistenceId), state,
+                    new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = expectedRevision }).ConfigureAwait(false);
+            if (await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision)
             {
                 StoreInstruments.Record("state.upsert", started, "ok");
                 return revision;
@@ -130,10 +130,9 @@ public sealed class DurableStateStore : IAsyncDisposable
         var started = StoreInstruments.Start();
         try
         {
-            await using var command = _store.CreateCommand(_sql.Delete);
-            AddId(command, persistenceId);
-            command.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Bigint) { Value = (object?)expectedRevision ?? DBNull.Value });
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
+            await using var prepared = await _store.PrepareAsync(_sql.Delete, cancellationToken, Id(persistenceId),
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedRevision ?? DBNull.Value }).ConfigureAwait(false);
+            if (await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
             {
                 StoreInstruments.Record("state.delete", started, "ok");
                 return true;
@@ -160,9 +159,8 @@ public sealed class DurableStateStore : IAsyncDisposable
 
     private async Task<long> RevisionAsync(string persistenceId, CancellationToken cancellationToken)
     {
-        await using var command = _store.CreateCommand(_sql.Revision);
-        AddId(command, persistenceId);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : 0;
+        await using var prepared = await _store.PrepareAsync(_sql.Revision, cancellationToken, Id(persistenceId)).ConfigureAwait(false);
+        return await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : 0;
     }
 
     private StateConcurrencyException Conflict(string operation, long started, string persistenceId, long expected, long actual)
@@ -173,8 +171,8 @@ public sealed class DurableStateStore : IAsyncDisposable
         return new StateConcurrencyException(persistenceId, expected, actual);
     }
 
-    private static void AddId(NpgsqlCommand command, string persistenceId)
-        => command.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = persistenceId });
+    private static NpgsqlParameter Id(string persistenceId)
+        => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = persistenceId };
 
     private static void ValidateId(string persistenceId)
         => EventValidation.Key(persistenceId, "Persistence id", nameof(persistenceId));

@@ -1,18 +1,21 @@
 namespace OrleansPgStore.Store.State;
 
-/// <summary>Every statement the durable-state store runs, complete, for one table.</summary>
+/// <summary>
+/// Every statement the durable-state store runs, complete, for one table. Parameters are positional:
+/// <c>$1</c> persistence id, <c>$2</c> expected revision, <c>$3</c> state.
+/// </summary>
 internal sealed class StateSql
 {
     public StateSql(string table)
     {
-        Load = $"SELECT revision, state::text, updated_at FROM {table} WHERE persistence_id = @id";
+        Load = $"SELECT revision, state::text, updated_at FROM {table} WHERE persistence_id = $1";
 
-        Revision = $"SELECT revision FROM {table} WHERE persistence_id = @id";
+        Revision = $"SELECT revision FROM {table} WHERE persistence_id = $1";
 
         // Expected revision 0: the state must not exist yet. The primary key decides races.
         Insert = $"""
             INSERT INTO {table} (persistence_id, revision, state, updated_at)
-            VALUES (@id, 1, @state::jsonb, now())
+            VALUES ($1, 1, $2::jsonb, now())
             ON CONFLICT (persistence_id) DO NOTHING
             RETURNING revision
             """;
@@ -20,14 +23,14 @@ internal sealed class StateSql
         // Compare-and-set on the revision; a concurrent writer that got there first makes this match no row.
         Update = $"""
             UPDATE {table}
-            SET revision = revision + 1, state = @state::jsonb, updated_at = now()
-            WHERE persistence_id = @id AND revision = @expected
+            SET revision = revision + 1, state = $2::jsonb, updated_at = now()
+            WHERE persistence_id = $1 AND revision = $3
             RETURNING revision
             """;
 
         Delete = $"""
             DELETE FROM {table}
-            WHERE persistence_id = @id AND (@expected::bigint IS NULL OR revision = @expected::bigint)
+            WHERE persistence_id = $1 AND ($2::bigint IS NULL OR revision = $2::bigint)
             RETURNING revision
             """;
     }
@@ -36,9 +39,12 @@ internal sealed class StateSql
 
     public string Revision { get; }
 
+    /// <summary>$1 id, $2 state.</summary>
     public string Insert { get; }
 
+    /// <summary>$1 id, $2 state, $3 expected revision.</summary>
     public string Update { get; }
 
+    /// <summary>$1 id, $2 expected revision or null.</summary>
     public string Delete { get; }
 }

@@ -44,7 +44,7 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
         }
 
         await db.Schema.ExecuteAsync($"ANALYZE \"{db.Name}\".load_plan");
-        var sql = new JournalSql($"\"{db.Name}\".load_plan").Load.Replace("@stream", "'s7'");
+        var sql = new JournalSql($"\"{db.Name}\".load_plan").Load.Replace("$1", "'s7'");
         await using var command = db.Schema.DataSource.CreateCommand("SET enable_seqscan = off; EXPLAIN " + sql);
         var plan = string.Join('\n', await ReadLinesAsync(command));
 

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace OrleansPgStore.Benchmarks;
+
+/// <summary>One measured run: how many operations finished in how long, and each one's latency.</summary>
+public sealed record Measurement(long Operations, TimeSpan Elapsed, double[] LatenciesMs)
+{
+    public double PerSecond => Operations / Elapsed.TotalSeconds;
+
+    public double Percentile(double p)
+    {
+        if (LatenciesMs.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = LatenciesMs.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
+    }
+}
+
+/// <summary>Runs an operation from N concurrent workers for a fixed time (after a warm-up) and measures it.</summary>
+public static class Harness
+{
+    public static async Task<Measurement> RunAsync(
+        int workers, TimeSpan duration, Func<int, long, Task> operation, TimeSpan? warmup = null)
+    {
+        await RunForAsync(workers, warmup ?? TimeSpan.FromMilliseconds(500), operation, record: false, iterationBase: 1_000_000_000);
+        return await RunForAsync(workers, duration, operation, record: true, iterationBase: 0);
+    }
+
+    private static async Task<Measurement> RunForAsync(
+        int workers, TimeSpan duration, Func<int, long, Task> operation, bool record, long iterationBase)
+    {
+        var latencies = Enumerable.Range(0, workers).Select(_ => new List<double>(4096)).ToArray();
+        var counts = new long[workers];
+        var stopwatch = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var i = iterationBase;
+            while (stopwatch.Elapsed < duration)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await operation(w, i++);
+                if (record)
+                {
+                    latencies[w].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+
+                counts[w]++;
+            }
+        }));
+        await Task.WhenAll(tasks);
+        return new Measurement(counts.Sum(), stopwatch.Elapsed, latencies.SelectMany(l => l).ToArray());
+    }
+
+    /// <summary>Times one call, repeated, and returns the median (for single-shot operations such as loading a stream).</summary>
+    public static async Task<double> MedianMsAsync(int repetitions, Func<Task> operation)
+    {
+        await operation();
+        var times = new List<double>();
+        for (var i = 0; i < repetitions; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await operation();
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return times.Order().ElementAt(times.Count / 2);
+    }
+}
