@@ -39,6 +39,19 @@ internal sealed class JournalSql
             ORDER BY a.version
             """;
 
+        // The common case, one event without an id, with scalar parameters (no arrays to build or unnest).
+        // Same parameters as Commit, $3 to $5 as scalars. No row back means the expected version did not match.
+        CommitOne = $"""
+            WITH last AS (
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
+            )
+            INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
+            SELECT pg_current_xact_id()::text::bigint << 20, $1, last.version + 1, $3, $4, $5, $6, $7
+            FROM last
+            WHERE $2::bigint IS NULL OR last.version = $2::bigint
+            RETURNING position, version, created
+            """;
+
         // With event ids: if any id of the batch is already stored in the stream, nothing is inserted and the
         // stored events come back instead (an idempotent retry). The version check is skipped for a retry,
         // whose expected version is naturally stale by then.
@@ -145,6 +158,8 @@ internal sealed class JournalSql
     public string Commit { get; }
 
     public string CommitIdempotent { get; }
+
+    public string CommitOne { get; }
 
     public string CurrentVersion { get; }
 

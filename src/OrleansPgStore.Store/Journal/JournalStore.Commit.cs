@@ -82,6 +82,11 @@ public sealed partial class JournalStore
         {
             try
             {
+                if (events.Count == 1 && !withIds)
+                {
+                    return await CommitOneAsync(stream, events[0], metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
+                }
+
                 await using var prepared = await _store.PrepareAsync(
                     withIds ? _sql.CommitIdempotent : _sql.Commit, cancellationToken,
                     CommitParameters(stream, events, metadata, expectedVersion, withIds)).ConfigureAwait(false);
@@ -107,6 +112,39 @@ public sealed partial class JournalStore
         }
     }
 
+    private async Task<IReadOnlyList<RecordedEvent>> CommitOneAsync(
+        string stream, EventData e, EventMetadata metadata, long? expectedVersion, CancellationToken cancellationToken)
+    {
+        await using (var prepared = await _store.PrepareAsync(_sql.CommitOne, cancellationToken,
+                         StreamParameter(stream),
+                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedVersion ?? DBNull.Value },
+                         new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = e.Name },
+                         new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = e.Json },
+                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = DBNull.Value },
+                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)metadata.CorrelationId ?? DBNull.Value },
+                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)Causation(metadata) ?? DBNull.Value })
+                     .ConfigureAwait(false))
+        await using (var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                StoreInstruments.Appended(1);
+                return
+                [
+                    new RecordedEvent(reader.GetInt64(0), stream, reader.GetInt64(1), e.Name, e.Json, null, metadata,
+                        reader.GetFieldValue<DateTimeOffset>(2)),
+                ];
+            }
+        }
+
+        // Nothing inserted: the expected version did not match.
+        throw new StreamConcurrencyException(stream, expectedVersion ?? -1, await CurrentVersionAsync(stream, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static string? Causation(EventMetadata metadata) => metadata.Causation is null
+        ? null
+        : JsonSerializer.Serialize(metadata.Causation, JournalJsonContext.Default.EventCausation);
+
     private static NpgsqlParameter[] CommitParameters(
         string stream, IReadOnlyList<EventData> events, EventMetadata metadata, long? expectedVersion, bool withIds)
     {
@@ -123,9 +161,7 @@ public sealed partial class JournalStore
             }
         }
 
-        var causation = metadata.Causation is null
-            ? null
-            : JsonSerializer.Serialize(metadata.Causation, JournalJsonContext.Default.EventCausation);
+        var causation = Causation(metadata);
         return
         [
             new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = stream },
