@@ -92,6 +92,14 @@ internal sealed class JournalSql
             ORDER BY version, snapshot
             """;
 
+        // Events of one stream in [$2, $3) by version, from the (stream, version) index; $3 null: to the end.
+        ReadStream = $"""
+            SELECT {Columns}
+            FROM {table}
+            WHERE stream = $1 AND NOT snapshot AND version >= $2 AND ($3::bigint IS NULL OR version < $3::bigint)
+            ORDER BY version
+            """;
+
         const string filter = """
             (@stream::text IS NULL OR stream = @stream::text)
               AND (@pattern::text IS NULL OR stream ~ @pattern::text)
@@ -164,6 +172,8 @@ internal sealed class JournalSql
     public string CurrentVersion { get; }
 
     public string Load { get; }
+
+    public string ReadStream { get; }
 
     public string QueryForward { get; }
 

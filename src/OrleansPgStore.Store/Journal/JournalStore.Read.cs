@@ -13,19 +13,45 @@ public sealed partial class JournalStore
     /// </summary>
     /// <remarks>
     /// One statement: the snapshot is found with one lookup in a partial index, and the events after it come from
-    /// the <c>(stream, version)</c> index in order, so loading costs the same however long the history before the
-    /// snapshot is. Rows are streamed from the server, never buffered whole.
+    /// the <c>(stream, version)</c> index, so loading costs the same however long the history before the snapshot
+    /// is. Rows are streamed from the server, never buffered whole.
     /// </remarks>
-    public async IAsyncEnumerable<RecordedEvent> LoadAsync(
-        string stream, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<RecordedEvent> LoadAsync(string stream, CancellationToken cancellationToken = default)
     {
         EventValidation.Stream(stream);
-        var operation = $"Loading stream '{EventValidation.Shorten(stream)}'";
+        return ReadAsync(
+            $"Loading stream '{EventValidation.Shorten(stream)}'", _sql.Load, [StreamParameter(stream)], cancellationToken);
+    }
+
+    /// <summary>
+    /// Streams the events of <paramref name="stream"/> with versions from <paramref name="fromVersion"/> (inclusive)
+    /// to <paramref name="toVersion"/> (exclusive; <c>null</c>: to the end), in version order, snapshots excluded.
+    /// Events removed by truncation are simply not there.
+    /// </summary>
+    public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
+        string stream, long fromVersion = 0, long? toVersion = null, CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        ArgumentOutOfRangeException.ThrowIfNegative(fromVersion);
+        return ReadAsync(
+            $"Reading stream '{EventValidation.Shorten(stream)}'",
+            _sql.ReadStream,
+            [
+                StreamParameter(stream),
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = fromVersion },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)toVersion ?? DBNull.Value },
+            ],
+            cancellationToken);
+    }
+
+    private async IAsyncEnumerable<RecordedEvent> ReadAsync(
+        string operation, string sql, NpgsqlParameter[] parameters, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         PreparedCommand prepared;
         NpgsqlDataReader reader;
         try
         {
-            prepared = await _store.PrepareAsync(_sql.Load, cancellationToken, StreamParameter(stream)).ConfigureAwait(false);
+            prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -60,6 +60,16 @@ public sealed partial class JournalStore : IAsyncDisposable
         => SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken);
 
     /// <summary>
+    /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs
+    /// as needs only SELECT, INSERT and DELETE on the table).
+    /// </summary>
+    public static string SchemaSql(string schema = "public", string table = "events")
+    {
+        var quotedSchema = SqlIdentifier.Quote(schema, nameof(schema));
+        return $"CREATE SCHEMA IF NOT EXISTS {quotedSchema};\n{JournalSchema.Create(quotedSchema, table)}\n";
+    }
+
+    /// <summary>
     /// Drops the events table with all its events. The schema is dropped too, but only when it is not
     /// <c>public</c> and nothing else is left in it: a schema other stores or the application use always survives.
     /// </summary>

@@ -44,6 +44,16 @@ public sealed class DurableStateStore : IAsyncDisposable
         => SchemaInstaller.SeedAsync(_store, StateSchema.Create(_store.QualifiedTable), cancellationToken);
 
     /// <summary>
+    /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs
+    /// as needs only SELECT, INSERT, UPDATE and DELETE on the table).
+    /// </summary>
+    public static string SchemaSql(string schema = "public", string table = "durable_state")
+    {
+        var quotedSchema = SqlIdentifier.Quote(schema, nameof(schema));
+        return $"CREATE SCHEMA IF NOT EXISTS {quotedSchema};\n{StateSchema.Create(quotedSchema + "." + SqlIdentifier.Quote(table, nameof(table)))}\n";
+    }
+
+    /// <summary>
     /// Drops the state table. The schema is dropped too, but only when it is not <c>public</c> and nothing else is
     /// left in it.
     /// </summary>

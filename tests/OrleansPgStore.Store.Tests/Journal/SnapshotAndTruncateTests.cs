@@ -57,6 +57,19 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
     }
 
     [Fact]
+    public async Task ReadStream_returns_a_version_range_of_events_only()
+    {
+        await using var store = await db.JournalAsync("read_range");
+        await store.CommitAsync("s", Events.Many(6));
+        await store.SaveSnapshotAsync("s", 2, "{}");
+
+        Assert.Equal([2L, 3], (await store.ReadStreamAsync("s", 2, 4).ToListAsync()).Select(e => e.Version));
+        Assert.Equal([4L, 5], (await store.ReadStreamAsync("s", 4).ToListAsync()).Select(e => e.Version));
+        Assert.Equal(6, (await store.ReadStreamAsync("s").ToListAsync()).Count);
+        Assert.Empty(await store.ReadStreamAsync("s", 3, 3).ToListAsync());
+    }
+
+    [Fact]
     public async Task A_snapshot_needs_the_version_it_covers()
     {
         await using var store = await db.JournalAsync("snapshot_range");

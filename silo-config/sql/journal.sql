@@ -1,0 +1,19 @@
+-- journal.sql: the DDL OrleansPgStore's SeedAsync applies for the default schema and table.
+-- Generated from the engine; a test keeps it identical (ORLEANSPGSTORE_UPDATE_SQL=1 rewrites it).
+CREATE SCHEMA IF NOT EXISTS "public";
+CREATE TABLE IF NOT EXISTS "public"."events" (
+    position    bigint      NOT NULL PRIMARY KEY,
+    stream      text        NOT NULL,
+    version     bigint      NOT NULL,
+    name        text        NOT NULL,
+    data        jsonb       NOT NULL,
+    snapshot    boolean     NOT NULL DEFAULT false,
+    event_id    uuid,
+    correlation text,
+    causation   jsonb,
+    created     timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS "events_stream_version" ON "public"."events" (stream, version, snapshot);
+CREATE INDEX IF NOT EXISTS "events_snapshots" ON "public"."events" (stream, version) WHERE snapshot;
+CREATE UNIQUE INDEX IF NOT EXISTS "events_event_id" ON "public"."events" (stream, event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "events_correlation" ON "public"."events" (correlation) WHERE correlation IS NOT NULL;
