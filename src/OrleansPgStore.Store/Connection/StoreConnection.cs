@@ -72,6 +72,34 @@ internal sealed class StoreConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="PrepareAsync"/> for several statements sent together: they run in one round trip and, with no
+    /// explicit transaction, in one implicit transaction (all or nothing).
+    /// </summary>
+    public async ValueTask<PreparedBatch> PrepareBatchAsync(
+        CancellationToken cancellationToken, params (string Sql, NpgsqlParameter[] Parameters)[] statements)
+    {
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var batch = new NpgsqlBatch(connection) { Timeout = _commandTimeoutSeconds };
+            foreach (var (sql, parameters) in statements)
+            {
+                var command = new NpgsqlBatchCommand(sql);
+                command.Parameters.AddRange(parameters);
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            return new PreparedBatch(connection, batch);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>A command on a connection the caller holds (for multi-statement transactions).</summary>
     public NpgsqlCommand CreateCommand(string sql, NpgsqlConnection connection, NpgsqlTransaction? transaction = null)
         => new(sql, connection, transaction) { CommandTimeout = _commandTimeoutSeconds };

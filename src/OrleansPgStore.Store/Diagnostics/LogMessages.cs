@@ -17,9 +17,31 @@ internal static partial class LogMessages
         Message = "Commit to stream '{Stream}' matched {Count} stored event ids; returned the stored events")]
     public static partial void IdempotentCommit(this ILogger logger, string stream, int count);
 
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
+        Message = "Commit listener on channel '{Channel}' lost its connection; reconnecting in {DelayMs} ms")]
+    public static partial void ListenerReconnecting(this ILogger logger, string channel, double delayMs, Exception exception);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Commit listener callback on channel '{Channel}' failed")]
+    public static partial void ListenerCallbackFailed(this ILogger logger, string channel, Exception exception);
+
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug,
         Message = "Write of state '{PersistenceId}' conflicted: expected revision {Expected}, actual {Actual}")]
     public static partial void StateConflict(this ILogger logger, string persistenceId, long expected, long actual);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning,
+        Message = "Report for target '{Stream}' by {Holder} was dropped: the lease had moved on; the work will be redone")]
+    public static partial void LeaseReportDropped(this ILogger logger, string stream, string holder);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning,
+        Message = "Handler failed on target '{Stream}' (attempt {Attempt}); retrying in {DelayMs} ms")]
+    public static partial void TargetRetrying(this ILogger logger, string stream, long attempt, double delayMs, Exception exception);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error,
+        Message = "Handler failed on target '{Stream}' (attempt {Attempt}); retries exhausted, blocking it")]
+    public static partial void TargetBlocked(this ILogger logger, string stream, long attempt, Exception exception);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Reaction cycle of worker {Holder} failed; retrying in {DelayMs} ms")]
+    public static partial void CycleFailed(this ILogger logger, string holder, double delayMs, Exception exception);
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
         Message = "Seeded {Table} in {ElapsedMs} ms")]

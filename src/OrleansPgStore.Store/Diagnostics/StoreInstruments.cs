@@ -25,6 +25,18 @@ public static class StoreInstruments
         "orleanspgstore.concurrency.conflicts", unit: "{conflict}",
         description: "Optimistic-concurrency conflicts reported to callers.");
 
+    private static readonly Counter<long> EventsHandled = Meter.CreateCounter<long>(
+        "orleanspgstore.reactions.events_handled", unit: "{event}",
+        description: "Events handed to reaction handlers.");
+
+    internal static void Handled(int count)
+    {
+        if (EventsHandled.Enabled && count > 0)
+        {
+            EventsHandled.Add(count);
+        }
+    }
+
     internal static long Start() => Stopwatch.GetTimestamp();
 
     internal static void Record(string operation, long startTimestamp, string status)

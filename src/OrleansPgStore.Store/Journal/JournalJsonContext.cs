@@ -7,4 +7,5 @@ namespace OrleansPgStore.Store.Journal;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EventCausation))]
+[JsonSerializable(typeof(NotificationPayload))]
 internal sealed partial class JournalJsonContext : JsonSerializerContext;

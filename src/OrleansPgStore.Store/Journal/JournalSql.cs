@@ -100,6 +100,34 @@ internal sealed class JournalSql
             ORDER BY version
             """;
 
+        // For a lease on a target fed by one stream: events after the watermark ($2) up to the work mark ($3) with
+        // one of the names $4, at most $5. Positions follow versions within a stream, so the watermark's version
+        // (one primary-key lookup) starts the (stream, version) index range instead of scanning the stream.
+        ReadStreamRange = $"""
+            SELECT {Columns}
+            FROM {table}
+            WHERE stream = $1 AND NOT snapshot
+              AND version > coalesce((SELECT w.version FROM {table} w WHERE w.position = $2 AND w.stream = $1), -1)
+              AND position > $2 AND position <= $3 AND name = ANY($4::text[])
+            ORDER BY version
+            LIMIT $5
+            """;
+
+        // The settled feed across streams: events after $1 up to $2 with one of the names $3, at most $4, stopping
+        // at the fence (see remarks). The fence comes back as the last column so a caller can advance past it.
+        ReadFeedRange = $"""
+            SELECT {Columns}, f.fence
+            FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS fence) f
+            LEFT JOIN LATERAL (
+                SELECT * FROM {table} e
+                WHERE e.position > $1 AND e.position <= $2 AND e.position < f.fence
+                  AND NOT e.snapshot AND e.name = ANY($3::text[])
+                ORDER BY e.position
+                LIMIT $4
+            ) e ON true
+            ORDER BY position
+            """;
+
         const string filter = """
             (@stream::text IS NULL OR stream = @stream::text)
               AND (@pattern::text IS NULL OR stream ~ @pattern::text)
@@ -174,6 +202,10 @@ internal sealed class JournalSql
     public string Load { get; }
 
     public string ReadStream { get; }
+
+    public string ReadStreamRange { get; }
+
+    public string ReadFeedRange { get; }
 
     public string QueryForward { get; }
 

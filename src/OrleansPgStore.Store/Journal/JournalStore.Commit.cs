@@ -58,6 +58,7 @@ public sealed partial class JournalStore
         {
             var committed = await CommitWithRetriesAsync(stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
             StoreInstruments.Record("journal.commit", started, "ok");
+            RaiseCommitted(stream);
             return committed;
         }
         catch (StreamConcurrencyException e)
@@ -87,15 +88,14 @@ public sealed partial class JournalStore
                     return await CommitOneAsync(stream, events[0], metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
                 }
 
-                await using var prepared = await _store.PrepareAsync(
-                    withIds ? _sql.CommitIdempotent : _sql.Commit, cancellationToken,
-                    CommitParameters(stream, events, metadata, expectedVersion, withIds)).ConfigureAwait(false);
-                await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                var committed = withIds
-                    ? await ReadIdempotentCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false)
-                    : await ReadCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
-                StoreInstruments.Appended(committed.Count);
-                return committed;
+                return await ExecuteCommitAsync(
+                    stream,
+                    withIds ? _sql.CommitIdempotent : _sql.Commit,
+                    CommitParameters(stream, events, metadata, expectedVersion, withIds),
+                    reader => withIds
+                        ? ReadIdempotentCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken)
+                        : ReadCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken),
+                    cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && attempt < MaxRaceRetries)
             {
@@ -115,30 +115,32 @@ public sealed partial class JournalStore
     private async Task<IReadOnlyList<RecordedEvent>> CommitOneAsync(
         string stream, EventData e, EventMetadata metadata, long? expectedVersion, CancellationToken cancellationToken)
     {
-        await using (var prepared = await _store.PrepareAsync(_sql.CommitOne, cancellationToken,
-                         StreamParameter(stream),
-                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedVersion ?? DBNull.Value },
-                         new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = e.Name },
-                         new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = e.Json },
-                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = DBNull.Value },
-                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)metadata.CorrelationId ?? DBNull.Value },
-                         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)Causation(metadata) ?? DBNull.Value })
-                     .ConfigureAwait(false))
-        await using (var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var committed = await ExecuteCommitAsync<RecordedEvent?>(
+            stream,
+            _sql.CommitOne,
+            [
+                StreamParameter(stream),
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedVersion ?? DBNull.Value },
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = e.Name },
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = e.Json },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = DBNull.Value },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)metadata.CorrelationId ?? DBNull.Value },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)Causation(metadata) ?? DBNull.Value },
+            ],
+            async reader => await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new RecordedEvent(reader.GetInt64(0), stream, reader.GetInt64(1), e.Name, e.Json, null, metadata,
+                    reader.GetFieldValue<DateTimeOffset>(2))
+                : null,
+            cancellationToken).ConfigureAwait(false);
+
+        if (committed is null)
         {
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                StoreInstruments.Appended(1);
-                return
-                [
-                    new RecordedEvent(reader.GetInt64(0), stream, reader.GetInt64(1), e.Name, e.Json, null, metadata,
-                        reader.GetFieldValue<DateTimeOffset>(2)),
-                ];
-            }
+            // Nothing inserted: the expected version did not match.
+            throw new StreamConcurrencyException(stream, expectedVersion ?? -1, await CurrentVersionAsync(stream, cancellationToken).ConfigureAwait(false));
         }
 
-        // Nothing inserted: the expected version did not match.
-        throw new StreamConcurrencyException(stream, expectedVersion ?? -1, await CurrentVersionAsync(stream, cancellationToken).ConfigureAwait(false));
+        StoreInstruments.Appended(1);
+        return [committed];
     }
 
     private static string? Causation(EventMetadata metadata) => metadata.Causation is null
@@ -187,9 +189,10 @@ public sealed partial class JournalStore
                 throw new StreamConcurrencyException(stream, expectedVersion ?? -1, reader.GetInt64(0));
             }
 
-            committed.Add(Committed(reader, stream, events[committed.Count], metadata));
+            committed.Add(ToRecorded(reader, stream, events[committed.Count], metadata));
         }
 
+        StoreInstruments.Appended(committed.Count);
         return committed;
     }
 
@@ -206,7 +209,7 @@ public sealed partial class JournalStore
             lastVersion = reader.GetInt64(0);
             if (!reader.IsDBNull(1))
             {
-                appended.Add(Committed(reader, stream, events[appended.Count], metadata));
+                appended.Add(ToRecorded(reader, stream, events[appended.Count], metadata));
             }
             else if (!reader.IsDBNull(storedColumns))
             {
@@ -216,6 +219,7 @@ public sealed partial class JournalStore
 
         if (appended.Count > 0)
         {
+            StoreInstruments.Appended(appended.Count);
             return appended;
         }
 
@@ -236,7 +240,7 @@ public sealed partial class JournalStore
         return stored;
     }
 
-    private static RecordedEvent Committed(NpgsqlDataReader reader, string stream, EventData e, EventMetadata metadata)
+    private static RecordedEvent ToRecorded(NpgsqlDataReader reader, string stream, EventData e, EventMetadata metadata)
         => new(
             Position: reader.GetInt64(1),
             Stream: stream,

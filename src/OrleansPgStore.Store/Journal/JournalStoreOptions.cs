@@ -20,4 +20,11 @@ public sealed class JournalStoreOptions : StoreOptions
     /// appear). Defaults to 250 ms. Zero returns the settled prefix at once.
     /// </summary>
     public TimeSpan FeedSettleTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Sends a PostgreSQL NOTIFY with every commit (in the same transaction, in the same round trip), so reaction
+    /// workers in other processes wake within milliseconds. Defaults to false (no per-commit cost); polling finds
+    /// every commit either way.
+    /// </summary>
+    public bool NotifyOnCommit { get; set; }
 }

@@ -1,4 +1,5 @@
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.State;
 using OrleansPgStore.TestDatabase;
 
@@ -45,6 +46,13 @@ public sealed class SchemaFixture : IAsyncLifetime
     public async Task<DurableStateStore> StateAsync(string table)
     {
         var store = new DurableStateStore(new DurableStateStoreOptions { ConnectionString = ConnectionString, Schema = Name, Table = table });
+        await store.SeedAsync();
+        return store;
+    }
+
+    public async Task<LeaseStore> LeasesAsync(string table)
+    {
+        var store = new LeaseStore(new LeaseStoreOptions { ConnectionString = ConnectionString, Schema = Name, Table = table });
         await store.SeedAsync();
         return store;
     }

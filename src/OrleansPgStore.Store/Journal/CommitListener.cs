@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OrleansPgStore.Store.Diagnostics;
+
+namespace OrleansPgStore.Store.Journal;
+
+/// <summary>
+/// Listens for the commit notifications of one events table on a dedicated connection. When the connection is
+/// lost it reconnects with capped exponential backoff (100 ms doubling to 10 s) and carries on; notifications sent
+/// meanwhile are lost, which is fine: they are hints, and polling finds every commit.
+/// </summary>
+public sealed class CommitListener : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _channel;
+    private readonly string _instanceId;
+    private readonly Action<CommitNotification> _onCommit;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _loop;
+    private NpgsqlConnection? _connection;
+
+    internal CommitListener(NpgsqlDataSource dataSource, string channel, string instanceId, Action<CommitNotification> onCommit, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _channel = channel;
+        _instanceId = instanceId;
+        _onCommit = onCommit;
+        _logger = logger;
+    }
+
+    /// <summary>How many times the listener has (re)connected; 1 after the first successful LISTEN.</summary>
+    public int Connections { get; private set; }
+
+    /// <summary>Starts listening; completes once the first LISTEN is in place (or the token is cancelled).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _loop ??= Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        await _firstListen.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The server process of the current LISTEN connection (fault tests terminate it); 0 while reconnecting.</summary>
+    internal int BackendProcessId => _connection?.ProcessID ?? 0;
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
+                connection.Notification += OnNotification;
+                await using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
+                }
+
+                _connection = connection;
+                Connections++;
+                backoff = TimeSpan.FromMilliseconds(100);
+                _firstListen.TrySetResult();
+                while (!stop.IsCancellationRequested)
+                {
+                    if (!await connection.WaitAsync(KeepAlive, stop).ConfigureAwait(false))
+                    {
+                        // Quiet for a while: make sure the connection is still alive.
+                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                        await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _connection = null;
+                _logger.ListenerReconnecting(_channel, backoff.TotalMilliseconds, e);
+                try
+                {
+                    await Task.Delay(backoff, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs args)
+    {
+        NotificationPayload? payload;
+        try
+        {
+            payload = JsonSerializer.Deserialize(args.Payload, JournalJsonContext.Default.NotificationPayload);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        if (payload is null || payload.By == _instanceId)
+        {
+            return;
+        }
+
+        try
+        {
+            _onCommit(new CommitNotification(payload.Stream, Local: false));
+        }
+        catch (Exception e)
+        {
+            _logger.ListenerCallbackFailed(_channel, e);
+        }
+    }
+
+    /// <summary>Stops listening and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+    }
+}

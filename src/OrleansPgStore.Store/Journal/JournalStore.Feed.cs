@@ -1,0 +1,78 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace OrleansPgStore.Store.Journal;
+
+public sealed partial class JournalStore
+{
+    /// <summary>
+    /// One page of the settled feed across all streams: events named in <paramref name="names"/> with positions in
+    /// (<paramref name="after"/>, <paramref name="upTo"/>], oldest first, never past an event that a commit still in
+    /// flight could precede. Does not wait for such commits (see <see cref="QueryAsync"/> for that).
+    /// </summary>
+    public async Task<FeedPage> ReadFeedAsync(
+        long after, long upTo, IReadOnlyCollection<string> names, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.ReadFeedRange, cancellationToken,
+                Bigint(after), Bigint(upTo), Names(names), Int(limit)).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var events = new List<RecordedEvent>();
+            var fence = 0L;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                fence = reader.GetInt64(10);
+                if (!reader.IsDBNull(0))
+                {
+                    events.Add(RecordedEventReader.Read(reader));
+                }
+            }
+
+            return new FeedPage(events, fence);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Reading the feed", e);
+        }
+    }
+
+    /// <summary>
+    /// Events of one stream named in <paramref name="names"/> with positions in (<paramref name="after"/>,
+    /// <paramref name="upTo"/>], oldest first, at most <paramref name="limit"/>: what a reaction target fed by that
+    /// stream has to handle next.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamRangeAsync(
+        string stream, long after, long upTo, IReadOnlyCollection<string> names, int limit, CancellationToken cancellationToken = default)
+    {
+        EventValidation.Stream(stream);
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.ReadStreamRange, cancellationToken,
+                StreamParameter(stream), Bigint(after), Bigint(upTo), Names(names), Int(limit)).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var events = new List<RecordedEvent>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                events.Add(RecordedEventReader.Read(reader));
+            }
+
+            return events;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate($"Reading stream '{EventValidation.Shorten(stream)}'", e);
+        }
+    }
+
+    private static NpgsqlParameter Bigint(long value) => new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = value };
+
+    private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = value };
+
+    private static NpgsqlParameter Names(IReadOnlyCollection<string> names)
+        => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = names as string[] ?? names.ToArray() };
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Store.Journal;
+
+public sealed partial class JournalStore
+{
+    // PostgreSQL aborts the transaction on a NOTIFY payload of 8000 bytes or more, so the statement measures
+    // the payload itself and skips the notification (polling still finds the commit).
+    private const string NotifySql = "SELECT pg_notify($1, $2) WHERE octet_length($2) < 8000";
+
+    /// <summary>Identifies this store instance in notifications, so a process ignores its own commits' echoes.</summary>
+    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>The LISTEN/NOTIFY channel of this events table.</summary>
+    public string Channel => SqlIdentifier.Derive("opgs_" + _store.Schema + "_" + _store.Table, "commits");
+
+    /// <summary>
+    /// Raised after every successful commit made through this instance (synchronously, on the committing thread;
+    /// handlers must be quick). Remote commits arrive through <see cref="CreateCommitListener"/>.
+    /// </summary>
+    public event Action<CommitNotification>? Committed;
+
+    /// <summary>
+    /// A listener for commits made by other processes (requires <see cref="JournalStoreOptions.NotifyOnCommit"/> on
+    /// the writers). It holds one connection, heals itself after a lost connection with capped backoff, and skips
+    /// this instance's own notifications.
+    /// </summary>
+    public CommitListener CreateCommitListener(Action<CommitNotification> onCommit)
+        => new(_store.DataSource, Channel, InstanceId, onCommit, _logger);
+
+    private void RaiseCommitted(string stream) => Committed?.Invoke(new CommitNotification(stream, Local: true));
+
+    /// <summary>Runs a commit statement, together with its NOTIFY in the same implicit transaction when enabled.</summary>
+    private async Task<T> ExecuteCommitAsync<T>(
+        string stream, string sql, NpgsqlParameter[] parameters, Func<NpgsqlDataReader, Task<T>> read, CancellationToken cancellationToken)
+    {
+        if (!_options.NotifyOnCommit)
+        {
+            await using var prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await read(reader).ConfigureAwait(false);
+        }
+
+        var payload = JsonSerializer.Serialize(new NotificationPayload(stream, InstanceId), JournalJsonContext.Default.NotificationPayload);
+        await using var batch = await _store.PrepareBatchAsync(cancellationToken,
+            (sql, parameters),
+            (NotifySql,
+            [
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = Channel },
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = payload },
+            ])).ConfigureAwait(false);
+        await using var batchReader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await read(batchReader).ConfigureAwait(false);
+    }
+}
+
+/// <summary>The NOTIFY payload: which stream, and which store instance committed.</summary>
+internal sealed record NotificationPayload(string Stream, string By);

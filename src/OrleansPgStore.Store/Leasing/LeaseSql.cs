@@ -1,0 +1,173 @@
+namespace OrleansPgStore.Store.Leasing;
+
+/// <summary>Every statement the lease store runs, complete, for one table. Hot paths use positional parameters.</summary>
+internal sealed class LeaseSql
+{
+    // Eligible to claim: has work, not blocked, no live lease, not deferred. Expiry by the database clock.
+    private const string Claimable = """
+        work > at AND NOT blocked
+          AND (leased_until IS NULL OR leased_until <= now())
+          AND (due IS NULL OR due <= now())
+        """;
+
+    public LeaseSql(string table)
+    {
+        // $1 lagging-by-priority count, $2 leading count, $3 holder, $4 lease milliseconds, $5 lane, $6 fairness reserve.
+        // Each frontier is a LIMITed scan of a partial index, and the frontiers are disjoint. Only these final
+        // candidates are locked (SKIP LOCKED: a worker never waits for another), and eligibility is checked again
+        // under the lock, so a target is never leased twice. Workers claiming at the same instant see the same
+        // candidates, so one of them may get fewer than asked; it simply claims again next cycle.
+        Claim = $"""
+            WITH by_priority AS (
+                SELECT stream FROM {table}
+                WHERE lane = $5 AND {Claimable}
+                ORDER BY priority DESC, at
+                LIMIT $1
+            ), reserve AS (
+                SELECT stream FROM {table}
+                WHERE lane = $5 AND {Claimable}
+                  AND stream NOT IN (SELECT stream FROM by_priority)
+                ORDER BY at
+                LIMIT $6
+            ), leading_frontier AS (
+                SELECT stream FROM {table}
+                WHERE lane = $5 AND {Claimable}
+                  AND stream NOT IN (SELECT stream FROM by_priority)
+                  AND stream NOT IN (SELECT stream FROM reserve)
+                ORDER BY at DESC
+                LIMIT $2
+            ), candidates AS (
+                SELECT stream, true AS lagging FROM by_priority
+                UNION ALL SELECT stream, true FROM reserve
+                UNION ALL SELECT stream, false FROM leading_frontier
+            ), locked AS (
+                SELECT s.stream, c.lagging
+                FROM {table} s JOIN candidates c ON c.stream = s.stream
+                WHERE s.work > s.at AND NOT s.blocked
+                  AND (s.leased_until IS NULL OR s.leased_until <= now())
+                  AND (s.due IS NULL OR s.due <= now())
+                FOR UPDATE OF s SKIP LOCKED
+            )
+            UPDATE {table} s
+            SET leased_by = $3, leased_until = now() + $4 * interval '1 millisecond', retry = s.retry + 1
+            FROM locked l
+            WHERE s.stream = l.stream
+            RETURNING s.stream, s.source, s.at, s.work, s.retry, l.lagging, s.leased_until
+            """;
+
+        // $1 streams, $2 holders, $3 watermarks, $4 retry delays in milliseconds (null: success).
+        Ack = $"""
+            UPDATE {table} s
+            SET at = greatest(s.at, i.at),
+                retry = CASE WHEN i.delay IS NULL THEN -1 ELSE s.retry END,
+                due = now() + i.delay * interval '1 millisecond',
+                leased_by = NULL,
+                leased_until = NULL
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS i(stream, holder, at, delay)
+            WHERE s.stream = i.stream AND s.leased_by = i.holder
+            RETURNING s.stream
+            """;
+
+        // $1 streams, $2 holders, $3 watermarks, $4 errors. Only the holder blocks, and only once.
+        Block = $"""
+            UPDATE {table} s
+            SET blocked = true, error = i.error, at = greatest(s.at, i.at), leased_by = NULL, leased_until = NULL
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error)
+            WHERE s.stream = i.stream AND s.leased_by = i.holder AND NOT s.blocked
+            RETURNING s.stream
+            """;
+
+        // $1 streams, $2 sources, $3 priorities, $4 lanes. New rows count via xmax = 0 (inserted, not updated).
+        Subscribe = $"""
+            WITH upserted AS (
+                INSERT INTO {table} (stream, source, priority, lane)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[])
+                ON CONFLICT (stream) DO UPDATE SET priority = excluded.priority
+                WHERE {table}.priority < excluded.priority
+                RETURNING xmax = 0 AS inserted
+            )
+            SELECT (SELECT count(*) FROM upserted WHERE inserted), (SELECT coalesce(max(at), -1) FROM {table})
+            """;
+
+        // $1 streams, $2 sources, $3 positions, $4 priorities, $5 lanes: registers targets and raises work marks.
+        RaiseWork = $"""
+            INSERT INTO {table} AS s (stream, source, work, priority, lane)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[])
+            ON CONFLICT (stream) DO UPDATE SET work = greatest(s.work, excluded.work)
+            WHERE s.work < excluded.work
+            """;
+
+        // $1 checkpoint row, $2 holder, $3 lease milliseconds. Returns the checkpoint when the lease is ours.
+        AcquireCheckpoint = $"""
+            INSERT INTO {table} AS s (stream, leased_by, leased_until)
+            VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+            ON CONFLICT (stream) DO UPDATE SET leased_by = excluded.leased_by, leased_until = excluded.leased_until
+            WHERE s.leased_until IS NULL OR s.leased_until <= now() OR s.leased_by = excluded.leased_by
+            RETURNING s.at
+            """;
+
+        // $1 checkpoint row, $2 holder, $3 new checkpoint.
+        AdvanceCheckpoint = $"UPDATE {table} SET at = greatest(at, $3) WHERE stream = $1 AND leased_by = $2";
+
+        // $1 checkpoint row, $2 holder.
+        ReleaseCheckpoint = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE stream = $1 AND leased_by = $2";
+
+        const string filter = """
+            left(stream, 1) <> '$'
+              AND (@streams::text[] IS NULL OR stream = ANY(@streams::text[]))
+              AND (@source::text IS NULL OR source = @source::text)
+              AND (@blocked::boolean IS NULL OR blocked = @blocked::boolean)
+              AND (@lane::text IS NULL OR lane = @lane::text)
+            """;
+
+        Unblock = $"""
+            UPDATE {table}
+            SET blocked = false, error = NULL, retry = -1, leased_by = NULL, leased_until = NULL, due = NULL
+            WHERE blocked AND {filter}
+            """;
+
+        Reset = $"""
+            UPDATE {table}
+            SET at = -1, retry = -1, blocked = false, error = NULL, leased_by = NULL, leased_until = NULL, due = NULL
+            WHERE {filter}
+            """;
+
+        Defer = $"UPDATE {table} SET due = @due WHERE {filter}";
+
+        Prioritize = $"UPDATE {table} SET priority = @priority WHERE priority <> @priority AND {filter}";
+
+        QueryStreams = $"""
+            SELECT stream, source, at, work, retry, blocked, error, leased_by, leased_until, priority, lane, due
+            FROM {table}
+            WHERE {filter} AND (@after::text IS NULL OR stream > @after::text)
+            ORDER BY stream
+            LIMIT @limit
+            """;
+    }
+
+    public string Claim { get; }
+
+    public string Ack { get; }
+
+    public string Block { get; }
+
+    public string Subscribe { get; }
+
+    public string RaiseWork { get; }
+
+    public string AcquireCheckpoint { get; }
+
+    public string AdvanceCheckpoint { get; }
+
+    public string ReleaseCheckpoint { get; }
+
+    public string Unblock { get; }
+
+    public string Reset { get; }
+
+    public string Defer { get; }
+
+    public string Prioritize { get; }
+
+    public string QueryStreams { get; }
+}

@@ -1,0 +1,299 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Store.Leasing;
+
+/// <summary>
+/// Subscriptions and leases: any number of workers, in any number of processes, share the processing of target
+/// streams with no coordinator. Each target is leased to one holder at a time and handled in order.
+/// </summary>
+/// <remarks>
+/// Thread-safe; share one per table. Lease expiry is judged by the database clock. Reports (ack, block) from a
+/// holder that no longer holds the lease are dropped and returned to the caller, never thrown.
+/// </remarks>
+public sealed partial class LeaseStore : IAsyncDisposable
+{
+    private readonly StoreConnection _store;
+    private readonly LeaseSql _sql;
+
+    /// <summary>Creates a lease store over the table named in <paramref name="options"/>.</summary>
+    public LeaseStore(LeaseStoreOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        StoreOptionsValidator<LeaseStoreOptions>.ThrowIfInvalid(options);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Leasing");
+        _store = new StoreConnection(options, logger);
+        _sql = new LeaseSql(_store.QualifiedTable);
+    }
+
+    /// <summary>The schema-qualified, quoted subscriptions table.</summary>
+    public string QualifiedTable => _store.QualifiedTable;
+
+    /// <summary>Creates the schema (if missing) and the subscriptions table. Idempotent; safe from many processes at once.</summary>
+    public Task SeedAsync(CancellationToken cancellationToken = default)
+        => SchemaInstaller.SeedAsync(_store, LeaseSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken);
+
+    /// <summary>Drops the subscriptions table (and the schema when nothing else is left in it and it is not <c>public</c>).</summary>
+    public Task DropAsync(CancellationToken cancellationToken = default) => SchemaInstaller.DropAsync(_store, cancellationToken);
+
+    /// <summary>The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand.</summary>
+    public static string SchemaSql(string schema = "public", string table = "subscriptions")
+    {
+        var quotedSchema = SqlIdentifier.Quote(schema, nameof(schema));
+        return $"CREATE SCHEMA IF NOT EXISTS {quotedSchema};\n{LeaseSchema.Create(quotedSchema, table)}\n";
+    }
+
+    /// <summary>
+    /// Registers targets (an upsert: an existing target keeps its watermark; its priority only ever rises here,
+    /// use <see cref="PrioritizeAsync"/> to lower it).
+    /// </summary>
+    /// <returns>How many targets were new, and the highest watermark among all subscriptions.</returns>
+    public async Task<SubscribeResult> SubscribeAsync(
+        IReadOnlyCollection<Subscription> targets, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var unique = Distinct(targets.Select(t => t ?? throw new ArgumentException("A target is null.", nameof(targets))), t => t.Stream);
+        foreach (var target in unique)
+        {
+            ValidateTarget(target, nameof(targets));
+        }
+
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.Subscribe, cancellationToken,
+                TextArray(unique.Select(t => t.Stream)),
+                TextArray(unique.Select(t => t.Source)),
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = unique.Select(t => t.Priority).ToArray() },
+                TextArray(unique.Select(t => t.Lane))).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return new SubscribeResult(reader.GetInt64(0), reader.GetInt64(1));
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Subscribe", e);
+        }
+    }
+
+    /// <summary>
+    /// Atomically leases up to <paramref name="lagging"/> targets from the lagging frontier (highest priority,
+    /// then lowest watermark, with a quarter of the slots, at least one when <paramref name="lagging"/> ≥ 2, reserved
+    /// for the lowest watermarks whatever their priority, so default-priority targets cannot starve) plus up to
+    /// <paramref name="leading"/> from the leading frontier (highest watermark), never the same target twice.
+    /// Every claim counts as an attempt: <see cref="Lease.Retry"/> is 0 on a first attempt.
+    /// </summary>
+    /// <param name="lagging">Targets to take from the lagging frontier.</param>
+    /// <param name="leading">Targets to take from the leading frontier.</param>
+    /// <param name="holder">Who takes the leases (unique per worker).</param>
+    /// <param name="leaseDuration">How long the leases last (the database's clock).</param>
+    /// <param name="lane">The lane to claim from; defaults to the default lane.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<Lease>> ClaimAsync(
+        int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lagging);
+        ArgumentOutOfRangeException.ThrowIfNegative(leading);
+        EventValidation.Key(holder, "Lease holder", nameof(holder));
+        ArgumentNullException.ThrowIfNull(lane);
+        if (leaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "Lease duration must be positive.");
+        }
+
+        if (lagging + leading == 0)
+        {
+            return [];
+        }
+
+        var reserve = lagging >= 2 ? Math.Max(1, lagging / 4) : 0;
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.Claim, cancellationToken,
+                Int(lagging - reserve), Int(leading), Text(holder),
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
+                Text(lane), Int(reserve)).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var leases = new List<Lease>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                leases.Add(new Lease(
+                    Stream: reader.GetString(0),
+                    Source: reader.IsDBNull(1) ? null : reader.GetString(1),
+                    At: reader.GetInt64(2),
+                    Work: reader.GetInt64(3),
+                    Holder: holder,
+                    Retry: reader.GetInt64(4),
+                    Lagging: reader.GetBoolean(5),
+                    LeasedUntil: reader.GetFieldValue<DateTimeOffset>(6)));
+            }
+
+            return leases;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Claim", e);
+        }
+    }
+
+    /// <summary>
+    /// Reports progress and releases the leases: advances each watermark (never backwards) and, on success, resets
+    /// the retry count; with <see cref="LeaseOutcome.RetryAfter"/> the target is deferred instead and keeps its count.
+    /// Only the current holder's reports apply; the others are returned as dropped.
+    /// </summary>
+    public async Task<AckResult> AckAsync(IReadOnlyList<LeaseOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return new AckResult([], []);
+        }
+
+        foreach (var o in outcomes)
+        {
+            ArgumentNullException.ThrowIfNull(o, nameof(outcomes));
+            EventValidation.Key(o.Stream, "Lease stream", nameof(outcomes));
+            EventValidation.Key(o.Holder, "Lease holder", nameof(outcomes));
+        }
+
+        var applied = await ApplyAsync("Ack", _sql.Ack, cancellationToken,
+            TextArray(outcomes.Select(o => o.Stream)),
+            TextArray(outcomes.Select(o => o.Holder)),
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = outcomes.Select(o => o.At).ToArray() },
+            new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+                Value = outcomes.Select(o => o.RetryAfter is { } delay ? (long?)Math.Ceiling(delay.TotalMilliseconds) : null).ToArray(),
+            }).ConfigureAwait(false);
+        return new AckResult(
+            outcomes.Where(o => applied.Contains(o.Stream)).ToList(),
+            outcomes.Where(o => !applied.Contains(o.Stream)).ToList());
+    }
+
+    /// <summary>
+    /// Quarantines poison targets: blocked targets are never claimed until <see cref="UnblockAsync"/>. Only the
+    /// current holder can block, and blocking a blocked target is a no-op.
+    /// </summary>
+    /// <returns>The targets that were blocked by this call.</returns>
+    public async Task<IReadOnlyList<string>> BlockAsync(IReadOnlyList<LeaseBlock> blocks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (blocks.Count == 0)
+        {
+            return [];
+        }
+
+        foreach (var b in blocks)
+        {
+            ArgumentNullException.ThrowIfNull(b, nameof(blocks));
+            EventValidation.Key(b.Stream, "Lease stream", nameof(blocks));
+            EventValidation.Key(b.Holder, "Lease holder", nameof(blocks));
+        }
+
+        var blocked = await ApplyAsync("Block", _sql.Block, cancellationToken,
+            TextArray(blocks.Select(b => b.Stream)),
+            TextArray(blocks.Select(b => b.Holder)),
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = blocks.Select(b => b.At).ToArray() },
+            TextArray(blocks.Select(b => b.Error.Replace('\0', ' ')))).ConfigureAwait(false);
+        return blocks.Select(b => b.Stream).Where(blocked.Contains).ToList();
+    }
+
+    /// <summary>Registers targets and raises their work marks (never lowers them), so claims find the work.</summary>
+    public async Task RaiseWorkAsync(IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(marks);
+        if (marks.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.RaiseWork, cancellationToken, RaiseWorkParameters(marks)).ConfigureAwait(false);
+            await prepared.Command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Raising work marks", e);
+        }
+    }
+
+    /// <summary>Disposes the data source if the store created it from a connection string.</summary>
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+
+    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
+    {
+        // One row per target, at its highest position: an upsert may not touch a row twice.
+        var merged = marks
+            .GroupBy(m => m.Target.Stream, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(m => m.Position)!)
+            .ToList();
+        foreach (var m in merged)
+        {
+            ValidateTarget(m.Target, nameof(marks));
+        }
+
+        return
+        [
+            TextArray(merged.Select(m => m.Target.Stream)),
+            TextArray(merged.Select(m => m.Target.Source)),
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = merged.Select(m => m.Position).ToArray() },
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = merged.Select(m => m.Target.Priority).ToArray() },
+            TextArray(merged.Select(m => m.Target.Lane)),
+        ];
+    }
+
+    private async Task<HashSet<string>> ApplyAsync(string operation, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var streams = new HashSet<string>(StringComparer.Ordinal);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                streams.Add(reader.GetString(0));
+            }
+
+            return streams;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate(operation, e);
+        }
+    }
+
+    private static void ValidateTarget(Subscription target, string parameter)
+    {
+        EventValidation.Key(target.Stream, "Target stream", parameter);
+        if (target.Stream.StartsWith('$'))
+        {
+            throw new ArgumentException($"Target stream '{EventValidation.Shorten(target.Stream)}' starts with '$', which is reserved.", parameter);
+        }
+
+        if (target.Source is not null)
+        {
+            EventValidation.Key(target.Source, "Source stream", parameter);
+        }
+
+        ArgumentNullException.ThrowIfNull(target.Lane, parameter);
+        if (target.Lane.Contains('\0'))
+        {
+            throw new ArgumentException("Lane contains a NUL character.", parameter);
+        }
+    }
+
+    private static List<T> Distinct<T>(IEnumerable<T> items, Func<T, string> key)
+        => items.GroupBy(key, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+
+    private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
+
+    private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = value };
+
+    private static NpgsqlParameter TextArray(IEnumerable<string?> values)
+        => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.ToArray() };
+}

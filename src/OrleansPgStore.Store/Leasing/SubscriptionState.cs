@@ -1,0 +1,16 @@
+namespace OrleansPgStore.Store.Leasing;
+
+/// <summary>A subscription as stored, for inspection.</summary>
+public sealed record SubscriptionState(
+    string Stream,
+    string? Source,
+    long At,
+    long Work,
+    long Retry,
+    bool Blocked,
+    string? Error,
+    string? Holder,
+    DateTimeOffset? LeasedUntil,
+    int Priority,
+    string Lane,
+    DateTimeOffset? Due);

@@ -1,0 +1,18 @@
+namespace OrleansPgStore.Store.Reactions;
+
+/// <summary>What one cycle of a reaction loop did.</summary>
+/// <param name="Correlated">Events the correlation step read (0 when another worker holds the correlation lease).</param>
+/// <param name="Claimed">Targets leased.</param>
+/// <param name="Handled">Events handed to handlers.</param>
+/// <param name="Acked">Targets whose progress was recorded (successes and deferrals).</param>
+/// <param name="Deferred">Targets that failed and will be retried after a backoff.</param>
+/// <param name="Blocked">Targets blocked as poison.</param>
+/// <param name="Dropped">Targets whose report was dropped because the lease had moved on; their work will be redone.</param>
+public sealed record CycleResult(int Correlated, int Claimed, int Handled, int Acked, int Deferred, int Blocked, IReadOnlyList<string> Dropped)
+{
+    /// <summary>Nothing to do: no new events and nothing claimed.</summary>
+    public bool Idle => Correlated == 0 && Claimed == 0;
+
+    /// <summary>A cycle that did nothing.</summary>
+    public static CycleResult Nothing { get; } = new(0, 0, 0, 0, 0, 0, []);
+}

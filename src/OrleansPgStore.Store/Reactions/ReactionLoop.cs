@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+
+namespace OrleansPgStore.Store.Reactions;
+
+/// <summary>
+/// One reaction worker's cycle: correlate (find targets with new work) → claim → fetch the events after each
+/// watermark → run the handlers in order → record progress (block first where needed, then ack). Any number of
+/// loops, in any number of processes, compete for the same targets through leases.
+/// </summary>
+/// <remarks>
+/// Delivery is at least once per target and in order within a target; nothing is skipped. Drive it with
+/// <see cref="ReactionWorker"/>, or call <see cref="RunCycleAsync"/> from a timer (the Orleans worker grain does).
+/// </remarks>
+public sealed partial class ReactionLoop
+{
+    private const int MaxErrorLength = 4000;
+
+    private readonly JournalStore _journal;
+    private readonly LeaseStore _leases;
+    private readonly ReactionRegistry _registry;
+    private readonly ReactionOptions _options;
+    private readonly ILogger _logger;
+    private readonly string[] _names;
+
+    /// <summary>Creates a loop over a journal and a lease store.</summary>
+    /// <param name="journal">The events.</param>
+    /// <param name="leases">The subscriptions of the targets.</param>
+    /// <param name="registry">The reactions to run; not changed after the loop starts.</param>
+    /// <param name="options">Claim sizes, lease duration, retries; defaults when <c>null</c>.</param>
+    /// <param name="loggerFactory">Logging; none when <c>null</c>.</param>
+    /// <param name="holder">This loop's identity as a lease holder; unique by default.</param>
+    public ReactionLoop(
+        JournalStore journal,
+        LeaseStore leases,
+        ReactionRegistry registry,
+        ReactionOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        string? holder = null)
+    {
+        _journal = journal ?? throw new ArgumentNullException(nameof(journal));
+        _leases = leases ?? throw new ArgumentNullException(nameof(leases));
+        _registry = registry ?? throw new ArgumentNullException(nameof(registry));
+        _options = options ?? new ReactionOptions();
+        _options.Validate();
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
+        _names = registry.Names.ToArray();
+        Holder = holder ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    }
+
+    /// <summary>This loop's lease-holder identity.</summary>
+    public string Holder { get; }
+
+    /// <summary>The options in force.</summary>
+    public ReactionOptions Options => _options;
+
+    /// <summary>Runs one cycle: correlate, claim, handle, block/ack.</summary>
+    public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
+    {
+        if (_names.Length == 0)
+        {
+            return CycleResult.Nothing;
+        }
+
+        var correlated = await CorrelateAsync(cancellationToken).ConfigureAwait(false);
+        var leases = await _leases.ClaimAsync(
+            _options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken).ConfigureAwait(false);
+        if (leases.Count == 0)
+        {
+            return new CycleResult(correlated, 0, 0, 0, 0, 0, []);
+        }
+
+        var outcomes = new ConcurrentBag<LeaseOutcome>();
+        var blocks = new ConcurrentBag<LeaseBlock>();
+        var handled = 0;
+        await Parallel.ForEachAsync(
+            leases,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+            async (lease, token) => Interlocked.Add(ref handled, await HandleAsync(lease, outcomes, blocks, token).ConfigureAwait(false)))
+            .ConfigureAwait(false);
+
+        // Block before ack: the ack releases the lease that blocking needs.
+        var blocked = await _leases.BlockAsync(blocks.ToList(), cancellationToken).ConfigureAwait(false);
+        var ack = await _leases.AckAsync(outcomes.ToList(), cancellationToken).ConfigureAwait(false);
+        var dropped = ack.Dropped.Select(o => o.Stream).Concat(blocks.Select(b => b.Stream).Except(blocked)).ToList();
+        foreach (var stream in dropped)
+        {
+            _logger.LeaseReportDropped(stream, Holder);
+        }
+
+        return new CycleResult(
+            correlated, leases.Count, handled, ack.Applied.Count, ack.Applied.Count(o => o.RetryAfter is not null), blocked.Count, dropped);
+    }
+
+    /// <summary>Handles one lease; returns how many events were handed to handlers.</summary>
+    private async Task<int> HandleAsync(
+        Lease lease, ConcurrentBag<LeaseOutcome> outcomes, ConcurrentBag<LeaseBlock> blocks, CancellationToken cancellationToken)
+    {
+        if (lease.Retry > _options.MaxRetries)
+        {
+            // Its earlier attempts never reported back (a handler that overruns its lease never throws).
+            blocks.Add(new LeaseBlock(lease.Stream, Holder, lease.At,
+                $"Blocked before dispatch: {lease.Retry} attempts without success (max retries {_options.MaxRetries}); " +
+                "the handler may be overrunning its lease."));
+            return 0;
+        }
+
+        // Handlers may run only while the lease is ours.
+        using var leaseTime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        leaseTime.CancelAfter(_options.LeaseDuration);
+        var handledAt = lease.At;
+        var count = 0;
+        try
+        {
+            var events = await FetchAsync(lease, leaseTime.Token).ConfigureAwait(false);
+            foreach (var reaction in _registry.Reactions.Where(r => r.BatchHandler is not null))
+            {
+                var batch = events.Where(e => reaction.Handles(e, lease.Stream)).ToList();
+                if (batch.Count > 0)
+                {
+                    await reaction.BatchHandler!(new ReactionBatch(lease.Stream, batch, lease.Retry), leaseTime.Token).ConfigureAwait(false);
+                    count += batch.Count;
+                }
+            }
+
+            foreach (var e in events)
+            {
+                foreach (var reaction in _registry.Reactions)
+                {
+                    if (reaction.Handler is not null && reaction.Handles(e, lease.Stream))
+                    {
+                        await reaction.Handler(e, leaseTime.Token).ConfigureAwait(false);
+                        count++;
+                    }
+                }
+
+                handledAt = e.Position;
+            }
+
+            // A short page means everything up to the work mark is done.
+            var at = events.Count < _options.PageSize ? Math.Max(lease.Work, handledAt) : handledAt;
+            outcomes.Add(new LeaseOutcome(lease.Stream, Holder, at));
+            StoreInstruments.Handled(count);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (lease.Retry >= _options.MaxRetries)
+            {
+                _logger.TargetBlocked(lease.Stream, lease.Retry + 1, e);
+                blocks.Add(new LeaseBlock(lease.Stream, Holder, handledAt, Truncate(e.ToString())));
+            }
+            else
+            {
+                var delay = _options.Backoff.Delay(lease.Retry + 1);
+                _logger.TargetRetrying(lease.Stream, lease.Retry + 1, delay.TotalMilliseconds, e);
+                outcomes.Add(new LeaseOutcome(lease.Stream, Holder, handledAt, delay));
+            }
+        }
+
+        return count;
+    }
+
+    private async Task<IReadOnlyList<RecordedEvent>> FetchAsync(Lease lease, CancellationToken cancellationToken)
+        => lease.Source is null
+            ? (await _journal.ReadFeedAsync(lease.At, lease.Work, _names, _options.PageSize, cancellationToken).ConfigureAwait(false)).Events
+            : await _journal.ReadStreamRangeAsync(lease.Source, lease.At, lease.Work, _names, _options.PageSize, cancellationToken).ConfigureAwait(false);
+
+    private static string Truncate(string text) => text.Length <= MaxErrorLength ? text : text[..MaxErrorLength] + "…";
+}

@@ -1,0 +1,66 @@
+namespace OrleansPgStore.Store.Reactions;
+
+/// <summary>How a reaction loop claims and handles work. Every default suits a handful of workers sharing a database.</summary>
+public sealed class ReactionOptions
+{
+    /// <summary>Names the group of workers sharing one correlation checkpoint (one per set of reactions). Defaults to <c>default</c>.</summary>
+    public string Name { get; set; } = "default";
+
+    /// <summary>The lane this loop claims from. Defaults to the default lane.</summary>
+    public string Lane { get; set; } = "";
+
+    /// <summary>Targets claimed per cycle from the lagging frontier (priority, then lowest watermark). Defaults to 8.</summary>
+    public int Lagging { get; set; } = 8;
+
+    /// <summary>Targets claimed per cycle from the leading frontier (highest watermark). Defaults to 2.</summary>
+    public int Leading { get; set; } = 2;
+
+    /// <summary>How long a claim holds a target. Handlers are cancelled when it runs out. Defaults to 30 seconds.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Events fetched per target per cycle. Defaults to 100.</summary>
+    public int PageSize { get; set; } = 100;
+
+    /// <summary>Claimed targets handled at the same time within one cycle. Defaults to 8.</summary>
+    public int MaxConcurrency { get; set; } = 8;
+
+    /// <summary>Events the correlation step reads per cycle to find targets with new work. Defaults to 1,000.</summary>
+    public int CorrelationBatch { get; set; } = 1000;
+
+    /// <summary>
+    /// Failed attempts a target may retry before it is blocked (attempts = 1 + this). A target whose retries are
+    /// already used up when claimed (its handler kept overrunning the lease) is blocked before dispatch. Defaults to 5.
+    /// </summary>
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>The wait before retrying a failed target. Defaults to exponential from 1 s to 5 min with ±20% jitter.</summary>
+    public RetryBackoff Backoff { get; set; } = new();
+
+    /// <summary>How often an idle worker polls when no notification wakes it. Defaults to 1 second.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long stopping a worker waits for its cycle in flight. Defaults to 10 seconds.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    internal void Validate()
+    {
+        Check(!string.IsNullOrEmpty(Name) && !Name.Contains('\0'), "Name must be a non-empty string.");
+        Check(Lane is not null, "Lane must not be null.");
+        Check(Lagging >= 0 && Leading >= 0 && Lagging + Leading > 0, "Lagging and Leading must not be negative, and one must be positive.");
+        Check(LeaseDuration > TimeSpan.Zero, "LeaseDuration must be positive.");
+        Check(PageSize > 0, "PageSize must be positive.");
+        Check(MaxConcurrency > 0, "MaxConcurrency must be positive.");
+        Check(CorrelationBatch > 0, "CorrelationBatch must be positive.");
+        Check(MaxRetries >= 0, "MaxRetries must not be negative.");
+        Check(Backoff is not null, "Backoff must not be null.");
+        Check(PollInterval > TimeSpan.Zero, "PollInterval must be positive.");
+    }
+
+    private static void Check(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException("ReactionOptions." + message);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using OrleansPgStore.Store.Journal;
+
+namespace OrleansPgStore.Store.Reactions;
+
+/// <summary>
+/// The reactions a worker runs: handlers by event name, each with a target resolver (by default the event's own
+/// stream, so every stream is processed in order), plus batch handlers for projections.
+/// </summary>
+public sealed class ReactionRegistry
+{
+    private readonly List<Reaction> _reactions = [];
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    /// <summary>Every event name some reaction handles.</summary>
+    public IReadOnlyCollection<string> Names => _names;
+
+    internal IReadOnlyList<Reaction> Reactions => _reactions;
+
+    /// <summary>Handles each event named <paramref name="eventName"/>, one at a time, in order within its target.</summary>
+    /// <param name="eventName">The event name.</param>
+    /// <param name="handler">The handler. It may run more than once for an event (at least once): make its effects idempotent.</param>
+    /// <param name="target">Maps an event to its target; <c>null</c> result: not handled. Defaults to <see cref="ReactionTarget.OwnStream"/>.</param>
+    /// <param name="priority">Priority of the targets this reaction registers. Defaults to 0.</param>
+    /// <param name="lane">Lane of the targets this reaction registers. Defaults to the default lane.</param>
+    public ReactionRegistry On(
+        string eventName,
+        Func<RecordedEvent, CancellationToken, Task> handler,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Add([eventName], target, handler, null, priority, lane);
+    }
+
+    /// <summary>Handles the events named in <paramref name="eventNames"/> a page at a time per target (projections).</summary>
+    public ReactionRegistry OnBatch(
+        IReadOnlyCollection<string> eventNames,
+        Func<ReactionBatch, CancellationToken, Task> handler,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(eventNames);
+        ArgumentNullException.ThrowIfNull(handler);
+        return Add(eventNames, target, null, handler, priority, lane);
+    }
+
+    private ReactionRegistry Add(
+        IReadOnlyCollection<string> eventNames,
+        Func<RecordedEvent, ReactionTarget?>? target,
+        Func<RecordedEvent, CancellationToken, Task>? handler,
+        Func<ReactionBatch, CancellationToken, Task>? batchHandler,
+        int priority,
+        string lane)
+    {
+        ArgumentNullException.ThrowIfNull(lane);
+        if (eventNames.Count == 0 || eventNames.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("A reaction needs one or more non-empty event names.", nameof(eventNames));
+        }
+
+        var names = eventNames.ToHashSet(StringComparer.Ordinal);
+        _names.UnionWith(names);
+        _reactions.Add(new Reaction(names, target ?? ReactionTarget.OwnStream, handler, batchHandler, priority, lane));
+        return this;
+    }
+}

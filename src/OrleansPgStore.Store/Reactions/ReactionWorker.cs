@@ -1,0 +1,126 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Journal;
+
+namespace OrleansPgStore.Store.Reactions;
+
+/// <summary>
+/// Runs a <see cref="ReactionLoop"/> in the background: cycles back to back while there is work, and when idle
+/// sleeps until a commit wakes it (this process's commits directly; other processes' through LISTEN/NOTIFY when
+/// <paramref name="listen"/> is on) or the poll interval passes. Notifications are only hints: polling stays the
+/// safety net.
+/// </summary>
+/// <param name="loop">The loop to run.</param>
+/// <param name="journal">The journal whose commits wake the worker.</param>
+/// <param name="listen">Also listen for other processes' commits (they must commit with NotifyOnCommit).</param>
+/// <param name="loggerFactory">Logging; none when <c>null</c>.</param>
+public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool listen = false, ILoggerFactory? loggerFactory = null)
+    : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
+
+    private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private CommitListener? _listener;
+    private Task? _running;
+
+    /// <summary>Cycles that did some work since start.</summary>
+    public long BusyCycles { get; private set; }
+
+    /// <summary>Starts the worker (and its listener, which is connected when this returns).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_running is not null)
+        {
+            return;
+        }
+
+        journal.Committed += OnCommitted;
+        if (listen)
+        {
+            _listener = journal.CreateCommitListener(OnCommitted);
+            await _listener.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _running = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Wakes an idle worker now.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake or about to be.
+        }
+    }
+
+    /// <summary>Stops the worker, waiting up to <see cref="ReactionOptions.StopTimeout"/> for the cycle in flight.</summary>
+    public async Task StopAsync()
+    {
+        journal.Committed -= OnCommitted;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_running is not null)
+        {
+            await Task.WhenAny(_running, Task.Delay(loop.Options.StopTimeout)).ConfigureAwait(false);
+        }
+
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc cref="StopAsync"/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private void OnCommitted(CommitNotification notification) => Wake();
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var errorDelay = TimeSpan.FromMilliseconds(100);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var result = await loop.RunCycleAsync(stop).ConfigureAwait(false);
+                errorDelay = TimeSpan.FromMilliseconds(100);
+                if (!result.Idle)
+                {
+                    BusyCycles++;
+                    continue;
+                }
+
+                await _wake.WaitAsync(loop.Options.PollInterval, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The database may be restarting: keep trying, with a capped backoff.
+                _logger.CycleFailed(loop.Holder, errorDelay.TotalMilliseconds, e);
+                try
+                {
+                    await Task.Delay(errorDelay, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, MaxErrorDelay.Ticks));
+            }
+        }
+    }
+}

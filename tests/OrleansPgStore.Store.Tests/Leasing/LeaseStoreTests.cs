@@ -1,0 +1,227 @@
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Tests.Support;
+
+namespace OrleansPgStore.Store.Tests.Leasing;
+
+public sealed class LeaseStoreTests(SchemaFixture db) : IClassFixture<SchemaFixture>
+{
+    private static readonly TimeSpan Long = TimeSpan.FromMinutes(5);
+
+    private static WorkMark Work(string stream, long position, int priority = 0) => new(new Subscription(stream, stream, priority), position);
+
+    [Fact]
+    public async Task Subscribe_counts_new_targets_and_reports_the_highest_watermark()
+    {
+        await using var leases = await db.LeasesAsync("subs_subscribe");
+
+        var first = await leases.SubscribeAsync([new Subscription("a"), new Subscription("b"), new Subscription("a")]);
+        var again = await leases.SubscribeAsync([new Subscription("b"), new Subscription("c")]);
+
+        Assert.Equal(new SubscribeResult(2, -1), first);
+        Assert.Equal(1, again.Subscribed);
+    }
+
+    [Fact]
+    public async Task Claim_follows_work_and_first_claim_reports_retry_zero()
+    {
+        await using var leases = await db.LeasesAsync("subs_work");
+        await leases.SubscribeAsync([new Subscription("idle")]);
+        await leases.RaiseWorkAsync([Work("busy", 42)]);
+
+        var claimed = await leases.ClaimAsync(10, 10, "w1", Long);
+
+        var lease = Assert.Single(claimed);
+        Assert.Equal(("busy", "busy", -1L, 42L, 0L, "w1"), (lease.Stream, lease.Source, lease.At, lease.Work, lease.Retry, lease.Holder));
+        Assert.Empty(await leases.ClaimAsync(10, 10, "w2", Long));
+    }
+
+    [Fact]
+    public async Task Concurrent_claims_never_lease_a_target_twice()
+    {
+        await using var leases = await db.LeasesAsync("subs_exclusive");
+        await leases.RaiseWorkAsync(Enumerable.Range(0, 200).Select(i => Work($"s{i}", 10)).ToList());
+
+        var streams = new List<string>();
+        while (streams.Count < 200)
+        {
+            var claims = await Task.WhenAll(Enumerable.Range(0, 12).Select(w => Task.Run(() => leases.ClaimAsync(12, 6, $"w{w}", Long))));
+            var round = claims.SelectMany(c => c).Select(l => l.Stream).ToList();
+            Assert.NotEmpty(round);
+            streams.AddRange(round);
+        }
+
+        Assert.Equal(200, streams.Count);
+        Assert.Equal(200, streams.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Ack_advances_the_watermark_releases_the_lease_and_resets_retry()
+    {
+        await using var leases = await db.LeasesAsync("subs_ack");
+        await leases.RaiseWorkAsync([Work("s", 10)]);
+        var lease = (await leases.ClaimAsync(1, 0, "w1", Long)).Single();
+
+        var result = await leases.AckAsync([new LeaseOutcome("s", "w1", 10)]);
+
+        Assert.Single(result.Applied);
+        Assert.Empty(result.Dropped);
+        var state = (await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s"))).Single();
+        Assert.Equal((10L, -1L, (string?)null), (state.At, state.Retry, state.Holder));
+        Assert.Empty(await leases.ClaimAsync(1, 1, "w1", Long));
+
+        // More work: claimable again, first attempt again.
+        await leases.RaiseWorkAsync([Work("s", 20)]);
+        Assert.Equal(0, (await leases.ClaimAsync(1, 0, "w1", Long)).Single().Retry);
+        Assert.Equal(-1, lease.At);
+    }
+
+    [Fact]
+    public async Task An_expired_lease_is_reclaimed_by_another_worker_and_the_late_ack_is_dropped()
+    {
+        await using var leases = await db.LeasesAsync("subs_expiry");
+        await leases.RaiseWorkAsync([Work("s", 10)]);
+        await leases.ClaimAsync(1, 0, "slow", TimeSpan.FromMilliseconds(50));
+        await WaitUntilAsync($"SELECT leased_until <= now() FROM \"{db.Name}\".subs_expiry WHERE stream = 's'");
+
+        var taken = (await leases.ClaimAsync(1, 0, "fast", Long)).Single();
+        var late = await leases.AckAsync([new LeaseOutcome("s", "slow", 10)]);
+        var current = await leases.AckAsync([new LeaseOutcome("s", "fast", 10)]);
+
+        Assert.Equal(1, taken.Retry);
+        Assert.Equal("s", Assert.Single(late.Dropped).Stream);
+        Assert.Empty(late.Applied);
+        Assert.Single(current.Applied);
+    }
+
+    [Fact]
+    public async Task Block_only_by_the_holder_and_only_once_and_blocked_targets_are_never_claimed()
+    {
+        await using var leases = await db.LeasesAsync("subs_block");
+        await leases.RaiseWorkAsync([Work("poison", 10), Work("fine", 10)]);
+        await leases.ClaimAsync(5, 0, "w1", Long);
+
+        Assert.Empty(await leases.BlockAsync([new LeaseBlock("poison", "intruder", 3, "nope")]));
+        Assert.Equal(["poison"], await leases.BlockAsync([new LeaseBlock("poison", "w1", 3, "boom")]));
+        Assert.Empty(await leases.BlockAsync([new LeaseBlock("poison", "w1", 3, "again")]));
+        await leases.AckAsync([new LeaseOutcome("fine", "w1", 5)]);
+
+        var claimed = await leases.ClaimAsync(5, 5, "w2", Long);
+        Assert.Equal(["fine"], claimed.Select(l => l.Stream));
+        var poison = (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Single();
+        Assert.Equal(("poison", 3L, "boom"), (poison.Stream, poison.At, poison.Error));
+
+        Assert.Equal(1, await leases.UnblockAsync(SubscriptionFilter.ForStreams("poison")));
+        var unblocked = (await leases.ClaimAsync(5, 0, "w3", Long)).Single();
+        Assert.Equal(("poison", 0L, 3L), (unblocked.Stream, unblocked.Retry, unblocked.At));
+    }
+
+    [Fact]
+    public async Task A_deferred_target_stays_hidden_until_due()
+    {
+        await using var leases = await db.LeasesAsync("subs_defer");
+        await leases.RaiseWorkAsync([Work("later", 10), Work("failing", 10)]);
+        Assert.Equal(1, await leases.DeferAsync(SubscriptionFilter.ForStreams("later"), DateTimeOffset.UtcNow.AddHours(1)));
+        var failing = (await leases.ClaimAsync(5, 5, "w1", Long)).Single();
+        Assert.Equal("failing", failing.Stream);
+
+        // A failed attempt defers too, and keeps its retry count.
+        await leases.AckAsync([new LeaseOutcome("failing", "w1", 4, RetryAfter: TimeSpan.FromHours(1))]);
+        Assert.Empty(await leases.ClaimAsync(5, 5, "w1", Long));
+
+        await leases.DeferAsync(new SubscriptionFilter(), null);
+        var both = await leases.ClaimAsync(5, 5, "w1", Long);
+        Assert.Equal(["failing", "later"], both.Select(l => l.Stream).Order());
+        Assert.Equal(1, both.Single(l => l.Stream == "failing").Retry);
+        Assert.Equal(4, both.Single(l => l.Stream == "failing").At);
+    }
+
+    [Fact]
+    public async Task Priority_comes_first_but_the_fairness_reserve_keeps_default_targets_moving()
+    {
+        await using var leases = await db.LeasesAsync("subs_fair");
+        var urgent = Enumerable.Range(0, 6).Select(i => Work($"urgent{i}", 1_000_000, priority: 10)).ToList();
+        var normal = Enumerable.Range(0, 8).Select(i => Work($"normal{i}", 10)).ToList();
+        await leases.RaiseWorkAsync([.. urgent, .. normal]);
+
+        var claimedNormal = new HashSet<string>();
+        for (var cycle = 0; cycle < 20; cycle++)
+        {
+            var claimed = await leases.ClaimAsync(4, 0, "w", Long);
+            Assert.Equal(4, claimed.Count);
+            // Three slots go by priority; the reserve slot goes to the lowest watermark, whatever its priority.
+            Assert.True(claimed.Count(l => l.Stream.StartsWith("urgent")) >= 3);
+            claimedNormal.UnionWith(claimed.Where(l => l.Stream.StartsWith("normal")).Select(l => l.Stream));
+            // Urgent targets always have more work; normal ones finish when handled.
+            await leases.AckAsync(claimed.Select(l => new LeaseOutcome(l.Stream, "w", l.Stream.StartsWith("urgent") ? l.At + 1 : l.Work)).ToList());
+        }
+
+        Assert.Equal(8, claimedNormal.Count);
+    }
+
+    [Fact]
+    public async Task Lagging_and_leading_frontiers_never_return_the_same_target_twice()
+    {
+        await using var leases = await db.LeasesAsync("subs_frontiers");
+        await leases.RaiseWorkAsync(Enumerable.Range(0, 5).Select(i => Work($"s{i}", 100)).ToList());
+        await leases.ClaimAsync(5, 0, "setup", Long);
+        await leases.AckAsync(Enumerable.Range(0, 5).Select(i => new LeaseOutcome($"s{i}", "setup", i * 10)).ToList());
+
+        var claimed = await leases.ClaimAsync(2, 2, "w", Long);
+
+        Assert.Equal(["s0", "s1"], claimed.Where(l => l.Lagging).Select(l => l.Stream).Order());
+        Assert.Equal(["s3", "s4"], claimed.Where(l => !l.Lagging).Select(l => l.Stream).Order());
+    }
+
+    [Fact]
+    public async Task Filters_are_exact_so_s1_never_selects_s12()
+    {
+        await using var leases = await db.LeasesAsync("subs_exact");
+        await leases.SubscribeAsync([new Subscription("s1", "src"), new Subscription("s12", "src1"), new Subscription("S1")]);
+
+        Assert.Equal(1, await leases.PrioritizeAsync(SubscriptionFilter.ForStreams("s1"), 5));
+        Assert.Equal(1, await leases.ResetAsync(new SubscriptionFilter { Source = "src" }));
+        Assert.Equal(0, await leases.ResetAsync(SubscriptionFilter.ForStreams()));
+        var states = await leases.QueryStreamsAsync(new SubscriptionFilter());
+        Assert.Equal(["S1", "s1", "s12"], states.Select(s => s.Stream));
+        Assert.Equal([0, 5, 0], states.Select(s => s.Priority));
+        Assert.Equal(["s12"], (await leases.QueryStreamsAsync(new SubscriptionFilter(), after: "s1")).Select(s => s.Stream));
+    }
+
+    [Fact]
+    public async Task The_checkpoint_lease_is_held_by_one_holder_at_a_time()
+    {
+        await using var leases = await db.LeasesAsync("subs_checkpoint");
+
+        Assert.Equal(-1, await leases.TryAcquireCheckpointAsync("c", "a", Long));
+        Assert.Null(await leases.TryAcquireCheckpointAsync("c", "b", Long));
+        Assert.False(await leases.AdvanceCheckpointAsync("c", "b", 5, []));
+        Assert.True(await leases.AdvanceCheckpointAsync("c", "a", 5, [Work("t", 5)]));
+        Assert.Equal(5, await leases.TryAcquireCheckpointAsync("c", "a", Long));
+
+        await leases.ReleaseCheckpointAsync("c", "a");
+        Assert.Equal(5, await leases.TryAcquireCheckpointAsync("c", "b", Long));
+        Assert.Equal("t", (await leases.ClaimAsync(1, 0, "w", Long)).Single().Stream);
+        // Checkpoints are never targets and never show up in queries.
+        Assert.DoesNotContain(await leases.QueryStreamsAsync(new SubscriptionFilter()), s => s.Stream.StartsWith('$'));
+    }
+
+    [Fact]
+    public async Task Counters_and_positions_are_64_bit()
+    {
+        await using var leases = await db.LeasesAsync("subs_64");
+        await leases.RaiseWorkAsync([Work("s", 9_000_000_000_000)]);
+        await db.Schema.ExecuteAsync($"UPDATE \"{db.Name}\".subs_64 SET retry = 4000000000");
+
+        var lease = (await leases.ClaimAsync(1, 0, "w", Long)).Single();
+
+        Assert.Equal((9_000_000_000_000L, 4_000_000_001L), (lease.Work, lease.Retry));
+    }
+
+    private async Task WaitUntilAsync(string condition)
+    {
+        while (!await db.Schema.ScalarAsync<bool>(condition))
+        {
+            await Task.Delay(10);
+        }
+    }
+}
