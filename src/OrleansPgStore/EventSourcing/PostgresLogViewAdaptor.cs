@@ -1,0 +1,330 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.EventSourcing;
+using Orleans.EventSourcing.Common;
+using Orleans.Runtime;
+using OrleansPgStore.Store.Errors;
+using OrleansPgStore.Store.Journal;
+
+namespace OrleansPgStore.EventSourcing;
+
+/// <summary>
+/// The log view of one JournaledGrain activation, persisted as the grain's stream in the events table.
+/// </summary>
+/// <remarks>
+/// <para><b>Versions.</b> The grain's version <c>g</c> counts its confirmed events since the log was last cleared;
+/// the stream's versions never restart. Grain event <c>g</c> is stored at stream version <c>base + g</c>. The base is
+/// 0 until the first clear; a clear leaves a tombstone at the stream's last version <c>L</c>, making the base
+/// <c>L + 1</c>. Snapshots store <c>g</c> beside the state, so loading from a snapshot at stream version <c>s</c>
+/// gives <c>base = s + 1 - g</c>.</para>
+/// <para><b>Writes.</b> A batch commits with the stream version it expects to follow. Every event keeps one id
+/// across all retries of its write, so when the outcome of a commit is unknown (connection lost) the retry returns
+/// the stored events instead of appending them again. A conflict reloads the stream and reports 0 written, and the
+/// base class re-submits the batch on top of the newer state.</para>
+/// <para><b>Threading.</b> Runs on the grain's scheduler: awaits deliberately keep the grain context (no
+/// <c>ConfigureAwait(false)</c>) because applying events calls into grain code.</para>
+/// </remarks>
+internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
+    : PrimaryBasedLogViewAdaptor<TLogView, TLogEntry, PostgresSubmissionEntry<TLogEntry>>
+    where TLogView : class, new()
+    where TLogEntry : class
+{
+    private readonly JournalContext _context;
+    private readonly string _stream;
+    private readonly int _snapshotInterval;
+
+    // Set from the base constructor (InitializeConfirmedView) before this constructor's body runs.
+    private TLogView _view = null!;
+    private int _version;
+    private long _baseVersion;
+
+    public PostgresLogViewAdaptor(
+        ILogViewAdaptorHost<TLogView, TLogEntry> host,
+        TLogView initialState,
+        ILogConsistencyProtocolServices services,
+        JournalContext context,
+        string stream,
+        int snapshotInterval)
+        : base(host, initialState, services)
+    {
+        _context = context;
+        _stream = stream;
+        _snapshotInterval = snapshotInterval;
+    }
+
+    /// <summary>The stream version of the last confirmed event (or of the tombstone; -1 for an empty stream).</summary>
+    private long LastStreamVersion => _baseVersion + _version - 1;
+
+    /// <inheritdoc/>
+    public override async Task<IReadOnlyList<TLogEntry>> RetrieveLogSegment(int fromVersion, int toVersion)
+    {
+        // The grain checked 0 <= from <= to <= Version; toVersion is exclusive.
+        var baseVersion = _baseVersion;
+        var segment = new List<TLogEntry>(toVersion - fromVersion);
+        try
+        {
+            await foreach (var e in _context.Journal.ReadStreamAsync(_stream, baseVersion + fromVersion, baseVersion + toVersion))
+            {
+                if (e.Version != baseVersion + fromVersion + segment.Count)
+                {
+                    break;
+                }
+
+                segment.Add(Deserialize(e));
+            }
+        }
+        catch (OrleansPgStoreException e)
+        {
+            throw new OrleansException($"Reading events {fromVersion}..{toVersion} of {Services.GrainId} from stream '{_stream}' failed: {e.Message}", e);
+        }
+
+        if (segment.Count != toVersion - fromVersion)
+        {
+            throw new InvalidOperationException(
+                $"Events {fromVersion + segment.Count}..{toVersion} of {Services.GrainId} (stream '{_stream}', versions from " +
+                $"{baseVersion + fromVersion + segment.Count}) are no longer stored: retention removed them behind a snapshot.");
+        }
+
+        return segment;
+    }
+
+    /// <inheritdoc/>
+    protected override void InitializeConfirmedView(TLogView initialstate)
+    {
+        // Called by the base constructor and after a clear; the base version is left to ClearPrimaryLogAsync.
+        _view = initialstate;
+        _version = 0;
+    }
+
+    /// <inheritdoc/>
+    protected override TLogView LastConfirmedView() => _view;
+
+    /// <inheritdoc/>
+    protected override int GetConfirmedVersion() => _version;
+
+    /// <inheritdoc/>
+    protected override PostgresSubmissionEntry<TLogEntry> MakeSubmissionEntry(TLogEntry entry) => new() { Entry = entry };
+
+    /// <inheritdoc/>
+    protected override async Task ReadAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                await LoadAsync();
+                LastPrimaryIssue.Resolve(Host, Services);
+                return;
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                LastPrimaryIssue.Record(new PostgresJournalReadFailed { Exception = e }, Host, Services);
+                LogReadFailed(_context.Logger, e, _stream, LastPrimaryIssue.Issue.NumberOfConsecutiveFailures);
+            }
+
+            await LastPrimaryIssue.DelayBeforeRetry();
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override async Task<int> WriteAsync()
+    {
+        var batch = GetCurrentBatchOfUpdates();
+        // Serialization errors are bugs in the event types, not outages: they throw and fail the caller's
+        // ConfirmEvents rather than being retried forever. Nothing has been written at that point.
+        var events = new EventData[batch.Length];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            events[i] = Serialize(batch[i]);
+        }
+
+        var expected = LastStreamVersion;
+        while (true)
+        {
+            IReadOnlyList<RecordedEvent> committed;
+            try
+            {
+                committed = await _context.Journal.CommitAsync(_stream, events, expectedVersion: expected);
+            }
+            catch (StreamConcurrencyException e)
+            {
+                LogConflict(_context.Logger, _stream, e.ExpectedVersion, e.ActualVersion);
+                await ReadAsync();
+                return 0;
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                // The commit may or may not have happened; the retry resends the same ids and so cannot append twice.
+                LastPrimaryIssue.Record(new PostgresJournalWriteFailed { Exception = e }, Host, Services);
+                LogWriteFailed(_context.Logger, e, _stream, batch.Length, LastPrimaryIssue.Issue.NumberOfConsecutiveFailures);
+                await LastPrimaryIssue.DelayBeforeRetry();
+                continue;
+            }
+
+            LastPrimaryIssue.Resolve(Host, Services);
+            if (committed.Count != batch.Length || committed[0].Version != expected + 1)
+            {
+                // Stored, but not where this view expected (another writer truncated in between): resync.
+                await ReadAsync();
+                return batch.Length;
+            }
+
+            var before = _version;
+            foreach (var entry in batch)
+            {
+                Apply(_view, entry.Entry, nameof(WriteAsync));
+            }
+
+            _version = checked(_version + batch.Length);
+            if (_snapshotInterval > 0 && _version / _snapshotInterval > before / _snapshotInterval)
+            {
+                await SaveSnapshotAsync();
+            }
+
+            return batch.Length;
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ClearPrimaryLogAsync(CancellationToken cancellationToken)
+    {
+        RecordedEvent? tombstone;
+        try
+        {
+            tombstone = await _context.Journal.TruncateAsync(_stream, snapshotJson: null, expectedVersion: null, cancellationToken);
+        }
+        catch (OrleansPgStoreException e)
+        {
+            throw new OrleansException($"Clearing the log of {Services.GrainId} (stream '{_stream}') failed: {e.Message}", e);
+        }
+
+        // The stream keeps its versions; the grain's restart at 0 right after the tombstone.
+        _baseVersion = tombstone is null ? 0 : tombstone.Version + 1;
+        LogCleared(_context.Logger, _stream, _baseVersion);
+    }
+
+    /// <summary>Rebuilds the confirmed view from the newest snapshot (or tombstone) and the events after it.</summary>
+    private async Task LoadAsync()
+    {
+        TLogView? view = null;
+        var version = 0;
+        var baseVersion = 0L;
+        var replayed = 0;
+        await foreach (var e in _context.Journal.LoadAsync(_stream))
+        {
+            if (e.IsSnapshot)
+            {
+                (version, view) = e.IsTombstone ? (0, InitialState) : ReadSnapshot(e);
+                baseVersion = e.Version + 1 - version;
+                continue;
+            }
+
+            if (e.Version != baseVersion + version)
+            {
+                throw new InvalidOperationException(
+                    $"Stream '{_stream}' has version {e.Version} where {baseVersion + version} was expected; its history has a gap.");
+            }
+
+            view ??= InitialState;
+            Apply(view, Deserialize(e), nameof(LoadAsync));
+            version = checked(version + 1);
+            replayed++;
+        }
+
+        _view = view ?? InitialState;
+        _version = version;
+        _baseVersion = baseVersion;
+        if (_snapshotInterval > 0 && replayed >= _snapshotInterval)
+        {
+            await SaveSnapshotAsync();
+        }
+    }
+
+    /// <summary>Stores the confirmed view as a snapshot. Only an optimization, so a failure is logged, not thrown.</summary>
+    private async Task SaveSnapshotAsync()
+    {
+        try
+        {
+            var json = JournalSnapshot.Write(_version, _view, _context.Json);
+            await _context.Journal.SaveSnapshotAsync(_stream, LastStreamVersion, json);
+        }
+        catch (Exception e) when (IsTransient(e) || e is JsonException or NotSupportedException or ArgumentException)
+        {
+            LogSnapshotFailed(_context.Logger, e, _stream, LastStreamVersion);
+        }
+    }
+
+    private (int Version, TLogView View) ReadSnapshot(RecordedEvent snapshot)
+    {
+        try
+        {
+            var (grainVersion, state) = JournalSnapshot.Read<TLogView>(snapshot.Json, _context.Json);
+            return (grainVersion, state ?? InitialState);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidOperationException(
+                $"The snapshot of stream '{_stream}' at version {snapshot.Version} cannot be read as {typeof(TLogView)}: {e.Message}", e);
+        }
+    }
+
+    private EventData Serialize(PostgresSubmissionEntry<TLogEntry> entry)
+    {
+        var type = entry.Entry.GetType();
+        return new EventData(
+            _context.TypeNames.GetName(type),
+            JsonSerializer.Serialize(entry.Entry, type, _context.Json),
+            entry.EventId);
+    }
+
+    private TLogEntry Deserialize(RecordedEvent e)
+    {
+        var type = _context.TypeNames.Resolve(e.Name, typeof(TLogEntry)) ?? throw new InvalidOperationException(
+            $"Event '{e.Name}' at version {e.Version} of stream '{_stream}' names no loaded type assignable to {typeof(TLogEntry)}; " +
+            "register the name in TypeNames or restore the type's [Alias].");
+        try
+        {
+            return JsonSerializer.Deserialize(e.Json, type, _context.Json) as TLogEntry
+                ?? throw new JsonException("The payload is null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException(
+                $"Event '{e.Name}' at version {e.Version} of stream '{_stream}' cannot be read as {type}: {ex.Message}", ex);
+        }
+    }
+
+    private void Apply(TLogView view, TLogEntry entry, string where)
+    {
+        try
+        {
+            Host.UpdateView(view, entry);
+        }
+        catch (Exception e)
+        {
+            // Like Orleans' own adaptors: a failing TransitionState is user code, reported but not fatal.
+            Services.CaughtUserCodeException(nameof(Host.UpdateView), where, e);
+        }
+    }
+
+    /// <summary>Outages and unknown outcomes, worth retrying; anything else is a bug that retrying cannot fix.</summary>
+    private static bool IsTransient(Exception e)
+        => e is OrleansPgStoreException and not ConcurrencyException or NpgsqlException or TimeoutException or IOException or SocketException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading stream {Stream} failed (attempt {Attempt}); retrying")]
+    private static partial void LogReadFailed(ILogger logger, Exception exception, string stream, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} event(s) to stream {Stream} failed or its outcome is unknown (attempt {Attempt}); retrying the same batch")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, string stream, int count, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {Stream} moved on (expected version {Expected}, found {Actual}); reloading and resubmitting")]
+    private static partial void LogConflict(ILogger logger, string stream, long expected, long actual);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Saving a snapshot of stream {Stream} at version {Version} failed; activation replays more events until the next one")]
+    private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string stream, long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Cleared stream {Stream}; the grain's events now start at stream version {BaseVersion}")]
+    private static partial void LogCleared(ILogger logger, string stream, long baseVersion);
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OrleansPgStore.Options;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.State;
+
+namespace OrleansPgStore.Hosting;
+
+/// <summary>
+/// What one <c>AddPostgresJournal</c> call wires, shared by its providers: one data source (one connection pool),
+/// the journal (events table) and the durable-state store. Resolve it as a keyed service by the provider's name,
+/// e.g. to query events, or to run further components (such as reaction workers) on the same pool.
+/// </summary>
+public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
+{
+    private readonly bool _ownsDataSource;
+    private int _disposed;
+
+    private PostgresJournalServices(string name, NpgsqlDataSource dataSource, bool ownsDataSource, JournalStore journal, DurableStateStore states)
+    {
+        Name = name;
+        DataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        Journal = journal;
+        States = states;
+    }
+
+    /// <summary>The name the services were registered under.</summary>
+    public string Name { get; }
+
+    /// <summary>The data source every store of this registration uses.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The journal (events table).</summary>
+    public JournalStore Journal { get; }
+
+    /// <summary>The durable-state store (state table).</summary>
+    public DurableStateStore States { get; }
+
+    /// <summary>Creates the data source (unless the options bring one) and the stores over it.</summary>
+    internal static PostgresJournalServices Create(string name, PostgresJournalOptions options, ILoggerFactory loggerFactory)
+    {
+        var owns = options.DataSource is null;
+        var dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
+        try
+        {
+            var journal = new JournalStore(
+                new JournalStoreOptions
+                {
+                    DataSource = dataSource,
+                    Schema = options.Schema,
+                    Table = options.EventsTable,
+                    CommandTimeout = options.CommandTimeout,
+                },
+                loggerFactory);
+            var states = new DurableStateStore(
+                new DurableStateStoreOptions
+                {
+                    DataSource = dataSource,
+                    Schema = options.Schema,
+                    Table = options.StateTable,
+                    CommandTimeout = options.CommandTimeout,
+                },
+                loggerFactory);
+            return new PostgresJournalServices(name, dataSource, owns, journal, states);
+        }
+        catch
+        {
+            if (owns)
+            {
+                dataSource.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Creates the schema and both tables if missing; idempotent and safe from many silos at once.</summary>
+    internal async Task SeedAsync(CancellationToken cancellationToken)
+    {
+        await Journal.SeedAsync(cancellationToken).ConfigureAwait(false);
+        await States.SeedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Disposes the data source if it was created from the connection string.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        {
+            await DataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Disposes the data source if it was created from the connection string.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        {
+            DataSource.Dispose();
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Configuration.Overrides;
+using Orleans.EventSourcing;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
+using OrleansPgStore.EventSourcing;
+using OrleansPgStore.Options;
+using OrleansPgStore.Storage;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.State;
+
+namespace OrleansPgStore.Hosting;
+
+/// <summary>Builds the providers from their named options; called by the container after the options were validated.</summary>
+internal static class PostgresProviderFactory
+{
+    public static TOptions Options<TOptions>(IServiceProvider services, string name)
+        => services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name);
+
+    /// <summary>The journal provider of an <c>AddPostgresJournal</c> registration, on its shared journal.</summary>
+    public static PostgresLogConsistencyProvider LogConsistency(IServiceProvider services, string name, PostgresJournalServices shared)
+    {
+        var options = Options<PostgresJournalOptions>(services, name);
+        return new PostgresLogConsistencyProvider(
+            name, options, options.JsonSerializerOptions, shared.Journal, ownedDataSource: null,
+            services.GetRequiredService<ILoggerFactory>());
+    }
+
+    /// <summary>A stand-alone journal provider with its own data source (unless its options bring one).</summary>
+    public static PostgresLogConsistencyProvider LogConsistency(IServiceProvider services, string name)
+    {
+        var options = Options<PostgresLogConsistencyOptions>(services, name);
+        var loggerFactory = services.GetRequiredService<ILoggerFactory>();
+        return WithDataSource(options, dataSource => new PostgresLogConsistencyProvider(
+            name, options, options.JsonSerializerOptions,
+            new JournalStore(
+                new JournalStoreOptions
+                {
+                    DataSource = dataSource.Shared,
+                    Schema = options.Schema,
+                    Table = options.Table,
+                    CommandTimeout = options.CommandTimeout,
+                },
+                loggerFactory),
+            dataSource.Owned, loggerFactory));
+    }
+
+    /// <summary>The grain storage of an <c>AddPostgresJournal</c> registration, on its shared state store.</summary>
+    public static PostgresGrainStorage GrainStorage(IServiceProvider services, string name, PostgresJournalServices shared)
+    {
+        var options = Options<PostgresJournalOptions>(services, name);
+        return GrainStorage(services, name, shared.States, options.JsonSerializerOptions, ownedDataSource: null);
+    }
+
+    /// <summary>A stand-alone grain storage with its own data source (unless its options bring one).</summary>
+    public static PostgresGrainStorage GrainStorage(IServiceProvider services, string name)
+    {
+        var options = Options<PostgresGrainStorageOptions>(services, name);
+        return WithDataSource(options, dataSource => GrainStorage(
+            services,
+            name,
+            new DurableStateStore(
+                new DurableStateStoreOptions
+                {
+                    DataSource = dataSource.Shared,
+                    Schema = options.Schema,
+                    Table = options.Table,
+                    CommandTimeout = options.CommandTimeout,
+                },
+                services.GetRequiredService<ILoggerFactory>()),
+            options.JsonSerializerOptions,
+            dataSource.Owned));
+    }
+
+    /// <summary>
+    /// Orleans builds the runtime services of a log view adaptor through this factory, but registers its own only
+    /// from its built-in providers; ours stands in when none of those is registered.
+    /// </summary>
+    public static Factory<IGrainContext, ILogConsistencyProtocolServices> ProtocolServices(IServiceProvider services)
+    {
+        var copier = services.GetRequiredService<DeepCopier>();
+        var clusterId = services.GetRequiredService<IOptions<ClusterOptions>>().Value.ClusterId;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger<PostgresProtocolServices>();
+        return context => new PostgresProtocolServices(context, copier, clusterId, logger);
+    }
+
+    private static PostgresGrainStorage GrainStorage(
+        IServiceProvider services, string name, DurableStateStore store, System.Text.Json.JsonSerializerOptions json,
+        NpgsqlDataSource? ownedDataSource)
+        => new(
+            name,
+            services.GetProviderClusterOptions(name).Value.ServiceId,
+            store,
+            json,
+            services.GetRequiredService<IActivatorProvider>(),
+            ownedDataSource,
+            services.GetRequiredService<ILogger<PostgresGrainStorage>>());
+
+    private static T WithDataSource<T>(PostgresStoreOptions options, Func<(NpgsqlDataSource Shared, NpgsqlDataSource? Owned), T> create)
+    {
+        var owned = options.DataSource is null ? NpgsqlDataSource.Create(options.ConnectionString!) : null;
+        try
+        {
+            return create((owned ?? options.DataSource!, owned));
+        }
+        catch
+        {
+            owned?.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.EventSourcing;
+using Orleans.Providers;
+using Orleans.Runtime;
+using Orleans.Runtime.Hosting;
+using Orleans.Storage;
+using OrleansPgStore.EventSourcing;
+using OrleansPgStore.Hosting;
+using OrleansPgStore.Options;
+using OrleansPgStore.Storage;
+
+namespace Orleans.Hosting;
+
+/// <summary>
+/// Registers OrleansPgStore's providers on a service collection. The <see cref="ISiloBuilder"/> extensions in
+/// <see cref="PostgresSiloBuilderExtensions"/> forward here.
+/// </summary>
+public static class PostgresServiceCollectionExtensions
+{
+    /// <summary>Registers the PostgreSQL journal and grain storage under <see cref="PostgresJournalOptions.DefaultName"/>.</summary>
+    /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresJournal(this IServiceCollection services, Action<PostgresJournalOptions> configure)
+        => services.AddPostgresJournal(PostgresJournalOptions.DefaultName, configure);
+
+    /// <summary>Registers the PostgreSQL journal and grain storage under <paramref name="name"/>.</summary>
+    /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresJournal(this IServiceCollection services, string name, Action<PostgresJournalOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddPostgresJournal(name, builder => builder.Configure(configure));
+    }
+
+    /// <summary>
+    /// Registers the PostgreSQL journal and grain storage under <see cref="PostgresJournalOptions.DefaultName"/>,
+    /// bound to a configuration section (e.g. <c>configuration.GetSection("Postgres")</c>).
+    /// </summary>
+    /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresJournal(this IServiceCollection services, IConfiguration configuration)
+        => services.AddPostgresJournal(PostgresJournalOptions.DefaultName, configuration);
+
+    /// <summary>Registers the PostgreSQL journal and grain storage under <paramref name="name"/>, bound to a configuration section.</summary>
+    /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresJournal(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddPostgresJournal(name, builder => builder.Bind(configuration));
+    }
+
+    /// <summary>
+    /// Registers the PostgreSQL journal and grain storage under <c>Default</c>: JournaledGrains and
+    /// <c>[PersistentState]</c> grains that name no provider use them.
+    /// </summary>
+    /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresJournalAsDefault(this IServiceCollection services, Action<PostgresJournalOptions> configure)
+        => services.AddPostgresJournal(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, configure);
+
+    /// <summary>Registers the PostgreSQL journal and grain storage under <paramref name="name"/>.</summary>
+    /// <param name="services">The silo's services.</param>
+    /// <param name="name">The provider name, used by <c>[LogConsistencyProvider(ProviderName = …)]</c>,
+    /// <c>[PersistentState("state", …)]</c> and as the key of <see cref="PostgresJournalServices"/>.</param>
+    /// <param name="configureOptions">Configures the named <see cref="PostgresJournalOptions"/>.</param>
+    /// <returns>The service collection.</returns>
+    /// <remarks>
+    /// <para>One call wires one data source (one connection pool, disposed with the silo; see
+    /// <see cref="PostgresJournalServices"/>), the creation of schema and tables when the silo starts, the
+    /// log-consistency provider (under the name, and as <c>Default</c> unless a default is already registered),
+    /// the runtime services JournaledGrains need, and the grain storage (under the name; as <c>Default</c> too
+    /// when the name is <c>Default</c>). The options are checked when the silo starts; a wrong or missing setting
+    /// fails the start with an <see cref="OrleansConfigurationException"/> naming it.</para>
+    /// </remarks>
+    public static IServiceCollection AddPostgresJournal(
+        this IServiceCollection services, string name, Action<OptionsBuilder<PostgresJournalOptions>>? configureOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var provider = $"PostgreSQL journal '{name}'";
+        configureOptions?.Invoke(services.AddOptions<PostgresJournalOptions>(name));
+        services.ConfigureNamedOptionForLogging<PostgresJournalOptions>(name);
+        services.AddTransient<IConfigurationValidator>(
+            sp => new PostgresOptionsValidator(PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name), provider));
+
+        services.AddKeyedSingleton(name, (sp, _) => PostgresJournalServices.Create(
+            name, PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new PostgresSchemaSeeder(
+            provider,
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name),
+            cancellationToken => sp.GetRequiredKeyedService<PostgresJournalServices>(name).SeedAsync(cancellationToken),
+            sp.GetRequiredService<ILogger<PostgresSchemaSeeder>>()));
+
+        AddLogConsistency(services, name, asDefault: true, sp => PostgresProviderFactory.LogConsistency(
+            sp, name, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
+        AddStorage(services, name, sp => PostgresProviderFactory.GrainStorage(
+            sp, name, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
+        return services;
+    }
+
+    /// <summary>Registers a PostgreSQL grain storage provider under <paramref name="name"/>.</summary>
+    /// <inheritdoc cref="AddPostgresGrainStorage(IServiceCollection, string, Action{OptionsBuilder{PostgresGrainStorageOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresGrainStorage(this IServiceCollection services, string name, Action<PostgresGrainStorageOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddPostgresGrainStorage(name, builder => builder.Configure(configure));
+    }
+
+    /// <summary>Registers a PostgreSQL grain storage provider as <c>Default</c>.</summary>
+    /// <inheritdoc cref="AddPostgresGrainStorage(IServiceCollection, string, Action{OptionsBuilder{PostgresGrainStorageOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresGrainStorageAsDefault(this IServiceCollection services, Action<PostgresGrainStorageOptions> configure)
+        => services.AddPostgresGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, configure);
+
+    /// <summary>Registers a PostgreSQL grain storage provider under <paramref name="name"/>.</summary>
+    /// <param name="services">The silo's services.</param>
+    /// <param name="name">The provider name, as in <c>[PersistentState("state", name)]</c>.</param>
+    /// <param name="configureOptions">Configures the named <see cref="PostgresGrainStorageOptions"/>.</param>
+    /// <returns>The service collection.</returns>
+    /// <remarks>
+    /// The provider owns a connection pool unless <see cref="PostgresStoreOptions.DataSource"/> is set, and creates
+    /// its table when the silo starts unless <see cref="PostgresStoreOptions.SeedSchema"/> is off. See
+    /// <see cref="PostgresGrainStorage"/> for keys, ETags and what clearing does.
+    /// </remarks>
+    public static IServiceCollection AddPostgresGrainStorage(
+        this IServiceCollection services, string name, Action<OptionsBuilder<PostgresGrainStorageOptions>>? configureOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var provider = $"PostgreSQL grain storage '{name}'";
+        configureOptions?.Invoke(services.AddOptions<PostgresGrainStorageOptions>(name));
+        services.ConfigureNamedOptionForLogging<PostgresGrainStorageOptions>(name);
+        services.AddTransient<IConfigurationValidator>(
+            sp => new PostgresOptionsValidator(PostgresProviderFactory.Options<PostgresGrainStorageOptions>(sp, name), provider));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new PostgresSchemaSeeder(
+            provider,
+            PostgresProviderFactory.Options<PostgresGrainStorageOptions>(sp, name),
+            cancellationToken => sp.GetRequiredKeyedService<PostgresGrainStorage>(name).Store.SeedAsync(cancellationToken),
+            sp.GetRequiredService<ILogger<PostgresSchemaSeeder>>()));
+        AddStorage(services, name, sp => PostgresProviderFactory.GrainStorage(sp, name));
+        return services;
+    }
+
+    /// <summary>Registers a PostgreSQL log-consistency provider under <paramref name="name"/>.</summary>
+    /// <inheritdoc cref="AddPostgresLogConsistencyProvider(IServiceCollection, string, Action{OptionsBuilder{PostgresLogConsistencyOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresLogConsistencyProvider(
+        this IServiceCollection services, string name, Action<PostgresLogConsistencyOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return services.AddPostgresLogConsistencyProvider(name, builder => builder.Configure(configure));
+    }
+
+    /// <summary>Registers a PostgreSQL log-consistency provider as <c>Default</c>.</summary>
+    /// <inheritdoc cref="AddPostgresLogConsistencyProvider(IServiceCollection, string, Action{OptionsBuilder{PostgresLogConsistencyOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresLogConsistencyProviderAsDefault(
+        this IServiceCollection services, Action<PostgresLogConsistencyOptions> configure)
+        => services.AddPostgresLogConsistencyProvider(ProviderConstants.DEFAULT_LOG_CONSISTENCY_PROVIDER_NAME, configure);
+
+    /// <summary>Registers a PostgreSQL log-consistency provider under <paramref name="name"/>.</summary>
+    /// <param name="services">The silo's services.</param>
+    /// <param name="name">The provider name, as in <c>[LogConsistencyProvider(ProviderName = name)]</c>.</param>
+    /// <param name="configureOptions">Configures the named <see cref="PostgresLogConsistencyOptions"/>.</param>
+    /// <returns>The service collection.</returns>
+    /// <remarks>
+    /// Also registers the runtime services JournaledGrains need. The provider owns a connection pool unless
+    /// <see cref="PostgresStoreOptions.DataSource"/> is set, and creates its table when the silo starts unless
+    /// <see cref="PostgresStoreOptions.SeedSchema"/> is off. See <see cref="PostgresLogConsistencyProvider"/>.
+    /// </remarks>
+    public static IServiceCollection AddPostgresLogConsistencyProvider(
+        this IServiceCollection services, string name, Action<OptionsBuilder<PostgresLogConsistencyOptions>>? configureOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var provider = $"PostgreSQL log-consistency provider '{name}'";
+        configureOptions?.Invoke(services.AddOptions<PostgresLogConsistencyOptions>(name));
+        services.ConfigureNamedOptionForLogging<PostgresLogConsistencyOptions>(name);
+        services.AddTransient<IConfigurationValidator>(
+            sp => new PostgresOptionsValidator(PostgresProviderFactory.Options<PostgresLogConsistencyOptions>(sp, name), provider));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new PostgresSchemaSeeder(
+            provider,
+            PostgresProviderFactory.Options<PostgresLogConsistencyOptions>(sp, name),
+            cancellationToken => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name).Journal.SeedAsync(cancellationToken),
+            sp.GetRequiredService<ILogger<PostgresSchemaSeeder>>()));
+        AddLogConsistency(services, name, asDefault: false, sp => PostgresProviderFactory.LogConsistency(sp, name));
+        return services;
+    }
+
+    private static void AddLogConsistency(
+        IServiceCollection services, string name, bool asDefault, Func<IServiceProvider, PostgresLogConsistencyProvider> create)
+    {
+        const string defaultName = ProviderConstants.DEFAULT_LOG_CONSISTENCY_PROVIDER_NAME;
+        services.TryAddSingleton<Factory<IGrainContext, ILogConsistencyProtocolServices>>(PostgresProviderFactory.ProtocolServices);
+        services.AddKeyedSingleton(name, (sp, _) => create(sp));
+        services.AddKeyedSingleton<ILogViewAdaptorFactory>(name, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name));
+        if (asDefault && name != defaultName)
+        {
+            services.TryAddKeyedSingleton<ILogViewAdaptorFactory>(defaultName, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name));
+        }
+
+        // How Orleans' own providers let grains without [LogConsistencyProvider] find the default.
+        services.TryAddSingleton<ILogViewAdaptorFactory>(sp => sp.GetKeyedService<ILogViewAdaptorFactory>(defaultName)!);
+    }
+
+    private static void AddStorage(IServiceCollection services, string name, Func<IServiceProvider, PostgresGrainStorage> create)
+    {
+        services.AddKeyedSingleton(name, (sp, _) => create(sp));
+        // Declared as IGrainStorage so that AddGrainStorage registers no lifecycle participant: the seeder does that.
+        services.AddGrainStorage<IGrainStorage>(name, (sp, _) => sp.GetRequiredKeyedService<PostgresGrainStorage>(name));
+    }
+}

@@ -1,0 +1,30 @@
+namespace OrleansPgStore.Options;
+
+/// <summary>How JournaledGrains map onto the events table: stream names, snapshots and event type names.</summary>
+public interface IPostgresJournalSettings
+{
+    /// <summary>
+    /// Put in front of every stream name: a grain's stream is <c>{StreamPrefix}{grainType}/{grainKey}</c>
+    /// (<see cref="Orleans.Runtime.GrainId"/>'s text form). Defaults to empty. Give each service that shares a
+    /// schema its own prefix (or its own schema).
+    /// </summary>
+    string StreamPrefix { get; set; }
+
+    /// <summary>
+    /// Store a snapshot of a grain's state after every this many events, so activation reads the newest snapshot
+    /// plus at most this many events, however long the history. Defaults to 100; 0 turns snapshots off.
+    /// </summary>
+    int SnapshotInterval { get; set; }
+
+    /// <summary>
+    /// Per grain type overrides of <see cref="SnapshotInterval"/>, keyed by the Orleans grain type (e.g.
+    /// <c>account</c>, as in <see cref="Orleans.Runtime.GrainType"/>) or the grain class's full CLR name.
+    /// </summary>
+    Dictionary<string, int> SnapshotIntervals { get; }
+
+    /// <summary>
+    /// Names under which event types are stored, taking precedence over <c>[Alias]</c> and the full type name.
+    /// A stored name must never change once events carry it; a type may be renamed freely.
+    /// </summary>
+    Dictionary<Type, string> TypeNames { get; }
+}

@@ -1,0 +1,36 @@
+namespace OrleansPgStore.Options;
+
+/// <summary>
+/// Settings of <c>AddPostgresJournal</c>: one PostgreSQL database (one connection pool) serving the journal of
+/// JournaledGrains and the grain storage of <c>[PersistentState]</c> grains.
+/// </summary>
+/// <remarks>
+/// Binds from configuration, e.g. <c>{ "ConnectionString": "…", "Schema": "app", "SnapshotInterval": 50,
+/// "SnapshotIntervals": { "account": 20 } }</c>; <see cref="TypeNames"/> and the JSON options are set in code.
+/// </remarks>
+public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJournalSettings
+{
+    /// <summary>The provider name <c>AddPostgresJournal</c> uses when none is given.</summary>
+    public const string DefaultName = "Postgres";
+
+    /// <summary>The default of <see cref="SnapshotInterval"/>.</summary>
+    public const int DefaultSnapshotInterval = 100;
+
+    /// <summary>The events table (the journal). Defaults to <c>events</c>.</summary>
+    public string EventsTable { get; set; } = "events";
+
+    /// <summary>The durable-state table (grain storage). Defaults to <c>durable_state</c>.</summary>
+    public string StateTable { get; set; } = "durable_state";
+
+    /// <inheritdoc/>
+    public string StreamPrefix { get; set; } = "";
+
+    /// <inheritdoc/>
+    public int SnapshotInterval { get; set; } = DefaultSnapshotInterval;
+
+    /// <inheritdoc/>
+    public Dictionary<string, int> SnapshotIntervals { get; } = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public Dictionary<Type, string> TypeNames { get; } = [];
+}

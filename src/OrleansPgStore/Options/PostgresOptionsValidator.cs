@@ -1,0 +1,139 @@
+using Npgsql;
+using Orleans;
+using Orleans.Runtime;
+using OrleansPgStore.Store.Schema;
+
+namespace OrleansPgStore.Options;
+
+/// <summary>
+/// Checks a provider's options when the silo starts; the failure lists every wrong or missing setting by name
+/// (never its value: the connection string may hold a password).
+/// </summary>
+internal sealed class PostgresOptionsValidator : IConfigurationValidator
+{
+    private readonly PostgresStoreOptions _options;
+    private readonly string _provider;
+
+    /// <param name="options">The options to check.</param>
+    /// <param name="provider">Names the provider in the message, e.g. <c>PostgreSQL journal 'Postgres'</c>.</param>
+    public PostgresOptionsValidator(PostgresStoreOptions options, string provider)
+    {
+        _options = options;
+        _provider = provider;
+    }
+
+    public void ValidateConfiguration()
+    {
+        var failures = Check(_options);
+        if (failures.Count > 0)
+        {
+            throw new OrleansConfigurationException($"{_provider} is misconfigured: {string.Join(" ", failures)}");
+        }
+    }
+
+    public static List<string> Check(PostgresStoreOptions options)
+    {
+        var type = options.GetType().Name;
+        var failures = new List<string>();
+
+        var hasString = !string.IsNullOrWhiteSpace(options.ConnectionString);
+        if (hasString && options.DataSource is not null)
+        {
+            failures.Add($"Set {type}.ConnectionString or {type}.DataSource, not both.");
+        }
+        else if (!hasString && options.DataSource is null)
+        {
+            failures.Add($"{type}.ConnectionString (or {type}.DataSource) is required.");
+        }
+        else if (hasString)
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+            {
+                // Npgsql names the offending keyword, never a value.
+                failures.Add($"{type}.ConnectionString is not a valid Npgsql connection string ({e.Message}).");
+            }
+        }
+
+        Identifier(options.Schema, $"{type}.Schema", failures);
+        switch (options)
+        {
+            case PostgresJournalOptions journal:
+                Identifier(journal.EventsTable, $"{type}.EventsTable", failures);
+                Identifier(journal.StateTable, $"{type}.StateTable", failures);
+                break;
+            case PostgresLogConsistencyOptions log:
+                Identifier(log.Table, $"{type}.Table", failures);
+                break;
+            case PostgresGrainStorageOptions storage:
+                Identifier(storage.Table, $"{type}.Table", failures);
+                break;
+        }
+
+        if (options.CommandTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{type}.CommandTimeout must be positive (was {options.CommandTimeout}).");
+        }
+
+        if (options.JsonSerializerOptions is null)
+        {
+            failures.Add($"{type}.JsonSerializerOptions is required.");
+        }
+
+        if (options is IPostgresJournalSettings settings)
+        {
+            CheckJournal(settings, type, failures);
+        }
+
+        return failures;
+    }
+
+    private static void CheckJournal(IPostgresJournalSettings settings, string type, List<string> failures)
+    {
+        if (settings.StreamPrefix is null || settings.StreamPrefix.Contains('\0'))
+        {
+            failures.Add($"{type}.StreamPrefix must be a string without NUL characters (empty for none).");
+        }
+
+        if (settings.SnapshotInterval < 0)
+        {
+            failures.Add($"{type}.SnapshotInterval must be 0 (off) or positive (was {settings.SnapshotInterval}).");
+        }
+
+        foreach (var (grainType, interval) in settings.SnapshotIntervals)
+        {
+            if (interval < 0)
+            {
+                failures.Add($"{type}.SnapshotIntervals['{grainType}'] must be 0 (off) or positive (was {interval}).");
+            }
+        }
+
+        var owners = new Dictionary<string, Type>(StringComparer.Ordinal);
+        foreach (var (eventType, name) in settings.TypeNames)
+        {
+            if (string.IsNullOrEmpty(name) || name.StartsWith('$') || name.Contains('\0'))
+            {
+                failures.Add($"{type}.TypeNames[{eventType.FullName}] must be a non-empty name not starting with '$' (was '{name}').");
+            }
+            else if (!owners.TryAdd(name, eventType))
+            {
+                failures.Add($"{type}.TypeNames gives the name '{name}' to both {owners[name].FullName} and {eventType.FullName}.");
+            }
+        }
+    }
+
+    private static void Identifier(string? value, string setting, List<string> failures)
+    {
+        try
+        {
+            SqlIdentifier.Validate(value, setting);
+        }
+        catch (ArgumentException e)
+        {
+            failures.Add(e.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+}

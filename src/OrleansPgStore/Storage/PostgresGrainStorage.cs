@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
+using OrleansPgStore.Store.Errors;
+using OrleansPgStore.Store.State;
+
+namespace OrleansPgStore.Storage;
+
+/// <summary>
+/// Grain storage in a PostgreSQL durable-state table: one row per grain state, rewritten in place, its revision
+/// guarding against lost updates.
+/// </summary>
+/// <remarks>
+/// <para>The row's key is <see cref="PersistenceIds.For"/> (service id, state name, grain type and key). The state is
+/// stored as <c>jsonb</c> with System.Text.Json, so it stays queryable in SQL.</para>
+/// <para><b>ETags.</b> The ETag is the row's revision as text (<c>"1"</c> after the first write, +1 per write).
+/// A write or clear whose ETag is not the stored revision (a null ETag where a row exists, or a stale one) throws
+/// <see cref="InconsistentStateException"/> carrying both ETags, and nothing changes.</para>
+/// <para><b>Clear deletes the row.</b> Afterwards <c>ETag</c> is null, <c>RecordExists</c> false and <c>State</c> a
+/// new instance; the next write starts again at revision 1. Clearing a state that does not exist succeeds.</para>
+/// <para>Reading a missing state gives <c>ETag</c> null, <c>RecordExists</c> false and a new <c>State</c> (never null).</para>
+/// </remarks>
+public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
+{
+    private readonly string _name;
+    private readonly string _serviceId;
+    private readonly DurableStateStore _store;
+    private readonly JsonSerializerOptions _json;
+    private readonly IActivatorProvider _activators;
+    private readonly NpgsqlDataSource? _ownedDataSource;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    internal PostgresGrainStorage(
+        string name, string serviceId, DurableStateStore store, JsonSerializerOptions json, IActivatorProvider activators,
+        NpgsqlDataSource? ownedDataSource, ILogger<PostgresGrainStorage> logger)
+    {
+        _name = name;
+        _serviceId = serviceId;
+        _store = store;
+        _json = json;
+        _activators = activators;
+        _ownedDataSource = ownedDataSource;
+        _logger = logger;
+    }
+
+    /// <summary>The provider's name.</summary>
+    public string Name => _name;
+
+    /// <summary>The durable-state store the provider writes to.</summary>
+    public DurableStateStore Store => _store;
+
+    /// <inheritdoc/>
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var id = PersistenceIds.For(_serviceId, stateName, grainId);
+        var record = await _store.LoadAsync(id).ConfigureAwait(false);
+        if (record is null)
+        {
+            grainState.State = CreateState<T>();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+            return;
+        }
+
+        grainState.State = JsonSerializer.Deserialize<T>(record.Json, _json) ?? CreateState<T>();
+        grainState.ETag = ETag(record.Revision);
+        grainState.RecordExists = true;
+    }
+
+    /// <inheritdoc/>
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var id = PersistenceIds.For(_serviceId, stateName, grainId);
+        var expected = ExpectedRevision(grainState.ETag, "WriteState", grainId);
+        var json = JsonSerializer.Serialize(grainState.State, _json);
+        long revision;
+        try
+        {
+            revision = await _store.UpsertAsync(id, expected, json).ConfigureAwait(false);
+        }
+        catch (StateConcurrencyException e)
+        {
+            throw Conflict("WriteState", grainId, grainState.ETag, e);
+        }
+
+        grainState.ETag = ETag(revision);
+        grainState.RecordExists = true;
+    }
+
+    /// <inheritdoc/>
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var id = PersistenceIds.For(_serviceId, stateName, grainId);
+        var expected = ExpectedRevision(grainState.ETag, "ClearState", grainId);
+        try
+        {
+            await _store.DeleteAsync(id, expected).ConfigureAwait(false);
+        }
+        catch (StateConcurrencyException e)
+        {
+            throw Conflict("ClearState", grainId, grainState.ETag, e);
+        }
+
+        grainState.State = CreateState<T>();
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+    }
+
+    /// <summary>Disposes the connection pool when the provider created it from a connection string.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        // The container may hand this instance out under several keys and dispose it once per key.
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownedDataSource is not null)
+        {
+            await _ownedDataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Disposes the connection pool when the provider created it from a connection string.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _ownedDataSource?.Dispose();
+        }
+    }
+
+    private T CreateState<T>() => _activators.GetActivator<T>().Create();
+
+    private static string ETag(long revision) => revision.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Null ETag: no row is expected (revision 0). Anything that is not a revision cannot match a row.</summary>
+    private long ExpectedRevision(string? etag, string operation, GrainId grainId)
+    {
+        if (etag is null)
+        {
+            return 0;
+        }
+
+        if (long.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision > 0)
+        {
+            return revision;
+        }
+
+        throw new InconsistentStateException(Message(operation, grainId, etag) + " The ETag is not a revision of this provider.", storedEtag: null, currentEtag: etag);
+    }
+
+    private InconsistentStateException Conflict(string operation, GrainId grainId, string? etag, StateConcurrencyException e)
+    {
+        var stored = e.ActualRevision == 0 ? null : ETag(e.ActualRevision);
+        LogConflict(_logger, operation, grainId, etag, stored);
+        return new InconsistentStateException(
+            $"{Message(operation, grainId, etag)} Stored ETag={stored ?? "(none)"}.", stored, etag, e);
+    }
+
+    private string Message(string operation, GrainId grainId, string? etag)
+        => $"Version conflict ({operation}): ServiceId={_serviceId} ProviderName={_name} GrainType={grainId.Type} GrainId={grainId} ETag={etag ?? "(null)"}.";
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Operation} of {GrainId} rejected: ETag {ETag}, stored {StoredETag}")]
+    private static partial void LogConflict(ILogger logger, string operation, GrainId grainId, string? etag, string? storedETag);
+}
