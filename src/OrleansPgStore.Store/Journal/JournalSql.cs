@@ -114,9 +114,13 @@ internal sealed class JournalSql
             """;
 
         // The settled feed across streams: events after $1 up to $2 with one of the names $3, at most $4, stopping
-        // at the fence (see remarks). The fence comes back as the last column so a caller can advance past it.
+        // at the fence (see remarks). The fence comes back as a column so a caller can advance past it, and so does
+        // whether matching events are already visible beyond it (still settling: worth another look very soon).
         ReadFeedRange = $"""
-            SELECT {Columns}, f.fence
+            SELECT {Columns}, f.fence,
+                   EXISTS (SELECT 1 FROM {table} h
+                           WHERE h.position >= f.fence AND h.position > $1 AND h.position <= $2
+                             AND NOT h.snapshot AND h.name = ANY($3::text[])) AS settling
             FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS fence) f
             LEFT JOIN LATERAL (
                 SELECT * FROM {table} e

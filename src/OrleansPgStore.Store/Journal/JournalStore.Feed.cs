@@ -22,16 +22,18 @@ public sealed partial class JournalStore
             await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var events = new List<RecordedEvent>();
             var fence = 0L;
+            var settling = false;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 fence = reader.GetInt64(10);
+                settling = reader.GetBoolean(11);
                 if (!reader.IsDBNull(0))
                 {
                     events.Add(RecordedEventReader.Read(reader));
                 }
             }
 
-            return new FeedPage(events, fence);
+            return new FeedPage(events, fence, settling);
         }
         catch (Exception e)
         {

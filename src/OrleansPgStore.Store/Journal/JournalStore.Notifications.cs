@@ -10,7 +10,7 @@ public sealed partial class JournalStore
 {
     // PostgreSQL aborts the transaction on a NOTIFY payload of 8000 bytes or more, so the statement measures
     // the payload itself and skips the notification (polling still finds the commit).
-    private const string NotifySql = "SELECT pg_notify($1, $2) WHERE octet_length($2) < 8000";
+    internal const string NotifySql = "SELECT pg_notify($1, $2) WHERE octet_length($2) < 8000";
 
     /// <summary>Identifies this store instance in notifications, so a process ignores its own commits' echoes.</summary>
     public string InstanceId { get; } = Guid.NewGuid().ToString("N");

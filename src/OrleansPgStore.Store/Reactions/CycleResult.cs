@@ -10,6 +10,12 @@ namespace OrleansPgStore.Store.Reactions;
 /// <param name="Dropped">Targets whose report was dropped because the lease had moved on; their work will be redone.</param>
 public sealed record CycleResult(int Correlated, int Claimed, int Handled, int Acked, int Deferred, int Blocked, IReadOnlyList<string> Dropped)
 {
+    /// <summary>
+    /// New events are visible but not yet settled (commits below them are in flight): look again in a moment
+    /// rather than after a full poll interval.
+    /// </summary>
+    public bool Settling { get; init; }
+
     /// <summary>Nothing to do: no new events and nothing claimed.</summary>
     public bool Idle => Correlated == 0 && Claimed == 0;
 

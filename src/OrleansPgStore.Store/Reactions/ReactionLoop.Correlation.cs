@@ -11,12 +11,15 @@ public sealed partial class ReactionLoop
     /// </summary>
     /// <returns>How many events were read (0 when another worker holds the correlation).</returns>
     public async Task<int> CorrelateAsync(CancellationToken cancellationToken = default)
+        => (await CorrelatePageAsync(cancellationToken).ConfigureAwait(false)).Read;
+
+    private async Task<(int Read, bool Settling)> CorrelatePageAsync(CancellationToken cancellationToken)
     {
         var checkpoint = await _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken)
             .ConfigureAwait(false);
         if (checkpoint is null)
         {
-            return 0;
+            return (0, false);
         }
 
         var page = await _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
@@ -43,6 +46,6 @@ public sealed partial class ReactionLoop
             await _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken).ConfigureAwait(false);
         }
 
-        return page.Events.Count;
+        return (page.Events.Count, page.Settling);
     }
 }

@@ -66,12 +66,12 @@ public sealed partial class ReactionLoop
             return CycleResult.Nothing;
         }
 
-        var correlated = await CorrelateAsync(cancellationToken).ConfigureAwait(false);
+        var (correlated, settling) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
         var leases = await _leases.ClaimAsync(
             _options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken).ConfigureAwait(false);
         if (leases.Count == 0)
         {
-            return new CycleResult(correlated, 0, 0, 0, 0, 0, []);
+            return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling };
         }
 
         var outcomes = new ConcurrentBag<LeaseOutcome>();
@@ -93,7 +93,10 @@ public sealed partial class ReactionLoop
         }
 
         return new CycleResult(
-            correlated, leases.Count, handled, ack.Applied.Count, ack.Applied.Count(o => o.RetryAfter is not null), blocked.Count, dropped);
+            correlated, leases.Count, handled, ack.Applied.Count, ack.Applied.Count(o => o.RetryAfter is not null), blocked.Count, dropped)
+        {
+            Settling = settling,
+        };
     }
 
     /// <summary>Handles one lease; returns how many events were handed to handlers.</summary>

@@ -20,6 +20,9 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
 {
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
 
+    // Commits in flight finish within milliseconds; a settling feed is worth another look this soon.
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(5);
+
     private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
@@ -100,7 +103,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
                     continue;
                 }
 
-                await _wake.WaitAsync(loop.Options.PollInterval, stop).ConfigureAwait(false);
+                await _wake.WaitAsync(result.Settling ? SettleDelay : loop.Options.PollInterval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Reactions;
+using OrleansPgStore.Store.Tests.Support;
+
+namespace OrleansPgStore.Store.Tests.Reactions;
+
+public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static ReactionOptions Fast(Action<ReactionOptions>? configure = null)
+    {
+        var options = new ReactionOptions
+        {
+            Lagging = 2,
+            Leading = 1,
+            PageSize = 3,
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    [Fact]
+    public async Task Six_competing_workers_handle_every_event_exactly_once_in_effect_and_in_order()
+    {
+        await using var journal = await db.JournalAsync("react_events");
+        await using var leases = await db.LeasesAsync("react_subs");
+        var effects = $"\"{db.Name}\".react_effects";
+        await db.Schema.ExecuteAsync($"CREATE TABLE {effects} (stream text, version bigint, PRIMARY KEY (stream, version))");
+        var seen = new ConcurrentDictionary<string, List<long>>();
+        var registry = new ReactionRegistry().On("Happened", async (e, ct) =>
+        {
+            var versions = seen.GetOrAdd(e.Stream, _ => []);
+            lock (versions)
+            {
+                versions.Add(e.Version);
+            }
+
+            // Idempotent by position: a redelivery cannot double the effect.
+            await db.Schema.ExecuteAsync($"INSERT INTO {effects} VALUES ('{e.Stream}', {e.Version}) ON CONFLICT DO NOTHING");
+        });
+
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 24; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"stream-{s}", Events.Many(4)));
+        }
+
+        var workers = Enumerable.Range(0, 6)
+            .Select(_ => new ReactionWorker(new ReactionLoop(journal, leases, registry, Fast()), journal))
+            .ToList();
+        foreach (var worker in workers)
+        {
+            await worker.StartAsync();
+        }
+
+        // The second half arrives while the workers run.
+        for (var s = 0; s < 24; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"stream-{s}", Events.Many(4)));
+        }
+
+        await WaitForAsync(() => db.Schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), 24 * 8);
+        await WaitForAsync(async () => (await leases.QueryStreamsAsync(new SubscriptionFilter(), limit: 100))
+            .Count(s => s.At == committed.Where(e => e.Stream == s.Stream).Max(e => e.Position)), 24);
+        foreach (var worker in workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        Assert.Equal(24 * 8, await db.Schema.ScalarAsync<long>($"SELECT count(DISTINCT (stream, version)) FROM {effects}"));
+        foreach (var (stream, versions) in seen)
+        {
+            // In order: an event is only ever handled after every earlier event of its stream.
+            var firsts = versions.Distinct().ToList();
+            Assert.Equal(Enumerable.Range(0, 8).Select(v => (long)v), firsts);
+        }
+
+        var states = await leases.QueryStreamsAsync(new SubscriptionFilter(), limit: 100);
+        Assert.Equal(24, states.Count);
+        Assert.All(states, s => Assert.Equal(committed.Where(e => e.Stream == s.Stream).Max(e => e.Position), s.At));
+        Assert.All(states, s => Assert.False(s.Blocked));
+    }
+
+    [Fact]
+    public async Task A_poison_stream_is_blocked_with_its_error_while_the_others_drain()
+    {
+        await using var journal = await db.JournalAsync("poison_events");
+        await using var leases = await db.LeasesAsync("poison_subs");
+        var handled = new ConcurrentBag<string>();
+        var registry = new ReactionRegistry().On("Happened", (e, _) =>
+        {
+            if (e.Stream == "poison" && e.Version == 1)
+            {
+                throw new InvalidOperationException("cannot digest event 1");
+            }
+
+            handled.Add($"{e.Stream}/{e.Version}");
+            return Task.CompletedTask;
+        });
+        foreach (var stream in new[] { "a", "poison", "b" })
+        {
+            await journal.CommitAsync(stream, Events.Many(3));
+        }
+
+        var loop = new ReactionLoop(journal, leases, registry, Fast(o => o.MaxRetries = 2));
+        await DrainAsync(loop);
+
+        var poison = (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Single();
+        Assert.Equal("poison", poison.Stream);
+        Assert.Contains("cannot digest event 1", poison.Error);
+        // Its handled prefix (event 0) is kept as the watermark; nothing after the poison event ran.
+        var poisonEvents = await journal.LoadAsync("poison").ToListAsync();
+        Assert.Equal(poisonEvents[0].Position, poison.At);
+        Assert.DoesNotContain("poison/2", handled);
+        Assert.Equal(["a/0", "a/1", "a/2", "b/0", "b/1", "b/2", "poison/0"], handled.Distinct().Order());
+    }
+
+    [Fact]
+    public async Task A_handler_that_only_overruns_its_lease_is_blocked_before_dispatch_once_retries_are_used_up()
+    {
+        await using var journal = await db.JournalAsync("overrun_events");
+        await using var leases = await db.LeasesAsync("overrun_subs");
+        var calls = 0;
+        var registry = new ReactionRegistry().On("Happened", async (_, ct) =>
+        {
+            Interlocked.Increment(ref calls);
+            await Task.Delay(Timeout.Infinite, ct); // never finishes within the lease
+        });
+        await journal.CommitAsync("slow", Events.Many(1));
+        var loop = new ReactionLoop(journal, leases, registry, Fast(o =>
+        {
+            o.MaxRetries = 1;
+            o.LeaseDuration = TimeSpan.FromMilliseconds(100);
+        }));
+
+        for (var cycle = 0; cycle < 20 && (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Count == 0; cycle++)
+        {
+            await loop.RunCycleAsync();
+        }
+
+        var blocked = (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Single();
+        Assert.Equal("slow", blocked.Stream);
+        Assert.InRange(calls, 1, 2);
+    }
+
+    [Fact]
+    public async Task Reset_replays_a_target_from_its_first_event()
+    {
+        await using var journal = await db.JournalAsync("reset_events");
+        await using var leases = await db.LeasesAsync("reset_subs");
+        var handled = new ConcurrentQueue<long>();
+        var registry = new ReactionRegistry().On("Happened", (e, _) =>
+        {
+            handled.Enqueue(e.Version);
+            return Task.CompletedTask;
+        });
+        await journal.CommitAsync("s", Events.Many(3));
+        var loop = new ReactionLoop(journal, leases, registry, Fast());
+        await DrainAsync(loop);
+
+        Assert.Equal(1, await leases.ResetAsync(SubscriptionFilter.ForStreams("s")));
+        await DrainAsync(loop);
+
+        Assert.Equal([0L, 1, 2, 0, 1, 2], handled);
+    }
+
+    [Fact]
+    public async Task A_projection_over_many_streams_gets_batches_in_position_order()
+    {
+        await using var journal = await db.JournalAsync("projection_events");
+        await using var leases = await db.LeasesAsync("projection_subs");
+        var batches = new ConcurrentQueue<ReactionBatch>();
+        var registry = new ReactionRegistry().OnBatch(["Happened"], (batch, _) =>
+        {
+            batches.Enqueue(batch);
+            return Task.CompletedTask;
+        }, target: _ => new ReactionTarget("totals", Source: null));
+        var committed = new List<RecordedEvent>();
+        for (var i = 0; i < 4; i++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{i % 2}", Events.Many(2)));
+        }
+
+        await DrainAsync(new ReactionLoop(journal, leases, registry, Fast()));
+
+        var seen = batches.SelectMany(b => b.Events).Select(e => e.Position).ToList();
+        Assert.Equal(committed.Select(e => e.Position), seen);
+        Assert.All(batches, b => Assert.Equal("totals", b.Target));
+        Assert.Equal(committed[^1].Position, (await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("totals"))).Single().At);
+    }
+
+    [Fact]
+    public async Task The_first_event_of_a_stream_is_never_lost()
+    {
+        await using var journal = await db.JournalAsync("first_events");
+        await using var leases = await db.LeasesAsync("first_subs");
+        var handled = new ConcurrentBag<long>();
+        var registry = new ReactionRegistry().On("Happened", (e, _) =>
+        {
+            handled.Add(e.Version);
+            return Task.CompletedTask;
+        });
+        var loop = new ReactionLoop(journal, leases, registry, Fast());
+        await loop.RunCycleAsync();
+        await journal.CommitAsync("s", Events.Many(1));
+
+        await DrainAsync(loop);
+
+        Assert.Equal([0L], handled);
+    }
+
+    [Fact]
+    public async Task Only_one_worker_correlates_at_a_time()
+    {
+        await using var journal = await db.JournalAsync("correlate_events");
+        await using var leases = await db.LeasesAsync("correlate_subs");
+        var registry = new ReactionRegistry().On("Happened", (_, _) => Task.CompletedTask);
+        await journal.CommitAsync("s", Events.Many(2));
+        var first = new ReactionLoop(journal, leases, registry, Fast());
+        var second = new ReactionLoop(journal, leases, registry, Fast());
+
+        Assert.Equal(2, await first.CorrelateAsync());
+        await journal.CommitAsync("s", Events.Many(1));
+        Assert.Equal(0, await second.CorrelateAsync());
+        Assert.Equal(1, await first.CorrelateAsync());
+    }
+
+    private static async Task DrainAsync(ReactionLoop loop)
+    {
+        for (var idle = 0; idle < 2;)
+        {
+            // A settling feed (a commit in flight anywhere on the server) is not idle: look again.
+            var result = await loop.RunCycleAsync();
+            idle = result.Idle && !result.Settling ? idle + 1 : 0;
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<long>> probe, long expected)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        long value;
+        while ((value = await probe()) != expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"still {value} of {expected} after {Patience}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static Task WaitForAsync(Func<Task<int>> probe, int expected) => WaitForAsync(async () => (long)await probe(), expected);
+}
