@@ -6,9 +6,9 @@ namespace OrleansPgStore.EventSourcing;
 public static class JournalStreamNames
 {
     /// <summary>
-    /// <c>{prefix}{grainType}/{grainKey}</c>: the prefix (empty by default) followed by
-    /// <see cref="GrainId.ToString"/>, e.g. <c>account/42</c>-style names (integer keys appear in hex, Guid keys in
-    /// format N, key extensions after <c>+</c>). Stable as long as the grain type name is: pin it with
+    /// <c>{prefix}{grainType}/{grainKey}</c>: the prefix (empty by default) followed by <see cref="GrainId.ToString"/>,
+    /// e.g. <c>account/alice</c> for a string key, <c>counter/2A</c> for the integer key 42 (upper-case hex), a Guid in
+    /// format N, and a key extension after <c>+</c>. Stable as long as the grain type name is: pin it with
     /// <c>[GrainType("…")]</c> before renaming a grain class.
     /// </summary>
     public static string For(GrainId grainId, string prefix = "")

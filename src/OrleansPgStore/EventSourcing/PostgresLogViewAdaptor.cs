@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -27,7 +28,8 @@ namespace OrleansPgStore.EventSourcing;
 /// <c>ConfigureAwait(false)</c>) because applying events calls into grain code.</para>
 /// </remarks>
 internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
-    : PrimaryBasedLogViewAdaptor<TLogView, TLogEntry, PostgresSubmissionEntry<TLogEntry>>
+    : PrimaryBasedLogViewAdaptor<TLogView, TLogEntry, PostgresSubmissionEntry<TLogEntry>>,
+      ILogViewAdaptor<TLogView, TLogEntry>
     where TLogView : class, new()
     where TLogEntry : class
 {
@@ -39,6 +41,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     private TLogView _view = null!;
     private int _version;
     private long _baseVersion;
+
+    // A load that failed for good (an event or snapshot that cannot be read), until a load succeeds.
+    private ExceptionDispatchInfo? _loadFailure;
 
     public PostgresLogViewAdaptor(
         ILogViewAdaptorHost<TLogView, TLogEntry> host,
@@ -52,6 +57,21 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         _context = context;
         _stream = stream;
         _snapshotInterval = snapshotInterval;
+    }
+
+    /// <summary>
+    /// Waits until the view is refreshed from the journal, and fails if it could not be read.
+    /// </summary>
+    /// <remarks>
+    /// Orleans 10 runs the grain lifecycle, whose post-activation step starts the first read without awaiting it,
+    /// before <c>OnActivateAsync</c> calls this. The base class then waits for a cycle that no longer reads, and a
+    /// first read that failed would go unnoticed: the grain would serve an empty state. Re-implementing the
+    /// interface method lets that failure fail the activation (and every later synchronization) instead.
+    /// </remarks>
+    public new async Task Synchronize()
+    {
+        await base.Synchronize();
+        _loadFailure?.Throw();
     }
 
     /// <summary>The stream version of the last confirmed event (or of the tombstone; -1 for an empty stream).</summary>
@@ -115,6 +135,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             try
             {
                 await LoadAsync();
+                _loadFailure = null;
                 LastPrimaryIssue.Resolve(Host, Services);
                 return;
             }
@@ -122,6 +143,12 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             {
                 LastPrimaryIssue.Record(new PostgresJournalReadFailed { Exception = e }, Host, Services);
                 LogReadFailed(_context.Logger, e, _stream, LastPrimaryIssue.Issue.NumberOfConsecutiveFailures);
+            }
+            catch (Exception e)
+            {
+                // Unreadable history: retrying cannot help. Fail this cycle, and remember it for Synchronize.
+                _loadFailure = ExceptionDispatchInfo.Capture(e);
+                throw;
             }
 
             await LastPrimaryIssue.DelayBeforeRetry();
