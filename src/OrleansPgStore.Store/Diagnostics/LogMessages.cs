@@ -43,6 +43,10 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Reaction cycle of worker {Holder} failed; retrying in {DelayMs} ms")]
     public static partial void CycleFailed(this ILogger logger, string holder, double delayMs, Exception exception);
 
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
+        Message = "Fetching the events of {Count} claimed targets in one statement failed; fetching them one by one")]
+    public static partial void PrefetchFailed(this ILogger logger, int count, Exception exception);
+
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
         Message = "Seeded {Table} in {ElapsedMs} ms")]
     public static partial void Seeded(this ILogger logger, string table, long elapsedMs);

@@ -113,6 +113,23 @@ internal sealed class JournalSql
             LIMIT $5
             """;
 
+        // ReadStreamRange for many streams in one round trip: $1 streams, $2 watermarks, $3 work marks, $4 names,
+        // $5 limit per stream. Each row carries the index of its range (0-based) first.
+        ReadStreamRanges = $"""
+            SELECT r.ordinal - 1, e.*
+            FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(stream, after, up_to, ordinal)
+            CROSS JOIN LATERAL (
+                SELECT {Columns}
+                FROM {table}
+                WHERE stream = r.stream AND NOT snapshot
+                  AND version > coalesce((SELECT w.version FROM {table} w WHERE w.position = r.after AND w.stream = r.stream), -1)
+                  AND position > r.after AND position <= r.up_to AND name = ANY($4::text[])
+                ORDER BY version
+                LIMIT $5
+            ) e
+            ORDER BY r.ordinal, e.version
+            """;
+
         // The settled feed across streams: events after $1 up to $2 with one of the names $3, at most $4, stopping
         // at the fence (see remarks). The fence comes back as a column so a caller can advance past it, and so does
         // whether matching events are already visible beyond it (still settling: worth another look very soon).
@@ -208,6 +225,8 @@ internal sealed class JournalSql
     public string ReadStream { get; }
 
     public string ReadStreamRange { get; }
+
+    public string ReadStreamRanges { get; }
 
     public string ReadFeedRange { get; }
 

@@ -71,6 +71,49 @@ public sealed partial class JournalStore
         }
     }
 
+    /// <summary>
+    /// <see cref="ReadStreamRangeAsync"/> for many streams in one round trip (a reaction worker's claimed targets):
+    /// for each range (stream, after, up to), its events in order, at most <paramref name="limit"/> each.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<RecordedEvent>>> ReadStreamRangesAsync(
+        IReadOnlyList<(string Stream, long After, long UpTo)> ranges, IReadOnlyCollection<string> names, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var result = ranges.Select(_ => new List<RecordedEvent>()).ToArray();
+        if (ranges.Count == 0)
+        {
+            return result;
+        }
+
+        foreach (var range in ranges)
+        {
+            EventValidation.Stream(range.Stream, nameof(ranges));
+        }
+
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.ReadStreamRanges, cancellationToken,
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = ranges.Select(r => r.Stream).ToArray() },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = ranges.Select(r => r.After).ToArray() },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = ranges.Select(r => r.UpTo).ToArray() },
+                Names(names), Int(limit)).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[reader.GetInt64(0)].Add(RecordedEventReader.Read(reader, offset: 1));
+            }
+
+            return result;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Reading streams for reactions", e);
+        }
+    }
+
     private static NpgsqlParameter Bigint(long value) => new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = value };
 
     private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = value };

@@ -21,7 +21,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
 
     // Commits in flight finish within milliseconds; a settling feed is worth another look this soon.
-    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(2);
 
     private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
     private readonly SemaphoreSlim _wake = new(0, 1);
