@@ -121,6 +121,13 @@ public sealed class BadInputTests(SchemaFixture db) : IClassFixture<SchemaFixtur
     }
 
     [Fact]
+    public async Task An_invalid_stream_pattern_is_an_argument_error()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _journal.QueryAsync(new JournalQuery { StreamPattern = "(unclosed" }).ToListAsync());
+        Assert.Contains("StreamPattern", error.Message);
+    }
+
+    [Fact]
     public async Task Contradictory_query_bounds_return_nothing_without_error()
     {
         Assert.Empty(await _journal.QueryAsync(new JournalQuery { After = 10, Before = 5 }).ToListAsync());

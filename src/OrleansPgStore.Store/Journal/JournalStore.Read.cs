@@ -124,6 +124,10 @@ public sealed partial class JournalStore
             {
                 reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidRegularExpression)
+            {
+                throw new ArgumentException($"Query StreamPattern is not a valid regular expression: {e.MessageText}", nameof(query), e);
+            }
             catch (Exception e)
             {
                 throw _store.Translate(operation, e);
