@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansPgStore.Store.Diagnostics;
@@ -67,6 +68,7 @@ public sealed partial class ReactionLoop
         }
 
         var (correlated, settling) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
+        var claimedAt = Stopwatch.GetTimestamp();
         var leases = await _leases.ClaimAsync(
             _options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken).ConfigureAwait(false);
         if (leases.Count == 0)
@@ -82,7 +84,8 @@ public sealed partial class ReactionLoop
             leases,
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
             async (lease, token) => Interlocked.Add(
-                ref handled, await HandleAsync(lease, prefetched.GetValueOrDefault(lease.Stream), outcomes, blocks, token).ConfigureAwait(false)))
+                ref handled,
+                await HandleAsync(lease, claimedAt, prefetched.GetValueOrDefault(lease.Stream), outcomes, blocks, token).ConfigureAwait(false)))
             .ConfigureAwait(false);
 
         // Block before ack: the ack releases the lease that blocking needs.
@@ -135,8 +138,8 @@ public sealed partial class ReactionLoop
 
     /// <summary>Handles one lease; returns how many events were handed to handlers.</summary>
     private async Task<int> HandleAsync(
-        Lease lease, IReadOnlyList<RecordedEvent>? prefetched, ConcurrentBag<LeaseOutcome> outcomes, ConcurrentBag<LeaseBlock> blocks,
-        CancellationToken cancellationToken)
+        Lease lease, long claimedAt, IReadOnlyList<RecordedEvent>? prefetched, ConcurrentBag<LeaseOutcome> outcomes,
+        ConcurrentBag<LeaseBlock> blocks, CancellationToken cancellationToken)
     {
         if (lease.Retry > _options.MaxRetries)
         {
@@ -147,9 +150,10 @@ public sealed partial class ReactionLoop
             return 0;
         }
 
-        // Handlers may run only while the lease is ours.
+        // Handlers may run only while the lease is ours, and it started when the claim was sent.
         using var leaseTime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        leaseTime.CancelAfter(_options.LeaseDuration);
+        var remaining = _options.LeaseDuration - Stopwatch.GetElapsedTime(claimedAt);
+        leaseTime.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         var handledAt = lease.At;
         var count = 0;
         try
