@@ -97,7 +97,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         }
         catch (OrleansPgStoreException e)
         {
-            throw new OrleansException($"Reading events {fromVersion}..{toVersion} of {Services.GrainId} from stream '{_stream}' failed: {e.Message}", e);
+            throw Failure($"Reading events {fromVersion}..{toVersion} of {Services.GrainId} from stream '{_stream}'", e);
         }
 
         if (segment.Count != toVersion - fromVersion)
@@ -146,9 +146,11 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             }
             catch (Exception e)
             {
-                // Unreadable history: retrying cannot help. Fail this cycle, and remember it for Synchronize.
-                _loadFailure = ExceptionDispatchInfo.Capture(e);
-                throw;
+                // Unreadable history or a missing table: retrying cannot help. Fail this cycle, and remember it
+                // for Synchronize.
+                _loadFailure = ExceptionDispatchInfo.Capture(
+                    e is OrleansPgStoreException store ? Failure($"Reading stream '{_stream}' of {Services.GrainId}", store) : e);
+                _loadFailure.Throw();
             }
 
             await LastPrimaryIssue.DelayBeforeRetry();
@@ -224,7 +226,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         }
         catch (OrleansPgStoreException e)
         {
-            throw new OrleansException($"Clearing the log of {Services.GrainId} (stream '{_stream}') failed: {e.Message}", e);
+            throw Failure($"Clearing the log of {Services.GrainId} (stream '{_stream}')", e);
         }
 
         // The stream keeps its versions; the grain's restart at 0 right after the tombstone.
@@ -336,9 +338,23 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         }
     }
 
-    /// <summary>Outages and unknown outcomes, worth retrying; anything else is a bug that retrying cannot fix.</summary>
+    /// <summary>
+    /// The grain's caller sees this; Orleans cannot serialize engine or Npgsql exceptions, so the engine's message
+    /// travels and the full exception is logged here.
+    /// </summary>
+    private OrleansException Failure(string operation, OrleansPgStoreException e)
+    {
+        LogFailure(_context.Logger, e, operation);
+        return new OrleansException($"{operation} failed: {e.Message}");
+    }
+
+    /// <summary>
+    /// Outages and unknown outcomes, worth retrying; anything else (a missing table, an unreadable event) needs a
+    /// person, and retrying would only hide it.
+    /// </summary>
     private static bool IsTransient(Exception e)
-        => e is OrleansPgStoreException and not ConcurrencyException or NpgsqlException or TimeoutException or IOException or SocketException;
+        => e is OrleansPgStoreException and not (ConcurrencyException or StoreNotSeededException)
+            or NpgsqlException or TimeoutException or IOException or SocketException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading stream {Stream} failed (attempt {Attempt}); retrying")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, string stream, int attempt);
@@ -351,6 +367,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saving a snapshot of stream {Stream} at version {Version} failed; activation replays more events until the next one")]
     private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string stream, long version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string operation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleared stream {Stream}; the grain's events now start at stream version {BaseVersion}")]
     private static partial void LogCleared(ILogger logger, string stream, long baseVersion);

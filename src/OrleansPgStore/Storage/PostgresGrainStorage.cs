@@ -60,7 +60,16 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var id = PersistenceIds.For(_serviceId, stateName, grainId);
-        var record = await _store.LoadAsync(id).ConfigureAwait(false);
+        DurableStateRecord? record;
+        try
+        {
+            record = await _store.LoadAsync(id).ConfigureAwait(false);
+        }
+        catch (OrleansPgStoreException e)
+        {
+            throw Failure("ReadState", grainId, e);
+        }
+
         if (record is null)
         {
             grainState.State = CreateState<T>();
@@ -90,6 +99,10 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         {
             throw Conflict("WriteState", grainId, grainState.ETag, e);
         }
+        catch (OrleansPgStoreException e)
+        {
+            throw Failure("WriteState", grainId, e);
+        }
 
         grainState.ETag = ETag(revision);
         grainState.RecordExists = true;
@@ -108,6 +121,10 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         catch (StateConcurrencyException e)
         {
             throw Conflict("ClearState", grainId, grainState.ETag, e);
+        }
+        catch (OrleansPgStoreException e)
+        {
+            throw Failure("ClearState", grainId, e);
         }
 
         grainState.State = CreateState<T>();
@@ -154,12 +171,20 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         throw new InconsistentStateException(Message(operation, grainId, etag) + " The ETag is not a revision of this provider.", storedEtag: null, currentEtag: etag);
     }
 
+    // The exceptions below cross grain boundaries, and Orleans can serialize neither engine nor Npgsql exceptions:
+    // an inner one would turn the caller's error into a codec failure. So the message carries what the engine said,
+    // and the full exception is logged here.
     private InconsistentStateException Conflict(string operation, GrainId grainId, string? etag, StateConcurrencyException e)
     {
         var stored = e.ActualRevision == 0 ? null : ETag(e.ActualRevision);
         LogConflict(_logger, operation, grainId, etag, stored);
-        return new InconsistentStateException(
-            $"{Message(operation, grainId, etag)} Stored ETag={stored ?? "(none)"}.", stored, etag, e);
+        return new InconsistentStateException($"{Message(operation, grainId, etag)} Stored ETag={stored ?? "(none)"}.", stored, etag);
+    }
+
+    private OrleansException Failure(string operation, GrainId grainId, OrleansPgStoreException e)
+    {
+        LogFailure(_logger, e, operation, grainId);
+        return new OrleansException($"PostgreSQL grain storage '{_name}': {operation} of {grainId} failed: {e.Message}");
     }
 
     private string Message(string operation, GrainId grainId, string? etag)
@@ -167,4 +192,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Operation} of {GrainId} rejected: ETag {ETag}, stored {StoredETag}")]
     private static partial void LogConflict(ILogger logger, string operation, GrainId grainId, string? etag, string? storedETag);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} of {GrainId} failed")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string operation, GrainId grainId);
 }

@@ -1,0 +1,69 @@
+using Npgsql;
+using OrleansPgStore.Options;
+using OrleansPgStore.Tests.Grains;
+
+namespace OrleansPgStore.Tests.Hosting;
+
+public sealed class OptionsValidatorTests
+{
+    private static List<string> Check(PostgresStoreOptions options) => PostgresOptionsValidator.Check(options);
+
+    [Fact]
+    public void Defaults_plus_a_connection_string_are_valid()
+    {
+        Assert.Empty(Check(new PostgresJournalOptions { ConnectionString = "Host=localhost" }));
+        Assert.Empty(Check(new PostgresGrainStorageOptions { ConnectionString = "Host=localhost" }));
+        Assert.Empty(Check(new PostgresLogConsistencyOptions { ConnectionString = "Host=localhost" }));
+    }
+
+    [Fact]
+    public void Exactly_one_of_connection_string_and_data_source_is_required()
+    {
+        Assert.Contains("PostgresJournalOptions.ConnectionString (or PostgresJournalOptions.DataSource) is required.", Check(new PostgresJournalOptions()));
+        using var dataSource = NpgsqlDataSource.Create("Host=localhost");
+        Assert.Contains(
+            "Set PostgresGrainStorageOptions.ConnectionString or PostgresGrainStorageOptions.DataSource, not both.",
+            Check(new PostgresGrainStorageOptions { ConnectionString = "Host=localhost", DataSource = dataSource }));
+        Assert.Empty(Check(new PostgresGrainStorageOptions { DataSource = dataSource }));
+    }
+
+    [Fact]
+    public void Each_wrong_setting_is_named()
+    {
+        var options = new PostgresJournalOptions
+        {
+            ConnectionString = "Host=localhost",
+            Schema = "",
+            EventsTable = "1events",
+            StateTable = "state-table",
+            CommandTimeout = TimeSpan.Zero,
+            SnapshotInterval = -5,
+            StreamPrefix = "a\0b",
+        };
+        options.SnapshotIntervals["account"] = -1;
+        options.TypeNames[typeof(Deposited)] = "dup";
+        options.TypeNames[typeof(Withdrawn)] = "dup";
+
+        var failures = string.Join("\n", Check(options));
+
+        Assert.Contains("PostgresJournalOptions.Schema must be a non-empty SQL identifier", failures);
+        Assert.Contains("PostgresJournalOptions.EventsTable '1events' is not a valid SQL identifier", failures);
+        Assert.Contains("PostgresJournalOptions.StateTable 'state-table' is not a valid SQL identifier", failures);
+        Assert.Contains("PostgresJournalOptions.CommandTimeout must be positive", failures);
+        Assert.Contains("PostgresJournalOptions.SnapshotInterval must be 0 (off) or positive (was -5)", failures);
+        Assert.Contains("PostgresJournalOptions.SnapshotIntervals['account'] must be 0 (off) or positive (was -1)", failures);
+        Assert.Contains("PostgresJournalOptions.StreamPrefix must be a string without NUL characters", failures);
+        Assert.Contains("PostgresJournalOptions.TypeNames gives the name 'dup' to both", failures);
+    }
+
+    [Fact]
+    public void The_validator_throws_an_orleans_configuration_exception_naming_the_provider()
+    {
+        var validator = new PostgresOptionsValidator(new PostgresLogConsistencyOptions { Table = "" }, "PostgreSQL log-consistency provider 'Events'");
+
+        var e = Assert.Throws<OrleansConfigurationException>(validator.ValidateConfiguration);
+
+        Assert.StartsWith("PostgreSQL log-consistency provider 'Events' is misconfigured: ", e.Message);
+        Assert.Contains("PostgresLogConsistencyOptions.Table", e.Message);
+    }
+}
