@@ -32,6 +32,12 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     /// <summary>Cycles that did some work since start.</summary>
     public long BusyCycles { get; private set; }
 
+    /// <summary>
+    /// How many times the worker's commit listener has (re)connected: 1 once listening, more after it healed a lost
+    /// connection; 0 when not listening. For health checks.
+    /// </summary>
+    public int ListenerConnections => _listener?.Connections ?? 0;
+
     /// <summary>Starts the worker (and its listener, which is connected when this returns).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {

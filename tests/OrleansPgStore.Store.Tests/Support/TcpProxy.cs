@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace OrleansPgStore.Store.Tests.Support;
+
+/// <summary>
+/// A TCP relay between a store and PostgreSQL that can swallow the server's replies and cut every connection: the
+/// deterministic way to make a client lose its connection after the server has already committed.
+/// </summary>
+public sealed class TcpProxy : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly string _host;
+    private readonly int _port;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<(TcpClient Client, TcpClient Server)> _pairs = [];
+    private readonly Task _accepting;
+    private volatile bool _muted;
+
+    private TcpProxy(string host, int port)
+    {
+        _host = host;
+        _port = port;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>A relay to the server of <paramref name="connectionString"/>, and the connection string that goes through it.</summary>
+    public static (TcpProxy Proxy, string ConnectionString) To(string connectionString, Action<NpgsqlConnectionStringBuilder>? configure = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.Host) || builder.Host.Contains(',') || builder.Host.StartsWith('/'))
+        {
+            throw new InvalidOperationException($"The proxy needs one TCP host; the test server's is '{builder.Host}'.");
+        }
+
+        var proxy = new TcpProxy(builder.Host, builder.Port);
+        builder.Host = "127.0.0.1";
+        builder.Port = ((IPEndPoint)proxy._listener.LocalEndpoint).Port;
+        configure?.Invoke(builder);
+        return (proxy, builder.ConnectionString);
+    }
+
+    /// <summary>While true, the server's replies are read and dropped: the server carries on, the client hears nothing.</summary>
+    public bool MuteServer
+    {
+        get => _muted;
+        set => _muted = value;
+    }
+
+    /// <summary>Closes every relayed connection; the clients see their connections drop.</summary>
+    public void CutAll()
+    {
+        lock (_pairs)
+        {
+            foreach (var (client, server) in _pairs)
+            {
+                client.Dispose();
+                server.Dispose();
+            }
+
+            _pairs.Clear();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        CutAll();
+        await _accepting;
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            var server = new TcpClient();
+            try
+            {
+                await server.ConnectAsync(_host, _port, _stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException)
+            {
+                client.Dispose();
+                server.Dispose();
+                continue;
+            }
+
+            lock (_pairs)
+            {
+                _pairs.Add((client, server));
+            }
+
+            _ = PumpAsync(client, server, fromServer: false);
+            _ = PumpAsync(server, client, fromServer: true);
+        }
+    }
+
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool fromServer)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            var source = from.GetStream();
+            var target = to.GetStream();
+            int read;
+            while ((read = await source.ReadAsync(buffer, _stop.Token)) > 0)
+            {
+                if (fromServer && _muted)
+                {
+                    continue;
+                }
+
+                await target.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            // One side ended: end the other, as a real network failure would.
+            from.Dispose();
+            to.Dispose();
+        }
+    }
+}
