@@ -10,11 +10,27 @@ public sealed class StoreOperationException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
     public StoreOperationException(string operation, Exception innerException)
-        : base($"{operation} failed: {innerException.Message}", innerException)
+        : base($"{operation} failed: {Describe(innerException)}", innerException)
     {
         Operation = operation;
     }
 
     /// <summary>The operation that failed, e.g. <c>Commit to stream 'orders-1'</c>.</summary>
     public string Operation { get; }
+
+    // Npgsql's outer message is often generic ("Exception while reading from stream"); the cause (a timeout, a
+    // refused connection) is in the inner exceptions, so the message carries the chain.
+    private static string Describe(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var e = exception; e is not null && messages.Count < 3; e = e.InnerException)
+        {
+            if (!messages.Contains(e.Message))
+            {
+                messages.Add(e.Message);
+            }
+        }
+
+        return string.Join(": ", messages);
+    }
 }
