@@ -18,9 +18,14 @@ for project in "${projects[@]}"; do
   name=$(basename "$project" .csproj)
   if dotnet restore "$project" >"$log/$name.restore" 2>&1; then
     buildable+=("$project")
-  elif grep -qE "error NU110[0-9]: .*Microsoft\.Orleans\." "$log/$name.restore"; then
-    reason=$(grep -oE "Unable to find package Microsoft\.Orleans\.[A-Za-z.]+[^.]*" "$log/$name.restore" | sort -u | head -3 | tr '\n' ';')
-    skipped+=("$name: $reason")
+  elif grep -qE "error NU110[0-9]: .*Microsoft\.Orleans\." "$log/$name.restore" \
+    && ! grep -E ": error " "$log/$name.restore" | grep -qvE "error NU110[0-9]: .*Microsoft\.Orleans\."; then
+    # Every error is a missing Microsoft.Orleans.* package: skip, loudly. Any other error fails the run.
+    # A project also lands here when a project it references needs them.
+    missing=$(grep -oE "Unable to find package Microsoft\.Orleans(\.[A-Za-z]+)+" "$log/$name.restore" \
+      | sed 's/Unable to find package //' | sort -u | paste -sd, - | sed 's/,/, /g')
+    code=$(grep -oE "error NU110[0-9]" "$log/$name.restore" | head -1 | sed 's/error //')
+    skipped+=("$name: $code, missing $missing")
   else
     echo "!! restore of $project failed:"; cat "$log/$name.restore"; exit 1
   fi
