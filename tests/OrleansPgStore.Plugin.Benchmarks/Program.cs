@@ -1,0 +1,152 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orleans.TestingHost;
+using OrleansPgStore.Benchmarks;
+using OrleansPgStore.Hosting;
+using OrleansPgStore.Plugin.Benchmarks;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.State;
+using OrleansPgStore.TestDatabase;
+
+// Measures the Orleans plugin against the engine calls it makes, in one run on one server, and prints ratios:
+// activation time against history length (snapshots on), RaiseEvent+ConfirmEvents and WriteStateAsync throughput
+// across 64 grains against raw engine commits and upserts at the same concurrency.
+// Usage: dotnet run -c Release --project tests/OrleansPgStore.Plugin.Benchmarks -- [--seconds N] [--out FILE]
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var seconds = ArgValue("--seconds", 3.0);
+var outFile = ArgString("--out");
+var duration = TimeSpan.FromSeconds(seconds);
+const int Writers = 64;
+const int SnapshotInterval = 100;
+
+var externalServer = Environment.GetEnvironmentVariable("ORLEANSPGSTORE_BENCH_CONNECTION");
+await using var server = externalServer is null ? await PrivatePostgresCluster.StartAsync(durable: true) : null;
+var connectionString = new NpgsqlConnectionStringBuilder(externalServer ?? server!.ConnectionString) { MaxPoolSize = 100 }.ConnectionString;
+var schema = "pbench_" + Guid.NewGuid().ToString("N")[..8];
+
+var builder = new InProcessTestClusterBuilder(1);
+builder.Options.ConfigureFileLogging = false;
+builder.ConfigureSilo((_, silo) => silo.AddPostgresJournal(options =>
+{
+    options.ConnectionString = connectionString;
+    options.Schema = schema;
+    options.SnapshotInterval = SnapshotInterval;
+}));
+await using var cluster = builder.Build();
+await cluster.DeployAsync();
+var stores = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>("Postgres");
+var grains = cluster.Client;
+var report = new Report();
+Console.WriteLine($"Server fsync={await ScalarAsync("SHOW fsync")}, synchronous_commit={await ScalarAsync("SHOW synchronous_commit")}; " +
+                  $"{Environment.ProcessorCount} cores; {seconds}s per measurement; one silo in process");
+
+// 1. Activation against history length. Each history ends like a grain's own: a snapshot at the last multiple of
+//    the interval, then the events after it; activation reads the snapshot and that tail. The sizes take turns, so
+//    noise from other work on the machine spreads evenly over them.
+var histories = new[] { 100, 10_000, 100_000 };
+var timings = histories.ToDictionary(h => h, _ => new List<double>());
+foreach (var history in histories)
+{
+    await SeedHistoryAsync($"bench-account/history-{history}", history + 50);
+}
+
+for (var round = 0; round < 101; round++)
+{
+    foreach (var history in histories)
+    {
+        var grain = grains.GetGrain<IBenchAccountGrain>($"history-{history}");
+        await cluster.DeactivateAsync(grain);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (await grain.Balance() != history + 50)
+        {
+            throw new InvalidOperationException($"Activation of history-{history} read a wrong balance.");
+        }
+
+        if (round > 0)
+        {
+            timings[history].Add(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+}
+
+var activation = timings.ToDictionary(t => t.Key, t => t.Value.Order().ElementAt(t.Value.Count / 2));
+foreach (var history in new[] { 10_000, 100_000 })
+{
+    report.Add($"Activation (first call) with {history:#,0} events of history vs 100, snapshots on (median ms)", activation[100], activation[history], "ms", "≤ 1.2×", lowerIsBetter: true);
+}
+
+// 2. One event per call from 64 writers on 64 grains vs the engine's commit on 64 streams.
+{
+    var run = Guid.NewGuid().ToString("N")[..6];
+    var versions = new long[Writers];
+    Array.Fill(versions, -1);
+    var raw = await Harness.RunAsync(Writers, duration, async (w, _) =>
+    {
+        var committed = await stores.Journal.CommitAsync($"raw-{run}-{w}", [new EventData("bench.deposited", """{"amount":1}""")], expectedVersion: versions[w]);
+        versions[w] = committed[^1].Version;
+    });
+    Array.Fill(versions, -1);
+    var rawWithIds = await Harness.RunAsync(Writers, duration, async (w, _) =>
+    {
+        var committed = await stores.Journal.CommitAsync(
+            $"raw-ids-{run}-{w}", [new EventData("bench.deposited", """{"amount":1}""", Guid.CreateVersion7())], expectedVersion: versions[w]);
+        versions[w] = committed[^1].Version;
+    });
+    var ours = await Harness.RunAsync(Writers, duration, (w, _) => grains.GetGrain<IBenchAccountGrain>($"writer-{run}-{w}").Deposit(1));
+    report.Add($"RaiseEvent+ConfirmEvents, {Writers} grains vs engine commit (events/s)", raw.PerSecond, ours.PerSecond, "/s", "≥ 0.8×");
+    report.Add($"RaiseEvent+ConfirmEvents, {Writers} grains vs engine commit with event ids (events/s)", rawWithIds.PerSecond, ours.PerSecond, "/s", "");
+}
+
+// 3. WriteStateAsync from 64 grains vs the engine's upsert on 64 ids.
+{
+    var run = Guid.NewGuid().ToString("N")[..6];
+    var revisions = new long[Writers];
+    var raw = await Harness.RunAsync(Writers, duration, async (w, i) =>
+        revisions[w] = await stores.States.UpsertAsync($"raw-{run}-{w}", revisions[w], $$"""{"visits":{{i}},"note":"n"}"""));
+    var ours = await Harness.RunAsync(Writers, duration, (w, _) => grains.GetGrain<IBenchProfileGrain>($"writer-{run}-{w}").Visit("n"));
+    report.Add($"[PersistentState] WriteStateAsync, {Writers} grains vs engine upsert (writes/s)", raw.PerSecond, ours.PerSecond, "/s", "");
+}
+
+Console.WriteLine();
+Console.WriteLine(report.ToMarkdown());
+if (outFile is not null)
+{
+    await File.WriteAllTextAsync(outFile, report.ToMarkdown());
+}
+
+await cluster.StopAllSilosAsync();
+return;
+
+// Writes a grain's history straight through the engine, in batches, with a snapshot where the grain would have
+// written its last one.
+async Task SeedHistoryAsync(string stream, int events)
+{
+    const int batch = 5_000;
+    for (var written = 0; written < events; written += batch)
+    {
+        var count = Math.Min(batch, events - written);
+        await stores.Journal.CommitAsync(stream, Enumerable.Range(0, count).Select(_ => new EventData("bench.deposited", """{"amount":1}""")).ToList());
+    }
+
+    var snapshotAt = events / SnapshotInterval * SnapshotInterval;
+    await stores.Journal.SaveSnapshotAsync(stream, snapshotAt - 1, $$$"""{"grainVersion":{{{snapshotAt}}},"state":{"balance":{{{snapshotAt}}}}}""");
+}
+
+async Task<string> ScalarAsync(string sql)
+{
+    await using var command = stores.DataSource.CreateCommand(sql);
+    return (string)(await command.ExecuteScalarAsync())!;
+}
+
+double ArgValue(string name, double fallback)
+{
+    var value = ArgString(name);
+    return value is null ? fallback : double.Parse(value, CultureInfo.InvariantCulture);
+}
+
+string? ArgString(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
