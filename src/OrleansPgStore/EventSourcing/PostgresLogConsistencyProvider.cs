@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.EventSourcing;
@@ -28,7 +29,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
     private int _disposed;
 
     internal PostgresLogConsistencyProvider(
-        string name, IPostgresJournalSettings settings, System.Text.Json.JsonSerializerOptions json, JournalStore journal,
+        string name, IPostgresJournalSettings settings, JsonSerializerOptions json, JournalStore journal,
         NpgsqlDataSource? ownedDataSource, ILoggerFactory loggerFactory)
     {
         _settings = settings;

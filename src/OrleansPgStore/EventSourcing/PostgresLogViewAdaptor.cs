@@ -195,7 +195,8 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             LastPrimaryIssue.Resolve(Host, Services);
             if (committed.Count != batch.Length || committed[0].Version != expected + 1)
             {
-                // Stored, but not where this view expected (another writer truncated in between): resync.
+                // The ids were found stored elsewhere than this batch expected, which only a truncation racing a
+                // retry can cause: the events are in, so count them written and take the stream as it is.
                 await ReadAsync();
                 return batch.Length;
             }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -90,7 +91,7 @@ internal static class PostgresProviderFactory
     }
 
     private static PostgresGrainStorage GrainStorage(
-        IServiceProvider services, string name, DurableStateStore store, System.Text.Json.JsonSerializerOptions json,
+        IServiceProvider services, string name, DurableStateStore store, JsonSerializerOptions json,
         NpgsqlDataSource? ownedDataSource)
         => new(
             name,
