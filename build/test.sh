@@ -14,14 +14,24 @@ skipped=()
 buildable=()
 log=$(mktemp -d)
 
+# True when the project, or a project it references (transitively), uses a Microsoft.Orleans.* package.
+needs_orleans() {
+  local project=$1 dir ref
+  grep -q 'PackageReference Include="Microsoft\.Orleans\.' "$project" && return 0
+  dir=$(dirname "$project")
+  while read -r ref; do
+    [ -n "$ref" ] && needs_orleans "$(realpath -m "$dir/$ref")" && return 0
+  done < <(grep -oE 'ProjectReference Include="[^"]+"' "$project" | sed -E 's/.*Include="([^"]+)"/\1/' | tr '\\' '/')
+  return 1
+}
+
 for project in "${projects[@]}"; do
   name=$(basename "$project" .csproj)
   if dotnet restore "$project" >"$log/$name.restore" 2>&1; then
     buildable+=("$project")
-  elif grep -qE "error NU110[0-9]: .*Microsoft\.Orleans\." "$log/$name.restore" \
-    && ! grep -E ": error " "$log/$name.restore" | grep -qvE "error NU110[0-9]: .*Microsoft\.Orleans\."; then
-    # Every error is a missing Microsoft.Orleans.* package: skip, loudly. Any other error fails the run.
-    # A project also lands here when a project it references needs them.
+  elif needs_orleans "$project" && grep -qE "error NU110[0-9]: .*Microsoft\.Orleans\." "$log/$name.restore"; then
+    # The Orleans packages are not in the package feed. Their absence also drags in errors about packages only
+    # they depend on, so those do not count; projects that do not use Orleans are never skipped.
     missing=$(grep -oE "Unable to find package Microsoft\.Orleans(\.[A-Za-z]+)+" "$log/$name.restore" \
       | sed 's/Unable to find package //' | sort -u | paste -sd, - | sed 's/,/, /g')
     code=$(grep -oE "error NU110[0-9]" "$log/$name.restore" | head -1 | sed 's/error //')
