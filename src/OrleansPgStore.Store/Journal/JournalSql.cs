@@ -52,6 +52,28 @@ internal sealed class JournalSql
             RETURNING position, version, created
             """;
 
+        // One event with an id (what the Orleans journal sends): scalar parameters as CommitOne, $5 the id. If the
+        // id is already stored in the stream (a retry after a lost reply), the stored event comes back instead,
+        // whatever the expected version says. Columns: stored flag, position, version, created, name, data,
+        // correlation, causation. No row back means the expected version did not match.
+        CommitOneIdempotent = $"""
+            WITH stored AS (
+                SELECT position, version, created, name, data::text AS data, correlation, causation::text AS causation
+                FROM {table} WHERE stream = $1 AND event_id = $5
+            ), last AS (
+                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
+            ), appended AS (
+                INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
+                SELECT pg_current_xact_id()::text::bigint << 20, $1, last.version + 1, $3, $4, $5, $6, $7
+                FROM last
+                WHERE NOT EXISTS (SELECT 1 FROM stored) AND ($2::bigint IS NULL OR last.version = $2::bigint)
+                RETURNING position, version, created
+            )
+            SELECT false, position, version, created, NULL::text, NULL::text, NULL::text, NULL::text FROM appended
+            UNION ALL
+            SELECT true, position, version, created, name, data, correlation, causation FROM stored
+            """;
+
         // With event ids: if any id of the batch is already stored in the stream, nothing is inserted and the
         // stored events come back instead (an idempotent retry). The version check is skipped for a retry,
         // whose expected version is naturally stale by then.
@@ -217,6 +239,8 @@ internal sealed class JournalSql
     public string CommitIdempotent { get; }
 
     public string CommitOne { get; }
+
+    public string CommitOneIdempotent { get; }
 
     public string CurrentVersion { get; }
 

@@ -83,7 +83,7 @@ public sealed partial class JournalStore
         {
             try
             {
-                if (events.Count == 1 && !withIds)
+                if (events.Count == 1)
                 {
                     return await CommitOneAsync(stream, events[0], metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
                 }
@@ -112,25 +112,23 @@ public sealed partial class JournalStore
         }
     }
 
+    /// <summary>The common case, one event, with scalar parameters (no arrays to build or unnest).</summary>
     private async Task<IReadOnlyList<RecordedEvent>> CommitOneAsync(
         string stream, EventData e, EventMetadata metadata, long? expectedVersion, CancellationToken cancellationToken)
     {
         var committed = await ExecuteCommitAsync<RecordedEvent?>(
             stream,
-            _sql.CommitOne,
+            e.Id is null ? _sql.CommitOne : _sql.CommitOneIdempotent,
             [
                 StreamParameter(stream),
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedVersion ?? DBNull.Value },
                 new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = e.Name },
                 new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Jsonb, TypedValue = e.Json },
-                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = DBNull.Value },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid, Value = (object?)e.Id ?? DBNull.Value },
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)metadata.CorrelationId ?? DBNull.Value },
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = (object?)Causation(metadata) ?? DBNull.Value },
             ],
-            async reader => await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                ? new RecordedEvent(reader.GetInt64(0), stream, reader.GetInt64(1), e.Name, e.Json, null, metadata,
-                    reader.GetFieldValue<DateTimeOffset>(2))
-                : null,
+            async reader => await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadOne(reader, stream, e, metadata) : null,
             cancellationToken).ConfigureAwait(false);
 
         if (committed is null)
@@ -141,6 +139,32 @@ public sealed partial class JournalStore
 
         StoreInstruments.Appended(1);
         return [committed];
+    }
+
+    /// <summary>A row of CommitOne (position, version, created) or of CommitOneIdempotent (with a stored flag first).</summary>
+    private RecordedEvent ReadOne(NpgsqlDataReader reader, string stream, EventData e, EventMetadata metadata)
+    {
+        if (e.Id is null)
+        {
+            return new RecordedEvent(reader.GetInt64(0), stream, reader.GetInt64(1), e.Name, e.Json, null, metadata,
+                reader.GetFieldValue<DateTimeOffset>(2));
+        }
+
+        if (!reader.GetBoolean(0))
+        {
+            return new RecordedEvent(reader.GetInt64(1), stream, reader.GetInt64(2), e.Name, e.Json, e.Id, metadata,
+                reader.GetFieldValue<DateTimeOffset>(3));
+        }
+
+        // An idempotent retry: the event as it was stored the first time.
+        _logger.IdempotentCommit(stream, 1);
+        var correlation = reader.IsDBNull(6) ? null : reader.GetString(6);
+        var causation = reader.IsDBNull(7)
+            ? null
+            : JsonSerializer.Deserialize(reader.GetString(7), JournalJsonContext.Default.EventCausation);
+        return new RecordedEvent(reader.GetInt64(1), stream, reader.GetInt64(2), reader.GetString(4), reader.GetString(5), e.Id,
+            correlation is null && causation is null ? EventMetadata.None : new EventMetadata(correlation, causation),
+            reader.GetFieldValue<DateTimeOffset>(3));
     }
 
     private static string? Causation(EventMetadata metadata) => metadata.Causation is null

@@ -122,6 +122,35 @@ public sealed class JournalStoreCommitTests(SchemaFixture db) : IClassFixture<Sc
     }
 
     [Fact]
+    public async Task Retrying_a_single_event_with_a_stored_id_returns_the_stored_event_whatever_the_expected_version()
+    {
+        await using var store = await db.JournalAsync("commit_idempotent_one");
+        var id = Guid.NewGuid();
+        var first = (await store.CommitAsync("s", [new EventData("Paid", """{"n":1}""", id)], new EventMetadata("c"), expectedVersion: -1))[0];
+        await store.CommitAsync("s", Events.Many(2));
+
+        var retry = (await store.CommitAsync("s", [new EventData("Paid", """{"n":1}""", id)], new EventMetadata("c"), expectedVersion: -1))[0];
+
+        Assert.Equal((first.Position, first.Version, first.Id, "Paid", "c"), (retry.Position, retry.Version, retry.Id, retry.Name, retry.Metadata.CorrelationId));
+        Assert.Equal(3, await db.CountAsync("commit_idempotent_one"));
+        var conflict = await Assert.ThrowsAsync<StreamConcurrencyException>(
+            () => store.CommitAsync("s", [new EventData("Paid", "{}", Guid.NewGuid())], expectedVersion: 0));
+        Assert.Equal(2, conflict.ActualVersion);
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_of_one_event_with_an_id_append_it_once()
+    {
+        await using var store = await db.JournalAsync("commit_idempotent_one_race");
+        var e = Events.Make(id: Guid.NewGuid());
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => store.CommitAsync("s", [e]))));
+
+        Assert.Equal(1, await db.CountAsync("commit_idempotent_one_race"));
+        Assert.All(results, r => Assert.Equal(results[0][0].Position, r[0].Position));
+    }
+
+    [Fact]
     public async Task A_batch_that_repeats_only_some_stored_ids_is_rejected()
     {
         await using var store = await db.JournalAsync("commit_partial_ids");
