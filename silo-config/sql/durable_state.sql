@@ -7,3 +7,12 @@ CREATE TABLE IF NOT EXISTS "public"."durable_state" (
     state          jsonb       NOT NULL,
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
+DO $upgrade$
+BEGIN
+    IF (SELECT count(*) FROM pg_attribute
+        WHERE attrelid = '"public"."durable_state"'::regclass AND NOT attisdropped AND attname IN ('updated_at')) < 1 THEN
+        ALTER TABLE "public"."durable_state"
+            ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now();
+    END IF;
+END
+$upgrade$;

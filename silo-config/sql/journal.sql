@@ -13,6 +13,19 @@ CREATE TABLE IF NOT EXISTS "public"."events" (
     causation   jsonb,
     created     timestamptz NOT NULL DEFAULT now()
 );
+DO $upgrade$
+BEGIN
+    IF (SELECT count(*) FROM pg_attribute
+        WHERE attrelid = '"public"."events"'::regclass AND NOT attisdropped AND attname IN ('snapshot', 'event_id', 'correlation', 'causation', 'created')) < 5 THEN
+        ALTER TABLE "public"."events"
+            ADD COLUMN IF NOT EXISTS snapshot boolean NOT NULL DEFAULT false,
+            ADD COLUMN IF NOT EXISTS event_id uuid,
+            ADD COLUMN IF NOT EXISTS correlation text,
+            ADD COLUMN IF NOT EXISTS causation jsonb,
+            ADD COLUMN IF NOT EXISTS created timestamptz NOT NULL DEFAULT now();
+    END IF;
+END
+$upgrade$;
 CREATE UNIQUE INDEX IF NOT EXISTS "events_stream_version" ON "public"."events" (stream, version, snapshot);
 CREATE INDEX IF NOT EXISTS "events_snapshots" ON "public"."events" (stream, version) WHERE snapshot;
 CREATE UNIQUE INDEX IF NOT EXISTS "events_event_id" ON "public"."events" (stream, event_id) WHERE event_id IS NOT NULL;

@@ -62,7 +62,7 @@ internal sealed class StoreConnection : IAsyncDisposable
         {
             var command = CreateCommand(sql, connection);
             command.Parameters.AddRange(parameters);
-            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            await BoundedAsync(command.PrepareAsync, cancellationToken).ConfigureAwait(false);
             return new PreparedCommand(connection, command);
         }
         catch
@@ -90,13 +90,35 @@ internal sealed class StoreConnection : IAsyncDisposable
                 batch.BatchCommands.Add(command);
             }
 
-            await batch.PrepareAsync(cancellationToken).ConfigureAwait(false);
+            await BoundedAsync(batch.PrepareAsync, cancellationToken).ConfigureAwait(false);
             return new PreparedBatch(connection, batch);
         }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs a prepare within the command timeout. Npgsql applies <c>CommandTimeout</c> to executions only, and
+    /// preparing an INSERT or UPDATE waits for a lock on its table (behind a LOCK TABLE, an ALTER TABLE, a VACUUM
+    /// FULL): unbounded, it would hang the call. A timeout fails like an execution's: an <see cref="NpgsqlException"/>
+    /// around a <see cref="TimeoutException"/> (transient).
+    /// </summary>
+    private async Task BoundedAsync(Func<CancellationToken, Task> prepare, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(_commandTimeoutSeconds));
+        try
+        {
+            await prepare(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NpgsqlException(
+                $"Preparing the statement took longer than the command timeout ({_commandTimeoutSeconds} s)",
+                new TimeoutException("Timeout during preparing attempt", e));
         }
     }
 

@@ -12,23 +12,28 @@ internal static class JournalSchema
     /// event they cover; <c>(stream, version, snapshot)</c> is unique, which makes <c>(stream, version)</c> unique
     /// among events (the optimistic-concurrency backstop).
     /// </summary>
+    public static readonly IReadOnlyList<TableColumn> Columns =
+    [
+        new("position", "bigint", "NOT NULL PRIMARY KEY"),
+        new("stream", "text", "NOT NULL"),
+        new("version", "bigint", "NOT NULL"),
+        new("name", "text", "NOT NULL"),
+        new("data", "jsonb", "NOT NULL"),
+        new("snapshot", "boolean", "NOT NULL DEFAULT false"),
+        new("event_id", "uuid"),
+        new("correlation", "text"),
+        new("causation", "jsonb"),
+        new("created", "timestamptz", "NOT NULL DEFAULT now()"),
+    ];
+
+    /// <summary>Creates the table, or brings one created by an older release up to date (columns, then indexes).</summary>
     public static string Create(string quotedSchema, string table)
     {
         var t = quotedSchema + "." + SqlIdentifier.Quote(table, "Table");
         string Index(string suffix) => SqlIdentifier.Quote(SqlIdentifier.Derive(table, suffix), "Index");
         return $"""
-            CREATE TABLE IF NOT EXISTS {t} (
-                position    bigint      NOT NULL PRIMARY KEY,
-                stream      text        NOT NULL,
-                version     bigint      NOT NULL,
-                name        text        NOT NULL,
-                data        jsonb       NOT NULL,
-                snapshot    boolean     NOT NULL DEFAULT false,
-                event_id    uuid,
-                correlation text,
-                causation   jsonb,
-                created     timestamptz NOT NULL DEFAULT now()
-            );
+            {TableColumns.CreateTable(t, Columns)}
+            {TableColumns.AddMissing(t, Columns)}
             CREATE UNIQUE INDEX IF NOT EXISTS {Index("stream_version")} ON {t} (stream, version, snapshot);
             CREATE INDEX IF NOT EXISTS {Index("snapshots")} ON {t} (stream, version) WHERE snapshot;
             CREATE UNIQUE INDEX IF NOT EXISTS {Index("event_id")} ON {t} (stream, event_id) WHERE event_id IS NOT NULL;

@@ -61,7 +61,8 @@ public sealed partial class JournalStore : IAsyncDisposable
 
     /// <summary>
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs
-    /// as needs only SELECT, INSERT and DELETE on the table).
+    /// as needs USAGE on the schema and SELECT, INSERT, DELETE and UPDATE (data, created) on the table: saving a
+    /// snapshot replaces an existing one in place).
     /// </summary>
     public static string SchemaSql(string schema = "public", string table = "events")
     {

@@ -11,25 +11,30 @@ internal static class LeaseSchema
     /// reads it forward, the leading frontier backward), so claiming costs the same with 1k or 100k subscriptions
     /// and never looks at the events table.
     /// </summary>
+    public static readonly IReadOnlyList<TableColumn> Columns =
+    [
+        new("stream", "text", "NOT NULL PRIMARY KEY"),
+        new("source", "text"),
+        new("at", "bigint", "NOT NULL DEFAULT -1"),
+        new("work", "bigint", "NOT NULL DEFAULT -1"),
+        new("retry", "bigint", "NOT NULL DEFAULT -1"),
+        new("blocked", "boolean", "NOT NULL DEFAULT false"),
+        new("error", "text"),
+        new("leased_by", "text"),
+        new("leased_until", "timestamptz"),
+        new("priority", "integer", "NOT NULL DEFAULT 0"),
+        new("lane", "text", "NOT NULL DEFAULT ''"),
+        new("due", "timestamptz"),
+    ];
+
+    /// <summary>Creates the table, or brings one created by an older release up to date (columns, then indexes).</summary>
     public static string Create(string quotedSchema, string table)
     {
         var t = quotedSchema + "." + SqlIdentifier.Quote(table, "Table");
         string Index(string suffix) => SqlIdentifier.Quote(SqlIdentifier.Derive(table, suffix), "Index");
         return $"""
-            CREATE TABLE IF NOT EXISTS {t} (
-                stream       text        NOT NULL PRIMARY KEY,
-                source       text,
-                at           bigint      NOT NULL DEFAULT -1,
-                work         bigint      NOT NULL DEFAULT -1,
-                retry        bigint      NOT NULL DEFAULT -1,
-                blocked      boolean     NOT NULL DEFAULT false,
-                error        text,
-                leased_by    text,
-                leased_until timestamptz,
-                priority     integer     NOT NULL DEFAULT 0,
-                lane         text        NOT NULL DEFAULT '',
-                due          timestamptz
-            );
+            {TableColumns.CreateTable(t, Columns)}
+            {TableColumns.AddMissing(t, Columns)}
             CREATE INDEX IF NOT EXISTS {Index("lagging")} ON {t} (lane, priority DESC, at) WHERE work > at AND NOT blocked;
             CREATE INDEX IF NOT EXISTS {Index("frontier")} ON {t} (lane, at) WHERE work > at AND NOT blocked;
             """;

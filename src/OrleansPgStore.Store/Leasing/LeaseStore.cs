@@ -41,7 +41,10 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>Drops the subscriptions table (and the schema when nothing else is left in it and it is not <c>public</c>).</summary>
     public Task DropAsync(CancellationToken cancellationToken = default) => SchemaInstaller.DropAsync(_store, cancellationToken);
 
-    /// <summary>The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand.</summary>
+    /// <summary>
+    /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs as
+    /// needs USAGE on the schema and SELECT, INSERT and UPDATE on the table).
+    /// </summary>
     public static string SchemaSql(string schema = "public", string table = "subscriptions")
     {
         var quotedSchema = SqlIdentifier.Quote(schema, nameof(schema));

@@ -13,6 +13,10 @@ internal static class SchemaInstaller
     /// schema's and then the table's advisory lock, so concurrent seeds of any tables in one schema serialize
     /// instead of racing on the catalog. The DDL is idempotent (<c>IF NOT EXISTS</c> throughout).
     /// </summary>
+    /// <remarks>
+    /// <c>CREATE SCHEMA IF NOT EXISTS</c> demands CREATE on the database even when the schema exists, which a role
+    /// that only owns its schema lacks; so the schema is created only when it is missing.
+    /// </remarks>
     public static async Task SeedAsync(StoreConnection store, string ddl, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -22,7 +26,14 @@ internal static class SchemaInstaller
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await LockAsync(store, connection, transaction, cancellationToken).ConfigureAwait(false);
 
-            var sql = $"CREATE SCHEMA IF NOT EXISTS {store.QuotedSchema};\n{ddl}";
+            bool schemaExists;
+            await using (var exists = store.CreateCommand("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = @schema)", connection, transaction))
+            {
+                exists.Parameters.AddWithValue("schema", store.Schema);
+                schemaExists = (bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+
+            var sql = schemaExists ? ddl : $"CREATE SCHEMA IF NOT EXISTS {store.QuotedSchema};\n{ddl}";
             await using (var command = store.CreateCommand(sql, connection, transaction))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

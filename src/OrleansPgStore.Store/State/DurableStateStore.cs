@@ -45,7 +45,7 @@ public sealed class DurableStateStore : IAsyncDisposable
 
     /// <summary>
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs
-    /// as needs only SELECT, INSERT, UPDATE and DELETE on the table).
+    /// as needs USAGE on the schema and SELECT, INSERT, UPDATE and DELETE on the table).
     /// </summary>
     public static string SchemaSql(string schema = "public", string table = "durable_state")
     {

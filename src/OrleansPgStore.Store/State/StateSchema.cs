@@ -1,14 +1,21 @@
+using OrleansPgStore.Store.Schema;
+
 namespace OrleansPgStore.Store.State;
 
 /// <summary>The DDL of the durable-state table. Idempotent; <c>silo-config/sql/durable_state.sql</c> is this text for the defaults.</summary>
 internal static class StateSchema
 {
+    public static readonly IReadOnlyList<TableColumn> Columns =
+    [
+        new("persistence_id", "text", "NOT NULL PRIMARY KEY"),
+        new("revision", "bigint", "NOT NULL CHECK (revision > 0)"),
+        new("state", "jsonb", "NOT NULL"),
+        new("updated_at", "timestamptz", "NOT NULL DEFAULT now()"),
+    ];
+
+    /// <summary>Creates the table, or brings one created by an older release up to date.</summary>
     public static string Create(string qualifiedTable) => $"""
-        CREATE TABLE IF NOT EXISTS {qualifiedTable} (
-            persistence_id text        NOT NULL PRIMARY KEY,
-            revision       bigint      NOT NULL CHECK (revision > 0),
-            state          jsonb       NOT NULL,
-            updated_at     timestamptz NOT NULL DEFAULT now()
-        );
+        {TableColumns.CreateTable(qualifiedTable, Columns)}
+        {TableColumns.AddMissing(qualifiedTable, Columns)}
         """;
 }

@@ -66,25 +66,38 @@ public sealed class PoolExhaustionAndTimeoutTests(SchemaFixture db, ITestOutputH
         Assert.Equal(1, await state.UpsertAsync("p", 0, "{}"));
     }
 
-    [Fact]
-    public async Task A_commit_held_past_the_command_timeout_is_cancelled_naming_the_operation_and_writes_nothing()
+    [Theory]
+    [InlineData(false)] // the statement is prepared on the connection first: the prepare waits (Npgsql leaves it unbounded)
+    [InlineData(true)] // already prepared: the execution waits
+    public async Task A_commit_waiting_past_the_command_timeout_is_cancelled_naming_the_operation_and_writes_nothing(bool prepared)
     {
-        await using var journal = await db.JournalAsync("slow_events", o => o.CommandTimeout = TimeSpan.FromSeconds(1));
-        await using var gate = await CommitGate.CloseAsync(db.Schema, "slow_events", "NEW.stream = 'slow'");
+        var table = prepared ? "slow_prepared" : "slow_events";
+        await using var journal = await db.JournalAsync(table, o =>
+        {
+            o.ConnectionString = new NpgsqlConnectionStringBuilder(db.ConnectionString) { MaxPoolSize = 1 }.ConnectionString;
+            o.CommandTimeout = TimeSpan.FromSeconds(1);
+        });
+        if (prepared)
+        {
+            await journal.CommitAsync("warm", Events.Many(3));
+        }
+
+        var before = await db.CountAsync(table);
+        await using var locker = await LockTablesAsync(table);
 
         var error = await Assert.ThrowsAsync<StoreOperationException>(() => journal.CommitAsync("slow", Events.Many(3)).WaitAsync(Bound));
         output.WriteLine(error.Message);
+        await locker.DisposeAsync();
 
         Assert.StartsWith("Commit to stream 'slow' failed", error.Message);
         Assert.Contains("Timeout", error.Message); // the cause, not only Npgsql's generic "Exception while reading"
         Assert.True(error.IsTransient);
-        await gate.OpenAsync();
-        Assert.Equal(0, await db.CountAsync("slow_events"));
+        Assert.Equal(before, await db.CountAsync(table));
         Assert.Equal(3, (await journal.CommitAsync("slow", Events.Many(3))).Count);
     }
 
     [Fact]
-    public async Task Writes_waiting_on_a_row_lock_past_the_command_timeout_fail_naming_the_operation_and_change_nothing()
+    public async Task Writes_waiting_on_a_lock_past_the_command_timeout_fail_naming_the_operation_and_change_nothing()
     {
         var oneSecond = TimeSpan.FromSeconds(1);
         await using var state = await db.StateAsync("locked_state");
@@ -97,20 +110,13 @@ public sealed class PoolExhaustionAndTimeoutTests(SchemaFixture db, ITestOutputH
         await leases.RaiseWorkAsync([new WorkMark(new Subscription("t"), 10)]);
         var lease = Assert.Single(await leases.ClaimAsync(1, 0, "h", TimeSpan.FromMinutes(1)));
 
-        // Another session holds both rows locked in an open transaction.
-        await using var locker = await db.Schema.DataSource.OpenConnectionAsync();
-        await using var transaction = await locker.BeginTransactionAsync();
-        await using (var lockRows = new NpgsqlCommand(
-            $"SELECT 1 FROM \"{db.Name}\".locked_state WHERE persistence_id = 'p' FOR UPDATE; " +
-            $"SELECT 1 FROM \"{db.Name}\".locked_subs WHERE stream = 't' FOR UPDATE", locker, transaction))
-        {
-            await lockRows.ExecuteNonQueryAsync();
-        }
+        await using var locker = await LockTablesAsync("locked_state", "locked_subs");
 
-        var upsert = await Assert.ThrowsAsync<StoreOperationException>(() => quickState.UpsertAsync("p", 1, """{"v":2}""").WaitAsync(Bound));
-        var delete = await Assert.ThrowsAsync<StoreOperationException>(() => quickState.DeleteAsync("p").WaitAsync(Bound));
-        var ack = await Assert.ThrowsAsync<StoreOperationException>(() => quickLeases.AckAsync([new LeaseOutcome("t", "h", 10)]).WaitAsync(Bound));
-        await transaction.RollbackAsync();
+        var upserting = Assert.ThrowsAsync<StoreOperationException>(() => quickState.UpsertAsync("p", 1, """{"v":2}""").WaitAsync(Bound));
+        var deleting = Assert.ThrowsAsync<StoreOperationException>(() => quickState.DeleteAsync("p").WaitAsync(Bound));
+        var acking = Assert.ThrowsAsync<StoreOperationException>(() => quickLeases.AckAsync([new LeaseOutcome("t", "h", 10)]).WaitAsync(Bound));
+        var (upsert, delete, ack) = (await upserting, await deleting, await acking);
+        await locker.DisposeAsync();
 
         Assert.StartsWith("Writing state 'p' failed", upsert.Message);
         Assert.StartsWith("Deleting state 'p' failed", delete.Message);
@@ -121,5 +127,34 @@ public sealed class PoolExhaustionAndTimeoutTests(SchemaFixture db, ITestOutputH
         var subscription = Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("t")));
         Assert.Equal((-1L, "h"), (subscription.At, subscription.Holder));
         Assert.Single((await quickLeases.AckAsync([new LeaseOutcome("t", lease.Holder, 10)])).Applied);
+    }
+
+    /// <summary>
+    /// Another session holds the tables in SHARE mode, so every write waits. A table lock takes no transaction id:
+    /// a row lock would, and would hold back the settled feed of every class sharing the server.
+    /// </summary>
+    private async Task<Locker> LockTablesAsync(params string[] tables)
+    {
+        var connection = await db.Schema.DataSource.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand(
+            $"LOCK TABLE {string.Join(", ", tables.Select(t => $"\"{db.Name}\".\"{t}\""))} IN SHARE MODE", connection, transaction);
+        await command.ExecuteNonQueryAsync();
+        return new Locker(connection, transaction);
+    }
+
+    private sealed class Locker(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        private bool _released;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_released)
+            {
+                _released = true;
+                await transaction.RollbackAsync();
+                await connection.DisposeAsync();
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.State;
 
 namespace OrleansPgStore.Store.Tests.Schema;
@@ -13,6 +14,7 @@ public sealed class SiloConfigSqlTests
     {
         { "journal.sql", JournalStore.SchemaSql() },
         { "durable_state.sql", DurableStateStore.SchemaSql() },
+        { "subscriptions.sql", LeaseStore.SchemaSql() },
     };
 
     [Theory]

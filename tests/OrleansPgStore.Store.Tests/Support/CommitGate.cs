@@ -7,6 +7,10 @@ namespace OrleansPgStore.Store.Tests.Support;
 /// Holds inserts mid-flight: a BEFORE INSERT trigger makes rows matching a condition wait on an advisory lock the
 /// gate holds, so a test can inject a fault while the writer's transaction is open, deterministically.
 /// </summary>
+/// <remarks>
+/// The held transaction has a transaction id, which holds back the settled feed of every class sharing the server:
+/// keep holds short (to make a writer wait for long, lock its table instead; that takes no transaction id).
+/// </remarks>
 public sealed class CommitGate : IAsyncDisposable
 {
     private readonly TestSchema _schema;

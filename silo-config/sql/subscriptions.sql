@@ -1,0 +1,38 @@
+-- subscriptions.sql: the DDL OrleansPgStore's SeedAsync applies for the default schema and table.
+-- Generated from the engine; a test keeps it identical (ORLEANSPGSTORE_UPDATE_SQL=1 rewrites it).
+CREATE SCHEMA IF NOT EXISTS "public";
+CREATE TABLE IF NOT EXISTS "public"."subscriptions" (
+    stream       text        NOT NULL PRIMARY KEY,
+    source       text,
+    at           bigint      NOT NULL DEFAULT -1,
+    work         bigint      NOT NULL DEFAULT -1,
+    retry        bigint      NOT NULL DEFAULT -1,
+    blocked      boolean     NOT NULL DEFAULT false,
+    error        text,
+    leased_by    text,
+    leased_until timestamptz,
+    priority     integer     NOT NULL DEFAULT 0,
+    lane         text        NOT NULL DEFAULT '',
+    due          timestamptz
+);
+DO $upgrade$
+BEGIN
+    IF (SELECT count(*) FROM pg_attribute
+        WHERE attrelid = '"public"."subscriptions"'::regclass AND NOT attisdropped AND attname IN ('source', 'at', 'work', 'retry', 'blocked', 'error', 'leased_by', 'leased_until', 'priority', 'lane', 'due')) < 11 THEN
+        ALTER TABLE "public"."subscriptions"
+            ADD COLUMN IF NOT EXISTS source text,
+            ADD COLUMN IF NOT EXISTS at bigint NOT NULL DEFAULT -1,
+            ADD COLUMN IF NOT EXISTS work bigint NOT NULL DEFAULT -1,
+            ADD COLUMN IF NOT EXISTS retry bigint NOT NULL DEFAULT -1,
+            ADD COLUMN IF NOT EXISTS blocked boolean NOT NULL DEFAULT false,
+            ADD COLUMN IF NOT EXISTS error text,
+            ADD COLUMN IF NOT EXISTS leased_by text,
+            ADD COLUMN IF NOT EXISTS leased_until timestamptz,
+            ADD COLUMN IF NOT EXISTS priority integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS lane text NOT NULL DEFAULT '',
+            ADD COLUMN IF NOT EXISTS due timestamptz;
+    END IF;
+END
+$upgrade$;
+CREATE INDEX IF NOT EXISTS "subscriptions_lagging" ON "public"."subscriptions" (lane, priority DESC, at) WHERE work > at AND NOT blocked;
+CREATE INDEX IF NOT EXISTS "subscriptions_frontier" ON "public"."subscriptions" (lane, at) WHERE work > at AND NOT blocked;
