@@ -195,13 +195,14 @@ public sealed partial class LeaseStore : IAsyncDisposable
             ArgumentNullException.ThrowIfNull(b, nameof(blocks));
             EventValidation.Key(b.Stream, "Lease stream", nameof(blocks));
             EventValidation.Key(b.Holder, "Lease holder", nameof(blocks));
+            ArgumentNullException.ThrowIfNull(b.Error, nameof(blocks));
         }
 
         var blocked = await ApplyAsync("Block", _sql.Block, cancellationToken,
             TextArray(blocks.Select(b => b.Stream)),
             TextArray(blocks.Select(b => b.Holder)),
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = blocks.Select(b => b.At).ToArray() },
-            TextArray(blocks.Select(b => b.Error.Replace('\0', ' ')))).ConfigureAwait(false);
+            TextArray(blocks.Select(b => Storable(b.Error)))).ConfigureAwait(false);
         return blocks.Select(b => b.Stream).Where(blocked.Contains).ToList();
     }
 
@@ -288,6 +289,32 @@ public sealed partial class LeaseStore : IAsyncDisposable
         {
             throw new ArgumentException("Lane contains a NUL character.", parameter);
         }
+    }
+
+    /// <summary>
+    /// An error text PostgreSQL can store. Errors are exception texts, cut to a length (perhaps inside a surrogate
+    /// pair) and may hold NULs; a block that failed on them would lose the error and every ack of its cycle.
+    /// </summary>
+    private static string Storable(string error)
+    {
+        var text = error.ToCharArray();
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\0')
+            {
+                text[i] = ' ';
+            }
+            else if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                text[i] = '\uFFFD';
+            }
+        }
+
+        return new string(text);
     }
 
     private static List<T> Distinct<T>(IEnumerable<T> items, Func<T, string> key)
