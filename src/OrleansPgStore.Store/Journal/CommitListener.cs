@@ -24,6 +24,7 @@ public sealed class CommitListener : IAsyncDisposable
     private readonly TaskCompletionSource _firstListen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
     private NpgsqlConnection? _connection;
+    private int _disposed;
 
     internal CommitListener(NpgsqlDataSource dataSource, string channel, string instanceId, Action<CommitNotification> onCommit, ILogger logger)
     {
@@ -124,9 +125,14 @@ public sealed class CommitListener : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops listening and closes the connection.</summary>
+    /// <summary>Stops listening and closes the connection. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {

@@ -42,7 +42,8 @@ public sealed class ReactionOptions
     /// <summary>How long stopping a worker waits for its cycle in flight. Defaults to 10 seconds.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    internal void Validate()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
+    public void Validate()
     {
         Check(!string.IsNullOrEmpty(Name) && !Name.Contains('\0'), "Name must be a non-empty string.");
         Check(Lane is not null, "Lane must not be null.");

@@ -28,6 +28,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     private readonly CancellationTokenSource _stop = new();
     private CommitListener? _listener;
     private Task? _running;
+    private int _stopped;
 
     /// <summary>Cycles that did some work since start.</summary>
     public long BusyCycles { get; private set; }
@@ -69,9 +70,14 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
         }
     }
 
-    /// <summary>Stops the worker, waiting up to <see cref="ReactionOptions.StopTimeout"/> for the cycle in flight.</summary>
+    /// <summary>Stops the worker, waiting up to <see cref="ReactionOptions.StopTimeout"/> for the cycle in flight. Idempotent.</summary>
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         journal.Committed -= OnCommitted;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_running is not null)
@@ -89,7 +95,6 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _stop.Dispose();
     }
 
     private void OnCommitted(CommitNotification notification) => Wake();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using OrleansPgStore.Options;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.State;
 
 namespace OrleansPgStore.Hosting;
@@ -16,13 +17,15 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     private readonly bool _ownsDataSource;
     private int _disposed;
 
-    private PostgresJournalServices(string name, NpgsqlDataSource dataSource, bool ownsDataSource, JournalStore journal, DurableStateStore states)
+    private PostgresJournalServices(
+        string name, NpgsqlDataSource dataSource, bool ownsDataSource, JournalStore journal, DurableStateStore states, LeaseStore? leases)
     {
         Name = name;
         DataSource = dataSource;
         _ownsDataSource = ownsDataSource;
         Journal = journal;
         States = states;
+        Leases = leases;
     }
 
     /// <summary>The name the services were registered under.</summary>
@@ -36,6 +39,9 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
 
     /// <summary>The durable-state store (state table).</summary>
     public DurableStateStore States { get; }
+
+    /// <summary>The subscriptions of the reaction workers; <c>null</c> when no reaction is registered.</summary>
+    public LeaseStore? Leases { get; }
 
     /// <summary>Creates the data source (unless the options bring one) and the stores over it.</summary>
     internal static PostgresJournalServices Create(string name, PostgresJournalOptions options, ILoggerFactory loggerFactory)
@@ -51,6 +57,8 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
                     Schema = options.Schema,
                     Table = options.EventsTable,
                     CommandTimeout = options.CommandTimeout,
+                    // Wakes the reaction workers on every silo; only worth its cost when there are reactions.
+                    NotifyOnCommit = options.Reactions.HasReactions && options.Reactions.NotifyOnCommit,
                 },
                 loggerFactory);
             var states = new DurableStateStore(
@@ -62,7 +70,18 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
                     CommandTimeout = options.CommandTimeout,
                 },
                 loggerFactory);
-            return new PostgresJournalServices(name, dataSource, owns, journal, states);
+            var leases = options.Reactions.HasReactions
+                ? new LeaseStore(
+                    new LeaseStoreOptions
+                    {
+                        DataSource = dataSource,
+                        Schema = options.Schema,
+                        Table = options.Reactions.SubscriptionsTable,
+                        CommandTimeout = options.CommandTimeout,
+                    },
+                    loggerFactory)
+                : null;
+            return new PostgresJournalServices(name, dataSource, owns, journal, states, leases);
         }
         catch
         {
@@ -75,11 +94,15 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Creates the schema and both tables if missing; idempotent and safe from many silos at once.</summary>
+    /// <summary>Creates the schema and the tables if missing; idempotent and safe from many silos at once.</summary>
     internal async Task SeedAsync(CancellationToken cancellationToken)
     {
         await Journal.SeedAsync(cancellationToken).ConfigureAwait(false);
         await States.SeedAsync(cancellationToken).ConfigureAwait(false);
+        if (Leases is not null)
+        {
+            await Leases.SeedAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Disposes the data source if it was created from the connection string.</summary>

@@ -12,6 +12,7 @@ using Orleans.Storage;
 using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
+using OrleansPgStore.Reactions;
 using OrleansPgStore.Storage;
 
 namespace Orleans.Hosting;
@@ -69,8 +70,9 @@ public static class PostgresServiceCollectionExtensions
     /// <para>One call wires one data source (one connection pool, disposed with the silo; see
     /// <see cref="PostgresJournalServices"/>), the creation of schema and tables when the silo starts, the
     /// log-consistency provider (under the name, and as <c>Default</c> unless a default is already registered),
-    /// the runtime services JournaledGrains need, and the grain storage (under the name; as <c>Default</c> too
-    /// when the name is <c>Default</c>). The options are checked when the silo starts; a wrong or missing setting
+    /// the runtime services JournaledGrains need, the grain storage (under the name; as <c>Default</c> too
+    /// when the name is <c>Default</c>), and, when reactions are registered in
+    /// <see cref="PostgresJournalOptions.Reactions"/>, the reaction worker grains that run them. The options are checked when the silo starts; a wrong or missing setting
     /// fails the start with an <see cref="OrleansConfigurationException"/> naming it.</para>
     /// </remarks>
     public static IServiceCollection AddPostgresJournal(
@@ -91,6 +93,18 @@ public static class PostgresServiceCollectionExtensions
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name),
             cancellationToken => sp.GetRequiredKeyedService<PostgresJournalServices>(name).SeedAsync(cancellationToken),
             sp.GetRequiredService<ILogger<PostgresSchemaSeeder>>()));
+
+        // Reaction workers: idle unless reactions are registered in the options.
+        services.AddKeyedSingleton(name, (sp, _) => new PostgresReactionRuntime(
+            sp.GetRequiredKeyedService<PostgresJournalServices>(name),
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
+            sp,
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new ReactionWorkerStarter(
+            name,
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
+            sp,
+            sp.GetRequiredService<ILogger<ReactionWorkerStarter>>()));
 
         AddLogConsistency(services, name, asDefault: true, sp => PostgresProviderFactory.LogConsistency(
             sp, name, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));

@@ -33,4 +33,7 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
 
     /// <inheritdoc/>
     public Dictionary<Type, string> TypeNames { get; } = [];
+
+    /// <summary>Reactions and projections over the events, and the workers that run them. None by default.</summary>
+    public PostgresReactionOptions Reactions { get; } = new();
 }

@@ -64,6 +64,7 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             case PostgresJournalOptions journal:
                 Identifier(journal.EventsTable, $"{type}.EventsTable", failures);
                 Identifier(journal.StateTable, $"{type}.StateTable", failures);
+                CheckReactions(journal.Reactions, $"{type}.Reactions", failures);
                 break;
             case PostgresLogConsistencyOptions log:
                 Identifier(log.Table, $"{type}.Table", failures);
@@ -122,6 +123,40 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             {
                 failures.Add($"{type}.TypeNames gives the name '{name}' to both {owners[name].FullName} and {eventType.FullName}.");
             }
+        }
+    }
+
+    private static void CheckReactions(PostgresReactionOptions reactions, string prefix, List<string> failures)
+    {
+        Identifier(reactions.SubscriptionsTable, $"{prefix}.SubscriptionsTable", failures);
+        if (reactions.Workers < 0)
+        {
+            failures.Add($"{prefix}.Workers must not be negative (was {reactions.Workers}).");
+        }
+
+        if (reactions.ReminderPeriod < TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{prefix}.ReminderPeriod must be at least 1 minute, Orleans' smallest reminder period (was {reactions.ReminderPeriod}).");
+        }
+
+        if (reactions.WorkerCheckInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{prefix}.WorkerCheckInterval must be positive (was {reactions.WorkerCheckInterval}).");
+        }
+
+        if (reactions.Loop is null)
+        {
+            failures.Add($"{prefix}.Loop is required.");
+            return;
+        }
+
+        try
+        {
+            reactions.Loop.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            failures.Add($"{prefix}.Loop: {e.Message.Split(" (Parameter", 2)[0]}");
         }
     }
 

@@ -1,0 +1,92 @@
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Reactions;
+
+namespace OrleansPgStore.Options;
+
+/// <summary>
+/// Reactions and projections run by <c>AddPostgresJournal</c>: handlers over the event feed, run by reaction
+/// worker grains that compete for target streams through leases in PostgreSQL. Workers start only when at least
+/// one reaction is registered.
+/// </summary>
+/// <remarks>
+/// Delivery is at least once per target, in order within a target, with nothing skipped: make handler effects
+/// idempotent (e.g. keyed by <see cref="RecordedEvent.Position"/>). Workers need a reminder service (e.g.
+/// <c>UseAdoNetReminderService</c>; <c>UseInMemoryReminderService</c> in tests) to be revived after a silo fails;
+/// without one they run while their silo lives and every silo start re-creates them.
+/// </remarks>
+public sealed class PostgresReactionOptions
+{
+    private readonly List<Action<ReactionRegistry, IServiceProvider>> _registrations = [];
+
+    /// <summary>How many worker grains share the work, spread over the silos. Defaults to 2.</summary>
+    public int Workers { get; set; } = 2;
+
+    /// <summary>The subscriptions table (one row per target stream). Defaults to <c>subscriptions</c>.</summary>
+    public string SubscriptionsTable { get; set; } = "subscriptions";
+
+    /// <summary>
+    /// Commits send a PostgreSQL NOTIFY so that workers on every silo wake within milliseconds; polling finds every
+    /// commit either way. Defaults to true (when reactions are registered).
+    /// </summary>
+    public bool NotifyOnCommit { get; set; } = true;
+
+    /// <summary>How often the reminder that revives worker grains ticks (at least Orleans' minimum, 1 minute by default). Defaults to 1 minute.</summary>
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often each silo makes sure all <see cref="Workers"/> are running, re-creating those lost with a failed
+    /// silo (reminders do the same, more slowly, when a reminder service is configured). Defaults to 10 seconds.
+    /// </summary>
+    public TimeSpan WorkerCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Claim sizes, lease duration, page size, retries, backoff and poll interval of each worker.</summary>
+    public ReactionOptions Loop { get; set; } = new();
+
+    /// <summary>True when at least one reaction is registered.</summary>
+    public bool HasReactions => _registrations.Count > 0;
+
+    /// <summary>Handles each event named <paramref name="eventName"/>, in order within its target.</summary>
+    /// <param name="eventName">The event name as stored (for JournaledGrain events: the type name rule of the journal).</param>
+    /// <param name="handler">The handler; it gets the silo's services (e.g. <c>IGrainFactory</c> to call grains).</param>
+    /// <param name="target">Maps an event to its target; defaults to the event's own stream.</param>
+    /// <param name="priority">Priority of the targets this reaction registers. Defaults to 0.</param>
+    /// <param name="lane">Lane of the targets this reaction registers. Defaults to the default lane.</param>
+    public PostgresReactionOptions On(
+        string eventName,
+        Func<RecordedEvent, IServiceProvider, CancellationToken, Task> handler,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        ArgumentNullException.ThrowIfNull(handler);
+        _registrations.Add((registry, services) => registry.On(eventName, (e, ct) => handler(e, services, ct), target, priority, lane));
+        return this;
+    }
+
+    /// <summary>Handles the events named in <paramref name="eventNames"/> a page at a time per target (projections).</summary>
+    public PostgresReactionOptions OnBatch(
+        IReadOnlyCollection<string> eventNames,
+        Func<ReactionBatch, IServiceProvider, CancellationToken, Task> handler,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(eventNames);
+        ArgumentNullException.ThrowIfNull(handler);
+        _registrations.Add((registry, services) => registry.OnBatch(eventNames, (batch, ct) => handler(batch, services, ct), target, priority, lane));
+        return this;
+    }
+
+    /// <summary>The engine's registry of these reactions, with handlers bound to <paramref name="services"/>.</summary>
+    internal ReactionRegistry Build(IServiceProvider services)
+    {
+        var registry = new ReactionRegistry();
+        foreach (var register in _registrations)
+        {
+            register(registry, services);
+        }
+
+        return registry;
+    }
+}

@@ -1,0 +1,17 @@
+namespace OrleansPgStore.Reactions;
+
+/// <summary>
+/// A reaction worker: while active it runs the lease-claim loop of one <c>AddPostgresJournal</c> registration.
+/// Keyed <c>{provider name}/{index}</c>; every silo start makes sure workers 0..N-1 are running.
+/// </summary>
+[Alias("OrleansPgStore.Reactions.IReactionWorkerGrain")]
+public interface IReactionWorkerGrain : IGrainWithStringKey
+{
+    /// <summary>Activates the worker (which starts its loop) and registers the reminder that revives it. Idempotent.</summary>
+    [Alias("EnsureStarted")]
+    Task EnsureStartedAsync();
+
+    /// <summary>How many cycles of this activation found work (diagnostics and tests).</summary>
+    [Alias("GetBusyCycles")]
+    Task<long> GetBusyCyclesAsync();
+}

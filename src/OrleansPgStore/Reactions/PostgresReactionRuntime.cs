@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using OrleansPgStore.Hosting;
+using OrleansPgStore.Options;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Reactions;
+
+namespace OrleansPgStore.Reactions;
+
+/// <summary>
+/// What the reaction workers of one <c>AddPostgresJournal</c> registration share on a silo: the reactions, the
+/// stores, and one LISTEN connection whose notifications wake the workers active on this silo (commits made on
+/// this silo wake them directly).
+/// </summary>
+internal sealed class PostgresReactionRuntime : IAsyncDisposable
+{
+    private readonly PostgresJournalServices _services;
+    private readonly PostgresReactionOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly Lazy<ReactionRegistry> _registry;
+    private readonly ConcurrentDictionary<ReactionWorker, bool> _local = new();
+    private CommitListener? _listener;
+
+    public PostgresReactionRuntime(
+        PostgresJournalServices services, PostgresReactionOptions options, IServiceProvider serviceProvider, ILoggerFactory loggerFactory)
+    {
+        _services = services;
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _registry = new Lazy<ReactionRegistry>(() => options.Build(serviceProvider));
+        options.Loop.Name = options.Loop.Name == new ReactionOptions().Name ? services.Name : options.Loop.Name;
+    }
+
+    public string Name => _services.Name;
+
+    public PostgresReactionOptions Options => _options;
+
+    /// <summary>A worker for one grain activation, identified as <paramref name="holder"/> in its leases.</summary>
+    public ReactionWorker CreateWorker(string holder)
+    {
+        var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
+        var loop = new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
+        return new ReactionWorker(loop, _services.Journal, listen: false, _loggerFactory);
+    }
+
+    public void Attach(ReactionWorker worker) => _local[worker] = true;
+
+    public void Detach(ReactionWorker worker) => _local.TryRemove(worker, out _);
+
+    /// <summary>Starts the silo's LISTEN connection (when notifications are on). Idempotent.</summary>
+    public async Task StartListeningAsync(CancellationToken cancellationToken)
+    {
+        if (_listener is not null || !_options.NotifyOnCommit)
+        {
+            return;
+        }
+
+        _listener = _services.Journal.CreateCommitListener(_ => WakeAll());
+        await _listener.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the LISTEN connection. Idempotent (the silo's stop and the container both call it).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void WakeAll()
+    {
+        foreach (var worker in _local.Keys)
+        {
+            worker.Wake();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansPgStore.Options;
+
+namespace OrleansPgStore.Reactions;
+
+/// <summary>
+/// When the silo becomes active, starts the silo's LISTEN connection and makes sure every reaction worker grain of
+/// the registration runs; then checks again every <see cref="PostgresReactionOptions.WorkerCheckInterval"/>, so
+/// workers lost with a failed silo come back on the survivors even without a reminder service. Runs on every silo
+/// (idempotent). Registered unkeyed, as the silo only runs unkeyed participants.
+/// </summary>
+internal sealed partial class ReactionWorkerStarter(
+    string name, PostgresReactionOptions options, IServiceProvider services, ILogger<ReactionWorkerStarter> logger)
+    : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _checking;
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        if (options.HasReactions && options.Workers > 0)
+        {
+            lifecycle.Subscribe($"{nameof(ReactionWorkerStarter)}-{name}", ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        }
+    }
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var runtime = services.GetRequiredKeyedService<PostgresReactionRuntime>(name);
+        await runtime.StartListeningAsync(cancellationToken).ConfigureAwait(false);
+        await EnsureWorkersAsync().ConfigureAwait(false);
+        LogWorkersStarted(logger, options.Workers, name);
+        _checking = Task.Run(() => CheckAsync(_stop.Token), CancellationToken.None);
+    }
+
+    private async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_checking is not null)
+        {
+            await _checking.ConfigureAwait(false);
+        }
+
+        await services.GetRequiredKeyedService<PostgresReactionRuntime>(name).DisposeAsync().ConfigureAwait(false);
+    }
+
+    private Task EnsureWorkersAsync()
+    {
+        var grains = services.GetRequiredService<IGrainFactory>();
+        return Task.WhenAll(Enumerable.Range(0, options.Workers)
+            .Select(i => grains.GetGrain<IReactionWorkerGrain>($"{name}/{i}").EnsureStartedAsync()));
+    }
+
+    private async Task CheckAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.WorkerCheckInterval, stop).ConfigureAwait(false);
+                await EnsureWorkersAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogCheckFailed(logger, e, name);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} reaction workers of '{Name}' are running")]
+    private static partial void LogWorkersStarted(ILogger logger, int count, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the reaction workers of '{Name}' failed; trying again later")]
+    private static partial void LogCheckFailed(ILogger logger, Exception exception, string name);
+}

@@ -1,0 +1,129 @@
+using Npgsql;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using OrleansPgStore.Options;
+using OrleansPgStore.Reactions;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.TestDatabase;
+
+namespace OrleansPgStore.Tests.Reactions;
+
+/// <summary>Reactions registered on the silo builder, run by worker grains competing across silos.</summary>
+public sealed class ReactionWorkerGrainTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private TestSchema _schema = null!;
+
+    public async ValueTask InitializeAsync() => _schema = await TestSchema.CreateAsync("reactions");
+
+    public async ValueTask DisposeAsync() => await _schema.DisposeAsync();
+
+    [Fact]
+    public async Task Reactions_are_handled_exactly_once_in_effect_across_two_silos_while_one_is_stopped_midway()
+    {
+        var effects = $"\"{_schema.Name}\".effects";
+        await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
+        var connectionString = _schema.ConnectionString;
+        await using var cluster = BuildCluster(connectionString, _schema.Name, effects);
+        await cluster.DeployAsync();
+        await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = connectionString, Schema = _schema.Name });
+
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 20; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"account/{s}", Enumerable.Range(0, 5).Select(i => new EventData("Deposited", $$"""{"amount":{{i}}}""")).ToList()));
+        }
+
+        await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 30);
+
+        // Stop one silo mid-way: its workers die holding leases, which expire and are taken by the other silo.
+        await cluster.StopSiloAsync(cluster.Silos[1]);
+        for (var s = 0; s < 20; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"account/{s}", Enumerable.Range(5, 5).Select(i => new EventData("Deposited", $$"""{"amount":{{i}}}""")).ToList()));
+        }
+
+        await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: committed.Count);
+
+        Assert.Equal(committed.Count, await _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"));
+        Assert.Equal(0, await _schema.ScalarAsync<long>(
+            $"SELECT count(*) FROM {effects} WHERE position NOT IN ({string.Join(",", committed.Select(e => e.Position))})"));
+        await using var leases = new LeaseStore(new LeaseStoreOptions { ConnectionString = connectionString, Schema = _schema.Name });
+        await WaitForAsync(
+            async () => (await leases.QueryStreamsAsync(new SubscriptionFilter(), limit: 100))
+                .Count(t => t.At == committed.Where(e => e.Stream == t.Stream).Max(e => e.Position)),
+            atLeast: 20);
+    }
+
+    [Fact]
+    public async Task Worker_grains_spread_over_the_silos_and_report_their_work()
+    {
+        var effects = $"\"{_schema.Name}\".spread_effects";
+        await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
+        await using var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects);
+        await cluster.DeployAsync();
+        await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+        await journal.CommitAsync("account/x", [new EventData("Deposited", "{}")]);
+
+        await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
+        var busy = await Task.WhenAll(Enumerable.Range(0, 2)
+            .Select(i => cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}").GetBusyCyclesAsync()));
+
+        Assert.True(busy.Sum() >= 1);
+    }
+
+    [Fact]
+    public void Wrong_reaction_settings_are_named_by_the_validator()
+    {
+        var options = new PostgresJournalOptions { ConnectionString = "Host=localhost" };
+        options.Reactions.Workers = -1;
+        options.Reactions.SubscriptionsTable = "bad name";
+        options.Reactions.Loop.PageSize = 0;
+
+        var failures = PostgresOptionsValidator.Check(options);
+
+        Assert.Contains(failures, f => f.Contains("Reactions.Workers"));
+        Assert.Contains(failures, f => f.Contains("Reactions.SubscriptionsTable"));
+        Assert.Contains(failures, f => f.Contains("Reactions.Loop") && f.Contains("PageSize"));
+    }
+
+    private static InProcessTestCluster BuildCluster(string connectionString, string schema, string effects)
+        => TestClusters.Build(
+            connectionString,
+            schema,
+            configure: options =>
+            {
+                options.Reactions.Workers = 2;
+                options.Reactions.WorkerCheckInterval = TimeSpan.FromSeconds(1);
+                options.Reactions.Loop.LeaseDuration = TimeSpan.FromSeconds(3);
+                options.Reactions.Loop.PageSize = 2;
+                options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.Reactions.On("Deposited", async (e, _, ct) =>
+                {
+                    // Effects idempotent by position: a redelivery only bumps the counter.
+                    await using var connection = new NpgsqlConnection(connectionString);
+                    await connection.OpenAsync(ct);
+                    await using var command = new NpgsqlCommand(
+                        $"INSERT INTO {effects} (position, stream) VALUES ($1, $2) ON CONFLICT (position) DO UPDATE SET handled = {effects}.handled + 1",
+                        connection);
+                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
+                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
+                    await command.ExecuteNonQueryAsync(ct);
+                });
+            },
+            configureSilo: silo => silo.UseInMemoryReminderService());
+
+    private static async Task WaitForAsync(Func<Task<long>> probe, long atLeast)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        long value;
+        while ((value = await probe()) < atLeast)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {value} of {atLeast} after {Patience}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static Task WaitForAsync(Func<Task<int>> probe, int atLeast) => WaitForAsync(async () => (long)await probe(), atLeast);
+}
