@@ -4,13 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Sample.Grains;
+using OrleansPgStore.Sample.Projections;
 using OrleansPgStore.Storage;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.TestDatabase;
 
-// The sample silo: bank accounts as JournaledGrains, a customer profile as a [PersistentState] grain, both in
-// PostgreSQL through one AddPostgresJournal call. It runs a few operations, restarts the silo to show that
-// everything comes back, prints what the tables hold, and exits.
+// The sample silo: bank accounts as JournaledGrains, a customer profile as a [PersistentState] grain, and a
+// balances projection kept by a reaction, all in PostgreSQL through one AddPostgresJournal call. It runs a few
+// operations, restarts the silo to show that everything comes back, prints what the tables hold, and exits.
 // Server: Postgres:ConnectionString from silo-config/appsettings.json, the environment (Postgres__ConnectionString)
 // or the command line (--Postgres:ConnectionString=...); when none is set, a private throw-away PostgreSQL.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -38,6 +39,7 @@ try
     {
         await silo.StartAsync();
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
+        await BalancesProjection.CreateTableAsync(silo.Services.GetRequiredKeyedService<PostgresJournalServices>("Postgres"), settings["Postgres:Schema"]!);
 
         var alice = grains.GetGrain<ICustomerProfileGrain>("alice");
         await alice.Update("Alice Liddell", "alice@example.com");
@@ -100,7 +102,24 @@ try
         var profileRow = await stores.States.LoadAsync(PersistenceIds.For(serviceId, "profile", GrainId.Create("customer", "alice")));
         Console.WriteLine($"  {stores.States.QualifiedTable} {profileRow?.PersistenceId} revision {profileRow?.Revision} {profileRow?.Json}");
         Console.WriteLine();
-        Console.WriteLine("  (Projections kept by reactions come with the reaction worker; see README.)");
+        Console.WriteLine("== The balances projection, kept by a reaction from the same events (at least once, in order per account)");
+        var expected = await stores.Journal.QueryAsync(new JournalQuery { StreamPattern = "^account/" }).CountAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var rows = await BalancesProjection.ReadAsync(stores, settings["Postgres:Schema"]!);
+        while (rows.Sum(r => r.Events) < expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            rows = await BalancesProjection.ReadAsync(stores, settings["Postgres:Schema"]!);
+        }
+
+        foreach (var (account, balance, events) in rows)
+        {
+            Console.WriteLine($"  account_balances {account,-15} balance {balance,9:0.00} from {events} events");
+        }
+
+        Console.WriteLine(rows.Sum(r => r.Events) == expected
+            ? $"  the projection has caught up with all {expected} events"
+            : $"  the projection is still behind ({rows.Sum(r => r.Events)} of {expected} events)");
         await silo.StopAsync();
     }
 }
@@ -121,7 +140,11 @@ static IHost BuildSilo(IConfiguration settings, string connectionString)
     builder.Configuration["Postgres:ConnectionString"] = connectionString;
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(serviceId: settings["Orleans:ServiceId"]!, clusterId: settings["Orleans:ClusterId"]!)
-        .AddPostgresJournal(builder.Configuration.GetSection("Postgres")));
+        // Revives reaction workers after a silo failure; a real deployment uses a persistent reminder service.
+        .UseInMemoryReminderService()
+        .AddPostgresJournal("Postgres", options => options
+            .Bind(builder.Configuration.GetSection("Postgres"))
+            .Configure(BalancesProjection.Register)));
     return builder.Build();
 }
 
