@@ -204,8 +204,10 @@ internal sealed class JournalSql
             INSERT INTO {table} (position, stream, version, name, data, snapshot)
             SELECT pg_current_xact_id()::text::bigint << 20, @stream, @version, @name, @data::jsonb, true
             WHERE EXISTS (SELECT 1 FROM {table} WHERE stream = @stream AND version >= @version)
-            ON CONFLICT (stream, version, snapshot) DO UPDATE SET data = excluded.data, created = excluded.created
-            RETURNING position, version, created
+            ON CONFLICT (stream, version, snapshot) DO UPDATE
+            SET data = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.data ELSE excluded.data END,
+                created = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.created ELSE excluded.created END
+            RETURNING position, version, created, name
             """;
 
         // Full truncation, inside a transaction after CurrentVersion: keeps only one snapshot or tombstone at the

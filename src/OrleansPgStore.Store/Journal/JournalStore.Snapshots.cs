@@ -30,6 +30,14 @@ public sealed partial class JournalStore
                     nameof(version), version, $"Stream '{EventValidation.Shorten(stream)}' has no event at version {version}.");
             }
 
+            if (reader.GetString(3) == TombstoneName)
+            {
+                // A snapshot never replaces the tombstone a truncation left: the stream was cleared at that version.
+                throw new ArgumentException(
+                    $"Stream '{EventValidation.Shorten(stream)}' was truncated at version {version} without a snapshot; " +
+                    "its tombstone cannot be replaced by a snapshot.", nameof(version));
+            }
+
             return SnapshotRow(reader, stream, SnapshotName, stateJson);
         }
         catch (Exception e)

@@ -123,6 +123,9 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
         Assert.True(kept!.IsTombstone);
         Assert.True(Assert.Single(await store.LoadAsync("s").ToListAsync()).IsTombstone);
         Assert.Null(await store.TruncateAsync("empty"));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => store.SaveSnapshotAsync("s", 2, """{"revived":true}"""));
+        Assert.Contains("tombstone", error.Message);
+        Assert.True(Assert.Single(await store.LoadAsync("s").ToListAsync()).IsTombstone);
         await Assert.ThrowsAsync<StreamConcurrencyException>(() => store.TruncateAsync("s", expectedVersion: 0));
     }
 
