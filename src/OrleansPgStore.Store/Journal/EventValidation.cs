@@ -131,26 +131,34 @@ internal static class EventValidation
         }
     }
 
-    private static void Text(string value, string what, string parameter)
+    /// <summary>Checks text that is stored or indexed (names, keys, lanes): storable, at most <see cref="MaxNameBytes"/>.</summary>
+    internal static void Text(string value, string what, string parameter)
+    {
+        var bytes = Encodable(value, what, parameter);
+        if (bytes > MaxNameBytes)
+        {
+            throw new ArgumentException($"{what} is {bytes} bytes long; the limit is {MaxNameBytes} UTF-8 bytes.", parameter);
+        }
+    }
+
+    /// <summary>
+    /// Checks text that is sent to PostgreSQL at all (filter values too): no NUL and no unpaired surrogate, which the
+    /// server or the driver would refuse with a less helpful error. Returns its length in UTF-8 bytes.
+    /// </summary>
+    internal static int Encodable(string value, string what, string parameter)
     {
         if (value.Contains('\0'))
         {
             throw new ArgumentException($"{what} contains a NUL character, which PostgreSQL cannot store.", parameter);
         }
 
-        int bytes;
         try
         {
-            bytes = StrictUtf8.GetByteCount(value);
+            return StrictUtf8.GetByteCount(value);
         }
         catch (EncoderFallbackException e)
         {
             throw new ArgumentException($"{what} is not valid Unicode (an unpaired surrogate).", parameter, e);
-        }
-
-        if (bytes > MaxNameBytes)
-        {
-            throw new ArgumentException($"{what} is {bytes} bytes long; the limit is {MaxNameBytes} UTF-8 bytes.", parameter);
         }
     }
 

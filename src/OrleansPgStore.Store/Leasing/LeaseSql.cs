@@ -78,6 +78,7 @@ internal sealed class LeaseSql
             """;
 
         // $1 streams, $2 sources, $3 priorities, $4 lanes. New rows count via xmax = 0 (inserted, not updated).
+        // The watermark is the targets' only: checkpoints share the table under reserved '$' names.
         Subscribe = $"""
             WITH upserted AS (
                 INSERT INTO {table} (stream, source, priority, lane)
@@ -86,7 +87,8 @@ internal sealed class LeaseSql
                 WHERE {table}.priority < excluded.priority
                 RETURNING xmax = 0 AS inserted
             )
-            SELECT (SELECT count(*) FROM upserted WHERE inserted), (SELECT coalesce(max(at), -1) FROM {table})
+            SELECT (SELECT count(*) FROM upserted WHERE inserted),
+                   (SELECT coalesce(max(at), -1) FROM {table} WHERE left(stream, 1) <> '$')
             """;
 
         // $1 streams, $2 sources, $3 positions, $4 priorities, $5 lanes: registers targets and raises work marks.

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.Store.Leasing;
 
@@ -93,6 +94,15 @@ public sealed partial class LeaseStore
         if (filter.Streams?.Any(s => s is null) == true)
         {
             throw new ArgumentException("The filter's Streams contains a null name.", nameof(filter));
+        }
+
+        foreach (var (value, what) in (filter.Streams ?? []).Select(s => ((string?)s, "stream"))
+                     .Append((filter.Source, "Source")).Append((filter.Lane, "Lane")))
+        {
+            if (value is not null)
+            {
+                EventValidation.Encodable(value, $"The filter's {what} '{EventValidation.Shorten(value)}'", nameof(filter));
+            }
         }
 
         var command = _store.CreateCommand(sql);

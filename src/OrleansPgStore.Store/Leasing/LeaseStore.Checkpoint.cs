@@ -16,6 +16,11 @@ public sealed partial class LeaseStore
     {
         var row = CheckpointRow(name);
         EventValidation.Key(holder, "Lease holder", nameof(holder));
+        if (leaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "Lease duration must be positive.");
+        }
+
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.AcquireCheckpoint, cancellationToken,
@@ -39,7 +44,9 @@ public sealed partial class LeaseStore
         string name, string holder, long position, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
+        EventValidation.Key(holder, "Lease holder", nameof(holder));
         ArgumentNullException.ThrowIfNull(marks);
+        var raise = marks.Count > 0 ? RaiseWorkParameters(marks) : null;
         try
         {
             await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -55,11 +62,11 @@ public sealed partial class LeaseStore
                 }
             }
 
-            if (marks.Count > 0)
+            if (raise is not null)
             {
-                await using var raise = _store.CreateCommand(_sql.RaiseWork, connection, transaction);
-                raise.Parameters.AddRange(RaiseWorkParameters(marks));
-                await raise.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await using var command = _store.CreateCommand(_sql.RaiseWork, connection, transaction);
+                command.Parameters.AddRange(raise);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -75,6 +82,7 @@ public sealed partial class LeaseStore
     public async Task ReleaseCheckpointAsync(string name, string holder, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
+        EventValidation.Key(holder, "Lease holder", nameof(holder));
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.ReleaseCheckpoint, cancellationToken, Text(row), Text(holder)).ConfigureAwait(false);

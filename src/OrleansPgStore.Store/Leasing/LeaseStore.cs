@@ -103,6 +103,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(leading);
         EventValidation.Key(holder, "Lease holder", nameof(holder));
         ArgumentNullException.ThrowIfNull(lane);
+        EventValidation.Text(lane, $"Lane '{EventValidation.Shorten(lane)}'", nameof(lane));
         if (leaseDuration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "Lease duration must be positive.");
@@ -229,17 +230,24 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>Disposes the data source if the store created it from a connection string.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
+    private static NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
     {
+        // Every mark, before any I/O: merging first would let an invalid mark for a target vanish unseen.
+        foreach (var m in marks)
+        {
+            if (m?.Target is null)
+            {
+                throw new ArgumentException("A work mark, or its target, is null.", nameof(marks));
+            }
+
+            ValidateTarget(m.Target, nameof(marks));
+        }
+
         // One row per target, at its highest position: an upsert may not touch a row twice.
         var merged = marks
             .GroupBy(m => m.Target.Stream, StringComparer.Ordinal)
             .Select(g => g.MaxBy(m => m.Position)!)
             .ToList();
-        foreach (var m in merged)
-        {
-            ValidateTarget(m.Target, nameof(marks));
-        }
 
         return
         [
@@ -285,10 +293,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         }
 
         ArgumentNullException.ThrowIfNull(target.Lane, parameter);
-        if (target.Lane.Contains('\0'))
-        {
-            throw new ArgumentException("Lane contains a NUL character.", parameter);
-        }
+        EventValidation.Text(target.Lane, $"Lane '{EventValidation.Shorten(target.Lane)}' of target '{EventValidation.Shorten(target.Stream)}'", parameter);
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ public static partial class SqlIdentifier
     /// <summary>PostgreSQL's identifier length limit (NAMEDATALEN - 1).</summary>
     public const int MaxLength = 63;
 
-    [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$", RegexOptions.CultureInvariant)]
+    // \z, not $: in .NET, $ also matches before a final newline, which would let "events\n" through.
+    [GeneratedRegex(@"\A[a-zA-Z_][a-zA-Z0-9_]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex ValidName();
 
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="name"/> is a valid identifier.</summary>
