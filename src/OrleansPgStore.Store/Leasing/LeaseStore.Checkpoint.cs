@@ -16,10 +16,7 @@ public sealed partial class LeaseStore
     {
         var row = CheckpointRow(name);
         EventValidation.Key(holder, "Lease holder", nameof(holder));
-        if (leaseDuration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "Lease duration must be positive.");
-        }
+        ValidateDuration(leaseDuration);
 
         try
         {

@@ -18,6 +18,12 @@ namespace OrleansPgStore.Store.Leasing;
 /// </remarks>
 public sealed partial class LeaseStore : IAsyncDisposable
 {
+    /// <summary>
+    /// The longest lease or retry delay a call may ask for. A lease is a liveness timeout, and an instant past the year
+    /// 9999 would be stored but could never be read back.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
+
     private readonly StoreConnection _store;
     private readonly LeaseSql _sql;
 
@@ -93,7 +99,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// <param name="lagging">Targets to take from the lagging frontier.</param>
     /// <param name="leading">Targets to take from the leading frontier.</param>
     /// <param name="holder">Who takes the leases (unique per worker).</param>
-    /// <param name="leaseDuration">How long the leases last (the database's clock).</param>
+    /// <param name="leaseDuration">How long the leases last (the database's clock); at most <see cref="MaxDuration"/>.</param>
     /// <param name="lane">The lane to claim from; defaults to the default lane.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<IReadOnlyList<Lease>> ClaimAsync(
@@ -104,10 +110,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         EventValidation.Key(holder, "Lease holder", nameof(holder));
         ArgumentNullException.ThrowIfNull(lane);
         EventValidation.Text(lane, $"Lane '{EventValidation.Shorten(lane)}'", nameof(lane));
-        if (leaseDuration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "Lease duration must be positive.");
-        }
+        ValidateDuration(leaseDuration);
 
         if (lagging + leading == 0)
         {
@@ -162,6 +165,11 @@ public sealed partial class LeaseStore : IAsyncDisposable
             ArgumentNullException.ThrowIfNull(o, nameof(outcomes));
             EventValidation.Key(o.Stream, "Lease stream", nameof(outcomes));
             EventValidation.Key(o.Holder, "Lease holder", nameof(outcomes));
+            if (o.RetryAfter > MaxDuration || o.RetryAfter < -MaxDuration)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(outcomes), o.RetryAfter, $"The retry delay of '{EventValidation.Shorten(o.Stream)}' must be within {MaxDuration.TotalDays} days.");
+            }
         }
 
         var applied = await ApplyAsync("Ack", _sql.Ack, cancellationToken,
@@ -276,6 +284,15 @@ public sealed partial class LeaseStore : IAsyncDisposable
         catch (Exception e)
         {
             throw _store.Translate(operation, e);
+        }
+    }
+
+    private static void ValidateDuration(TimeSpan leaseDuration)
+    {
+        if (leaseDuration <= TimeSpan.Zero || leaseDuration > MaxDuration)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(leaseDuration), leaseDuration, $"Lease duration must be positive and at most {MaxDuration.TotalDays} days.");
         }
     }
 

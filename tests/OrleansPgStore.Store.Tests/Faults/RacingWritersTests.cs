@@ -12,7 +12,7 @@ namespace OrleansPgStore.Store.Tests.Faults;
 /// </summary>
 public sealed class RacingWritersTests(SchemaFixture db) : IClassFixture<SchemaFixture>
 {
-    private const int Rounds = 24;
+    private static readonly int Rounds = 24 * Soak.Factor;
     private static readonly TimeSpan BarrierPatience = TimeSpan.FromSeconds(60);
 
     [Fact]

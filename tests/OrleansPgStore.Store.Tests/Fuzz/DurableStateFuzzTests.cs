@@ -11,7 +11,7 @@ namespace OrleansPgStore.Store.Tests.Fuzz;
 public sealed class DurableStateFuzzTests(SchemaFixture db, ITestOutputHelper output) : IClassFixture<SchemaFixture>
 {
     private const int Seed = 7_877;
-    private const int Calls = 500;
+    private static readonly int Calls = 500 * Soak.Factor;
 
     [Fact]
     public async Task Random_upserts_loads_and_deletes_round_trip_exactly_or_fail_cleanly_and_change_nothing()

@@ -14,7 +14,7 @@ namespace OrleansPgStore.Store.Tests.Fuzz;
 public sealed class IdentifierFuzzTests(SchemaFixture db) : IClassFixture<SchemaFixture>
 {
     private const int Seed = 1_009;
-    private const int Names = 2_000;
+    private static readonly int Names = 2_000 * Soak.Factor;
 
     [Fact]
     public void Random_names_are_accepted_exactly_when_they_are_plain_identifiers_and_then_always_quoted()

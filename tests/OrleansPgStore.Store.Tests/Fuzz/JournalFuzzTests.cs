@@ -12,7 +12,7 @@ namespace OrleansPgStore.Store.Tests.Fuzz;
 public sealed class JournalFuzzTests(SchemaFixture db, ITestOutputHelper output) : IClassFixture<SchemaFixture>
 {
     private const int Seed = 20_551;
-    private const int Calls = 600;
+    private static readonly int Calls = 600 * Soak.Factor;
 
     [Fact]
     public async Task Random_commits_and_reads_round_trip_exactly_or_fail_cleanly_and_leave_nothing_partial()
