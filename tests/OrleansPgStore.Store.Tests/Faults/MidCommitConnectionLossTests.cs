@@ -13,8 +13,8 @@ public sealed class MidCommitConnectionLossTests(SchemaFixture db) : IClassFixtu
     [Theory]
     [InlineData(5, true, false)]
     [InlineData(5, true, true)] // the commit and its NOTIFY travel as one batch
-    [InlineData(1, true, false)]
-    [InlineData(1, false, false)] // the single-event fast path
+    [InlineData(1, true, false)] // one event with an id: the idempotent single-event statement
+    [InlineData(1, false, false)] // one event without an id: the plain single-event statement
     public async Task A_connection_killed_mid_commit_stores_nothing_and_the_retry_appends_the_batch_once(int size, bool ids, bool notify)
     {
         var table = $"killed_{size}_{ids}_{notify}".ToLowerInvariant();

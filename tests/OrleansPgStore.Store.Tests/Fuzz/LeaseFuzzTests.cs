@@ -125,6 +125,7 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
 
         public async Task RunOneAsync()
         {
+            _last = ""; // what the call was, when a generator says so (for failure messages)
             var (kind, call, expectRejected) = R.Next(16) switch
             {
                 0 or 1 => ("subscribe", Subscribe(out var rejected), rejected),
