@@ -410,7 +410,7 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
             var lane = R.Next(12) == 0 ? input.Pick<string?>([null, "l\0", "\ud800"]) : input.Pick(_lanes);
             var laneOk = lane is not null && !lane.Contains('\0') && Storable.Encodable(lane);
             var priority = input.Pick([0, 0, 1, -3, int.MaxValue, int.MinValue]);
-            return (new Subscription(stream, source, priority, lane!), streamOk && sourceOk && laneOk);
+            return (new Subscription(stream!, source, priority, lane!), streamOk && sourceOk && laneOk);
         }
 
         private (SubscriptionFilter Filter, bool Rejected) RandomFilter()
