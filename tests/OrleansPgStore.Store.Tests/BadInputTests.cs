@@ -121,6 +121,17 @@ public sealed class BadInputTests(SchemaFixture db) : IClassFixture<SchemaFixtur
     }
 
     [Fact]
+    public async Task Query_filters_that_postgres_cannot_take_are_argument_errors_naming_the_filter()
+    {
+        var surrogate = await Assert.ThrowsAsync<ArgumentException>(() => _journal.QueryAsync(new JournalQuery { CorrelationId = "\ud800" }).ToListAsync());
+        var nul = await Assert.ThrowsAsync<ArgumentException>(() => _journal.QueryAsync(new JournalQuery { Names = ["a\0b"] }).ToListAsync());
+
+        Assert.Contains("CorrelationId", surrogate.Message);
+        Assert.Contains("Names", nul.Message);
+        Assert.Throws<ArgumentException>(() => new OrleansPgStore.Store.Reactions.ReactionOptions { LeaseDuration = TimeSpan.FromDays(400) }.Validate());
+    }
+
+    [Fact]
     public async Task An_invalid_stream_pattern_is_an_argument_error()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => _journal.QueryAsync(new JournalQuery { StreamPattern = "(unclosed" }).ToListAsync());

@@ -224,15 +224,20 @@ public sealed partial class JournalStore
                      (query.CorrelationId, nameof(JournalQuery.CorrelationId)),
                  })
         {
-            if (value is not null && value.Contains('\0'))
+            if (value is not null)
             {
-                throw new ArgumentException($"Query {name} contains a NUL character.", nameof(query));
+                EventValidation.Encodable(value, $"Query {name}", nameof(query));
             }
         }
 
-        if (query.Names?.Any(n => n is null || n.Contains('\0')) == true)
+        foreach (var eventName in query.Names ?? [])
         {
-            throw new ArgumentException("Query Names contains a null name or a NUL character.", nameof(query));
+            if (eventName is null)
+            {
+                throw new ArgumentException("Query Names contains a null name.", nameof(query));
+            }
+
+            EventValidation.Encodable(eventName, "A name in Query Names", nameof(query));
         }
     }
 }

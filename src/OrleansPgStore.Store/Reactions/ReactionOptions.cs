@@ -48,7 +48,7 @@ public sealed class ReactionOptions
         Check(!string.IsNullOrEmpty(Name) && !Name.Contains('\0'), "Name must be a non-empty string.");
         Check(Lane is not null, "Lane must not be null.");
         Check(Lagging >= 0 && Leading >= 0 && Lagging + Leading > 0, "Lagging and Leading must not be negative, and one must be positive.");
-        Check(LeaseDuration > TimeSpan.Zero, "LeaseDuration must be positive.");
+        Check(LeaseDuration > TimeSpan.Zero && LeaseDuration <= Leasing.LeaseStore.MaxDuration, "LeaseDuration must be positive and at most 365 days.");
         Check(PageSize > 0, "PageSize must be positive.");
         Check(MaxConcurrency > 0, "MaxConcurrency must be positive.");
         Check(CorrelationBatch > 0, "CorrelationBatch must be positive.");
