@@ -124,13 +124,15 @@ internal sealed class JournalSql
 
         // For a lease on a target fed by one stream: events after the watermark ($2) up to the work mark ($3) with
         // one of the names $4, at most $5. Positions follow versions within a stream, so the watermark's version
-        // (one primary-key lookup) starts the (stream, version) index range instead of scanning the stream.
+        // (one primary-key lookup) starts the (stream, version) index range. The position bounds are written as
+        // "position + 0" so they stay filters: as index conditions they would range-scan every stream's events
+        // between watermark and work mark, which for a lagging target is most of the table.
         ReadStreamRange = $"""
             SELECT {Columns}
             FROM {table}
             WHERE stream = $1 AND NOT snapshot
               AND version > coalesce((SELECT w.version FROM {table} w WHERE w.position = $2 AND w.stream = $1), -1)
-              AND position > $2 AND position <= $3 AND name = ANY($4::text[])
+              AND position + 0 > $2 AND position + 0 <= $3 AND name = ANY($4::text[])
             ORDER BY version
             LIMIT $5
             """;
@@ -145,7 +147,7 @@ internal sealed class JournalSql
                 FROM {table}
                 WHERE stream = r.stream AND NOT snapshot
                   AND version > coalesce((SELECT w.version FROM {table} w WHERE w.position = r.after AND w.stream = r.stream), -1)
-                  AND position > r.after AND position <= r.up_to AND name = ANY($4::text[])
+                  AND position + 0 > r.after AND position + 0 <= r.up_to AND name = ANY($4::text[])
                 ORDER BY version
                 LIMIT $5
             ) e

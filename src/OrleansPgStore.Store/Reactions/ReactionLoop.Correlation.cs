@@ -1,9 +1,18 @@
+using System.Diagnostics;
 using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
 
 public sealed partial class ReactionLoop
 {
+    // Advancing the checkpoint past an empty stretch of the feed is a write; it only saves rescanning that stretch
+    // (an index range with nothing in it), so it is done at most this often.
+    private static readonly TimeSpan SkipAheadInterval = TimeSpan.FromSeconds(1);
+
+    private long? _checkpoint;
+    private long _checkpointRenewedAt;
+    private long _skippedAheadAt;
+
     /// <summary>
     /// Reads the settled feed from the group's checkpoint, maps each event to its targets and raises their work
     /// marks, then advances the checkpoint, all in one transaction. One worker at a time holds the checkpoint's
@@ -15,8 +24,7 @@ public sealed partial class ReactionLoop
 
     private async Task<(int Read, bool Settling)> CorrelatePageAsync(CancellationToken cancellationToken)
     {
-        var checkpoint = await _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken)
-            .ConfigureAwait(false);
+        var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
         if (checkpoint is null)
         {
             return (0, false);
@@ -41,11 +49,38 @@ public sealed partial class ReactionLoop
         var next = page.Events.Count < _options.CorrelationBatch
             ? Math.Max(checkpoint.Value, page.SettledBefore - 1)
             : page.Events[^1].Position;
-        if (next > checkpoint.Value)
+        var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
+        if (next > checkpoint.Value && worthWriting)
         {
-            await _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken).ConfigureAwait(false);
+            if (await _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken).ConfigureAwait(false))
+            {
+                _checkpoint = next;
+                _skippedAheadAt = Stopwatch.GetTimestamp();
+            }
+            else
+            {
+                _checkpoint = null; // the lease moved on: another worker correlates now
+            }
         }
 
         return (page.Events.Count, page.Settling);
+    }
+
+    /// <summary>
+    /// The checkpoint, when this loop holds its lease. The lease is renewed (a write) only once a third of it has
+    /// passed; in between, the position this loop last wrote is used, and advancing it re-checks the lease anyway.
+    /// </summary>
+    private async Task<long?> CheckpointAsync(CancellationToken cancellationToken)
+    {
+        if (_checkpoint is not null && Stopwatch.GetElapsedTime(_checkpointRenewedAt) < _options.LeaseDuration / 3)
+        {
+            return _checkpoint;
+        }
+
+        var renewedAt = Stopwatch.GetTimestamp();
+        _checkpoint = await _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken)
+            .ConfigureAwait(false);
+        _checkpointRenewedAt = renewedAt;
+        return _checkpoint;
     }
 }

@@ -57,6 +57,35 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Fetching_a_lagging_target_walks_its_own_stream_never_the_position_range_of_all_streams()
+    {
+        await using var store = await db.JournalAsync("fetch_plan");
+        for (var i = 0; i < 20; i++)
+        {
+            await store.CommitAsync($"s{i}", Events.Many(20));
+        }
+
+        await db.Schema.ExecuteAsync($"ANALYZE \"{db.Name}\".fetch_plan");
+        var sql = new JournalSql($"\"{db.Name}\".fetch_plan");
+        // Prepared statements run on generic plans: check that plan, with a watermark at the very start.
+        await using var connection = await db.Schema.DataSource.OpenConnectionAsync();
+        foreach (var (statement, parameters, arguments) in new[]
+                 {
+                     (sql.ReadStreamRange, "text, bigint, bigint, text[], int", "'s7', -1, 9223372036854775807, ARRAY['Happened'], 10"),
+                     (sql.ReadStreamRanges, "text[], bigint[], bigint[], text[], int", "ARRAY['s7','s8'], ARRAY[-1,-1]::bigint[], ARRAY[9223372036854775807,9223372036854775807]::bigint[], ARRAY['Happened'], 10"),
+                 })
+        {
+            await using var command = new Npgsql.NpgsqlCommand(
+                $"SET plan_cache_mode = force_generic_plan; DEALLOCATE ALL; PREPARE p({parameters}) AS {statement}; EXPLAIN EXECUTE p({arguments});", connection);
+            var plan = string.Join('\n', await ReadLinesAsync(command));
+
+            Assert.Matches(@"(Bitmap )?Index Scan using fetch_plan_stream_version[^\n]*\n\s*Index Cond: \(\(stream = ", plan);
+            Assert.DoesNotContain("Index Cond: ((\"position\" >", plan);
+            Assert.DoesNotContain("Seq Scan", plan);
+        }
+    }
+
+    [Fact]
     public async Task ReadStream_returns_a_version_range_of_events_only()
     {
         await using var store = await db.JournalAsync("read_range");
