@@ -11,9 +11,11 @@ public static class ReactionBenchmarks
 {
     public static async Task RunAsync(BenchContext context)
     {
-        await ClaimLatencyAsync(context);
+        // Drains and latencies first: the claim scenario churns a 100k-row table, and autovacuum cleaning up after
+        // it would otherwise disturb these short measurements.
         await DrainAsync(context);
         await CommitToHandlerLatencyAsync(context);
+        await ClaimLatencyAsync(context);
     }
 
     /// <summary>Claim (8 lagging + 2 leading) with 1k, 10k and 100k subscriptions, 1% or all of them with work.</summary>
@@ -90,45 +92,56 @@ public static class ReactionBenchmarks
 
         foreach (var (label, pageSize, writes) in new[] { ("no-op handler, 10-event pages", 10, false), ("no-op handler, 100-event pages", 100, false), ("handler writing 1 row per event, 100-event pages", 100, true) })
         {
-            var table = $"drain_subs_{pageSize}_{(writes ? "w" : "n")}";
-            await using var leases = new LeaseStore(new LeaseStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = table });
-            await leases.SeedAsync();
-            var registry = new ReactionRegistry().On("Happened", async (e, ct) =>
+            // A drain takes tens of milliseconds: the median of three from fresh subscriptions.
+            var runs = new List<double>();
+            for (var run = 0; run < 3; run++)
             {
-                if (writes)
-                {
-                    await using var command = context.DataSource.CreateCommand($"INSERT INTO {context.Schema}.drain_effects VALUES ($1, $2) ON CONFLICT DO NOTHING");
-                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
-                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
-                    await command.ExecuteNonQueryAsync(ct);
-                }
-            });
-            var loop = new ReactionLoop(journal, leases, registry, new ReactionOptions
-            {
-                Name = table,
-                PageSize = pageSize,
-                Lagging = 32,
-                Leading = 0,
-                MaxConcurrency = 8,
-                CorrelationBatch = 10_000,
-            });
-
-            var started = Stopwatch.GetTimestamp();
-            var handled = 0;
-            while (handled < 10_000)
-            {
-                var result = await loop.RunCycleAsync();
-                handled += result.Handled;
-                if (result.Idle && !result.Settling && handled < 10_000)
-                {
-                    throw new InvalidOperationException($"drain went idle after {handled} events");
-                }
+                runs.Add(await DrainOnceAsync(context, journal, $"drain_subs_{pageSize}_{(writes ? "w" : "n")}_{run}", pageSize, writes));
             }
 
-            var perSecond = handled / Stopwatch.GetElapsedTime(started).TotalSeconds;
             context.Report.Add($"Drain 100 streams × 100 events, one worker, {label} (events/s; raw = one SELECT of the rows)",
-                rawPerSecond, perSecond, "/s", pageSize == 10 ? "≥ 40,000/s" : writes ? "" : "≥ 150,000/s");
+                rawPerSecond, runs.Order().ElementAt(1), "/s", pageSize == 10 ? "≥ 40,000/s" : writes ? "" : "≥ 150,000/s");
         }
+    }
+
+    private static async Task<double> DrainOnceAsync(BenchContext context, JournalStore journal, string table, int pageSize, bool writes)
+    {
+        await using var leases = new LeaseStore(new LeaseStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = table });
+        await leases.SeedAsync();
+        await context.ExecAsync($"TRUNCATE {context.Schema}.drain_effects");
+        var registry = new ReactionRegistry().On("Happened", async (e, ct) =>
+        {
+            if (writes)
+            {
+                await using var command = context.DataSource.CreateCommand($"INSERT INTO {context.Schema}.drain_effects VALUES ($1, $2) ON CONFLICT DO NOTHING");
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
+                await command.ExecuteNonQueryAsync(ct);
+            }
+        });
+        var loop = new ReactionLoop(journal, leases, registry, new ReactionOptions
+        {
+            Name = table,
+            PageSize = pageSize,
+            Lagging = 32,
+            Leading = 0,
+            MaxConcurrency = 8,
+            CorrelationBatch = 10_000,
+        });
+
+        var started = Stopwatch.GetTimestamp();
+        var handled = 0;
+        while (handled < 10_000)
+        {
+            var result = await loop.RunCycleAsync();
+            handled += result.Handled;
+            if (result.Idle && !result.Settling && handled < 10_000)
+            {
+                throw new InvalidOperationException($"drain went idle after {handled} events");
+            }
+        }
+
+        return handled / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
     /// <summary>Commit → handler latency across two store instances (as two processes would), with and without notifications.</summary>
