@@ -121,7 +121,7 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
     }
 
     [Fact]
-    public async Task A_handler_that_only_overruns_its_lease_is_blocked_before_dispatch_once_retries_are_used_up()
+    public async Task A_handler_that_overruns_its_lease_is_cancelled_retried_and_blocked_once_retries_are_used_up()
     {
         await using var journal = await db.JournalAsync("overrun_events");
         await using var leases = await db.LeasesAsync("overrun_subs");
@@ -138,14 +138,41 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
             o.LeaseDuration = TimeSpan.FromMilliseconds(100);
         }));
 
-        for (var cycle = 0; cycle < 20 && (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Count == 0; cycle++)
+        var deadline = DateTime.UtcNow + Patience;
+        while ((await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Count == 0)
         {
+            Assert.True(DateTime.UtcNow < deadline, "the overrunning target was never blocked");
             await loop.RunCycleAsync();
         }
 
         var blocked = (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Single();
         Assert.Equal("slow", blocked.Stream);
-        Assert.InRange(calls, 1, 2);
+        Assert.Equal(2, calls); // the first attempt and one retry
+    }
+
+    [Fact]
+    public async Task A_target_whose_attempts_are_used_up_without_any_report_is_blocked_before_dispatch()
+    {
+        await using var journal = await db.JournalAsync("undispatched_events");
+        await using var leases = await db.LeasesAsync("undispatched_subs");
+        var calls = 0;
+        var registry = new ReactionRegistry().On("Happened", (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            return Task.CompletedTask;
+        });
+        await journal.CommitAsync("lost", Events.Many(1));
+        var loop = new ReactionLoop(journal, leases, registry, Fast(o => o.MaxRetries = 2));
+        Assert.Equal(1, await CorrelateSettledAsync(loop));
+        // Earlier holders claimed it three times and never reported back (each overran its lease, or died).
+        await db.Schema.ExecuteAsync($"UPDATE \"{db.Name}\".undispatched_subs SET retry = 2 WHERE stream = 'lost'");
+
+        var result = await loop.RunCycleAsync();
+
+        Assert.Equal(1, result.Blocked);
+        Assert.Equal(0, calls);
+        var blocked = (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Single();
+        Assert.Contains("Blocked before dispatch", blocked.Error);
     }
 
     [Fact]
