@@ -150,7 +150,9 @@ public sealed partial class ReactionLoop
             return 0;
         }
 
-        // Handlers may run only while the lease is ours, and it started when the claim was sent.
+        // Handlers may run only while the lease is ours, and it started when the claim was sent. A handler that
+        // ignores its token is abandoned (not awaited) when the lease runs out, so it cannot hang the worker; its
+        // attempt counts as failed.
         using var leaseTime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var remaining = _options.LeaseDuration - Stopwatch.GetElapsedTime(claimedAt);
         leaseTime.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
@@ -164,7 +166,8 @@ public sealed partial class ReactionLoop
                 var batch = events.Where(e => reaction.Handles(e, lease.Stream)).ToList();
                 if (batch.Count > 0)
                 {
-                    await reaction.BatchHandler!(new ReactionBatch(lease.Stream, batch, lease.Retry), leaseTime.Token).ConfigureAwait(false);
+                    await reaction.BatchHandler!(new ReactionBatch(lease.Stream, batch, lease.Retry), leaseTime.Token)
+                        .WaitAsync(leaseTime.Token).ConfigureAwait(false);
                     count += batch.Count;
                 }
             }
@@ -175,7 +178,7 @@ public sealed partial class ReactionLoop
                 {
                     if (reaction.Handler is not null && reaction.Handles(e, lease.Stream))
                     {
-                        await reaction.Handler(e, leaseTime.Token).ConfigureAwait(false);
+                        await reaction.Handler(e, leaseTime.Token).WaitAsync(leaseTime.Token).ConfigureAwait(false);
                         count++;
                     }
                 }

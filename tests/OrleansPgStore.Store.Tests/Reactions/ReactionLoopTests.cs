@@ -151,6 +151,30 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
     }
 
     [Fact]
+    public async Task A_handler_that_ignores_cancellation_cannot_hang_the_worker()
+    {
+        await using var journal = await db.JournalAsync("deaf_events");
+        await using var leases = await db.LeasesAsync("deaf_subs");
+        var never = new TaskCompletionSource();
+        var registry = new ReactionRegistry().On("Happened", (_, _) => never.Task); // deaf to its token
+        await journal.CommitAsync("deaf", Events.Many(1));
+        var loop = new ReactionLoop(journal, leases, registry, Fast(o =>
+        {
+            o.MaxRetries = 0;
+            o.LeaseDuration = TimeSpan.FromMilliseconds(100);
+        }));
+
+        var deadline = DateTime.UtcNow + Patience;
+        while ((await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the deaf handler's target was never blocked");
+            await loop.RunCycleAsync();
+        }
+
+        never.SetResult();
+    }
+
+    [Fact]
     public async Task A_target_whose_attempts_are_used_up_without_any_report_is_blocked_before_dispatch()
     {
         await using var journal = await db.JournalAsync("undispatched_events");
