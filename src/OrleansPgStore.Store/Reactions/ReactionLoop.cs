@@ -60,6 +60,7 @@ public sealed partial class ReactionLoop
     public ReactionOptions Options => _options;
 
     /// <summary>Runs one cycle: correlate, claim, handle, block/ack.</summary>
+    /// <remarks>One cycle at a time per loop (it remembers its correlation checkpoint); run more loops for more workers.</remarks>
     public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
     {
         if (_names.Length == 0)
