@@ -1,8 +1,17 @@
 namespace OrleansPgStore.Store.Leasing;
 
 /// <summary>Every statement the lease store runs, complete, for one table. Hot paths use positional parameters.</summary>
+/// <remarks>
+/// The writes of the reaction loop (claim, ack, block, work marks, checkpoints) set this transaction's
+/// <c>synchronous_commit</c> from their last parameter: <c>off</c>, or <c>NULL</c> to keep the server's setting (see
+/// <see cref="LeaseStoreOptions.SynchronousCommit"/>).
+/// </remarks>
 internal sealed class LeaseSql
 {
+    // $n is the statement's last parameter: 'off', or NULL for the server's own setting.
+    private static string CommitMode(int n)
+        => $"SELECT set_config('synchronous_commit', coalesce(${n}::text, current_setting('synchronous_commit')), true)";
+
     // Eligible to claim: has work, not blocked, no live lease, not deferred. Expiry by the database clock.
     private const string Claimable = """
         work > at AND NOT blocked
@@ -18,7 +27,7 @@ internal sealed class LeaseSql
         // under the lock, so a target is never leased twice. Workers claiming at the same instant see the same
         // candidates, so one of them may get fewer than asked; it simply claims again next cycle.
         Claim = $"""
-            WITH by_priority AS (
+            WITH commit_mode AS ({CommitMode(7)}), by_priority AS (
                 SELECT stream FROM {table}
                 WHERE lane = $5 AND {Claimable}
                 ORDER BY priority DESC, at
@@ -50,29 +59,31 @@ internal sealed class LeaseSql
             )
             UPDATE {table} s
             SET leased_by = $3, leased_until = now() + $4 * interval '1 millisecond', retry = s.retry + 1
-            FROM locked l
+            FROM locked l, commit_mode
             WHERE s.stream = l.stream
             RETURNING s.stream, s.source, s.at, s.work, s.retry, l.lagging, s.leased_until
             """;
 
         // $1 streams, $2 holders, $3 watermarks, $4 retry delays in milliseconds (null: success).
         Ack = $"""
+            WITH commit_mode AS ({CommitMode(5)})
             UPDATE {table} s
             SET at = greatest(s.at, i.at),
                 retry = CASE WHEN i.delay IS NULL THEN -1 ELSE s.retry END,
                 due = now() + i.delay * interval '1 millisecond',
                 leased_by = NULL,
                 leased_until = NULL
-            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS i(stream, holder, at, delay)
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS i(stream, holder, at, delay), commit_mode
             WHERE s.stream = i.stream AND s.leased_by = i.holder
             RETURNING s.stream
             """;
 
         // $1 streams, $2 holders, $3 watermarks, $4 errors. Only the holder blocks, and only once.
         Block = $"""
+            WITH commit_mode AS ({CommitMode(5)})
             UPDATE {table} s
             SET blocked = true, error = i.error, at = greatest(s.at, i.at), leased_by = NULL, leased_until = NULL
-            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error)
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error), commit_mode
             WHERE s.stream = i.stream AND s.leased_by = i.holder AND NOT s.blocked
             RETURNING s.stream
             """;
@@ -93,26 +104,35 @@ internal sealed class LeaseSql
 
         // $1 streams, $2 sources, $3 positions, $4 priorities, $5 lanes: registers targets and raises work marks.
         RaiseWork = $"""
+            WITH commit_mode AS ({CommitMode(6)})
             INSERT INTO {table} AS s (stream, source, work, priority, lane)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[])
+            SELECT u.stream, u.source, u.work, u.priority, u.lane
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[]) AS u(stream, source, work, priority, lane), commit_mode
             ON CONFLICT (stream) DO UPDATE SET work = greatest(s.work, excluded.work)
             WHERE s.work < excluded.work
             """;
 
         // $1 checkpoint row, $2 holder, $3 lease milliseconds. Returns the checkpoint when the lease is ours.
         AcquireCheckpoint = $"""
+            WITH commit_mode AS ({CommitMode(4)})
             INSERT INTO {table} AS s (stream, leased_by, leased_until)
-            VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+            SELECT $1, $2, now() + $3 * interval '1 millisecond' FROM commit_mode
             ON CONFLICT (stream) DO UPDATE SET leased_by = excluded.leased_by, leased_until = excluded.leased_until
             WHERE s.leased_until IS NULL OR s.leased_until <= now() OR s.leased_by = excluded.leased_by
             RETURNING s.at
             """;
 
         // $1 checkpoint row, $2 holder, $3 new checkpoint.
-        AdvanceCheckpoint = $"UPDATE {table} SET at = greatest(at, $3) WHERE stream = $1 AND leased_by = $2";
+        AdvanceCheckpoint = $"""
+            WITH commit_mode AS ({CommitMode(4)})
+            UPDATE {table} SET at = greatest(at, $3) FROM commit_mode WHERE stream = $1 AND leased_by = $2
+            """;
 
         // $1 checkpoint row, $2 holder.
-        ReleaseCheckpoint = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE stream = $1 AND leased_by = $2";
+        ReleaseCheckpoint = $"""
+            WITH commit_mode AS ({CommitMode(3)})
+            UPDATE {table} SET leased_by = NULL, leased_until = NULL FROM commit_mode WHERE stream = $1 AND leased_by = $2
+            """;
 
         const string filter = """
             left(stream, 1) <> '$'

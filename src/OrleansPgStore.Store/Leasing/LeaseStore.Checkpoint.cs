@@ -22,7 +22,8 @@ public sealed partial class LeaseStore
         {
             await using var prepared = await _store.PrepareAsync(_sql.AcquireCheckpoint, cancellationToken,
                 Text(row), Text(holder),
-                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) })
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
+                CommitMode())
                 .ConfigureAwait(false);
             return await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long at ? at : null;
         }
@@ -53,6 +54,7 @@ public sealed partial class LeaseStore
                 advance.Parameters.Add(Text(row));
                 advance.Parameters.Add(Text(holder));
                 advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = position });
+                advance.Parameters.Add(CommitMode());
                 if (await advance.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
                 {
                     return false;
@@ -82,7 +84,7 @@ public sealed partial class LeaseStore
         EventValidation.Key(holder, "Lease holder", nameof(holder));
         try
         {
-            await using var prepared = await _store.PrepareAsync(_sql.ReleaseCheckpoint, cancellationToken, Text(row), Text(holder)).ConfigureAwait(false);
+            await using var prepared = await _store.PrepareAsync(_sql.ReleaseCheckpoint, cancellationToken, Text(row), Text(holder), CommitMode()).ConfigureAwait(false);
             await prepared.Command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)

@@ -26,6 +26,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
 
     private readonly StoreConnection _store;
     private readonly LeaseSql _sql;
+    private readonly bool _synchronousCommit;
 
     /// <summary>Creates a lease store over the table named in <paramref name="options"/>.</summary>
     public LeaseStore(LeaseStoreOptions options, ILoggerFactory? loggerFactory = null)
@@ -35,6 +36,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Leasing");
         _store = new StoreConnection(options, logger);
         _sql = new LeaseSql(_store.QualifiedTable);
+        _synchronousCommit = options.SynchronousCommit;
     }
 
     /// <summary>The schema-qualified, quoted subscriptions table.</summary>
@@ -123,7 +125,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
             await using var prepared = await _store.PrepareAsync(_sql.Claim, cancellationToken,
                 Int(lagging - reserve), Int(leading), Text(holder),
                 new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
-                Text(lane), Int(reserve)).ConfigureAwait(false);
+                Text(lane), Int(reserve), CommitMode()).ConfigureAwait(false);
             await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var leases = new List<Lease>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -180,7 +182,8 @@ public sealed partial class LeaseStore : IAsyncDisposable
             {
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
                 Value = outcomes.Select(o => o.RetryAfter is { } delay ? (long?)Math.Ceiling(delay.TotalMilliseconds) : null).ToArray(),
-            }).ConfigureAwait(false);
+            },
+            CommitMode()).ConfigureAwait(false);
         return new AckResult(
             outcomes.Where(o => applied.Contains(o.Stream)).ToList(),
             outcomes.Where(o => !applied.Contains(o.Stream)).ToList());
@@ -211,7 +214,8 @@ public sealed partial class LeaseStore : IAsyncDisposable
             TextArray(blocks.Select(b => b.Stream)),
             TextArray(blocks.Select(b => b.Holder)),
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = blocks.Select(b => b.At).ToArray() },
-            TextArray(blocks.Select(b => Storable(b.Error)))).ConfigureAwait(false);
+            TextArray(blocks.Select(b => Storable(b.Error))),
+            CommitMode()).ConfigureAwait(false);
         return blocks.Select(b => b.Stream).Where(blocked.Contains).ToList();
     }
 
@@ -238,7 +242,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>Disposes the data source if the store created it from a connection string.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    private static NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
+    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
     {
         // Every mark, before any I/O: merging first would let an invalid mark for a target vanish unseen.
         foreach (var m in marks)
@@ -264,6 +268,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = merged.Select(m => m.Position).ToArray() },
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = merged.Select(m => m.Target.Priority).ToArray() },
             TextArray(merged.Select(m => m.Target.Lane)),
+            CommitMode(),
         ];
     }
 
@@ -341,6 +346,10 @@ public sealed partial class LeaseStore : IAsyncDisposable
 
     private static List<T> Distinct<T>(IEnumerable<T> items, Func<T, string> key)
         => items.GroupBy(key, StringComparer.Ordinal).Select(g => g.Last()).ToList();
+
+    /// <summary>The last parameter of the loop's lease writes: 'off' (asynchronous commit) or NULL (the server's setting).</summary>
+    private NpgsqlParameter CommitMode()
+        => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = _synchronousCommit ? DBNull.Value : "off" };
 
     private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
 

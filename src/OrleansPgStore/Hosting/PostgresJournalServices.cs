@@ -78,6 +78,7 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
                         Schema = options.Schema,
                         Table = options.Reactions.SubscriptionsTable,
                         CommandTimeout = options.CommandTimeout,
+                        SynchronousCommit = options.Reactions.SynchronousLeaseWrites,
                     },
                     loggerFactory)
                 : null;

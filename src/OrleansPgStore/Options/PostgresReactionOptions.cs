@@ -30,6 +30,13 @@ public sealed class PostgresReactionOptions
     /// </summary>
     public bool NotifyOnCommit { get; set; } = true;
 
+    /// <summary>
+    /// Whether the workers' lease writes wait for their WAL flush. Defaults to false: a crash may forget the last
+    /// moments of lease state, which only means some events are handled again (at least once); see
+    /// <c>LeaseStoreOptions.SynchronousCommit</c>.
+    /// </summary>
+    public bool SynchronousLeaseWrites { get; set; }
+
     /// <summary>How often the reminder that revives worker grains ticks (at least Orleans' minimum, 1 minute by default). Defaults to 1 minute.</summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

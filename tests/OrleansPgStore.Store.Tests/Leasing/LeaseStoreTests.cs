@@ -205,6 +205,29 @@ public sealed class LeaseStoreTests(SchemaFixture db) : IClassFixture<SchemaFixt
         Assert.DoesNotContain(await leases.QueryStreamsAsync(new SubscriptionFilter()), s => s.Stream.StartsWith('$'));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Lease_writes_commit_in_either_mode_and_never_change_the_pooled_connections_setting(bool synchronous)
+    {
+        // The test server runs with synchronous_commit off; this pool's sessions start with it on, so a leak would show.
+        await using var onePool = Npgsql.NpgsqlDataSource.Create(db.ConnectionString + ";Maximum Pool Size=1;Options=-c synchronous_commit=on");
+        await using var leases = new LeaseStore(new LeaseStoreOptions
+        {
+            DataSource = onePool, Schema = db.Name, Table = $"subs_commit_{synchronous}", SynchronousCommit = synchronous,
+        });
+        await leases.SeedAsync();
+        await leases.RaiseWorkAsync([Work("s", 10)]);
+
+        var lease = (await leases.ClaimAsync(1, 0, "w", Long)).Single();
+        await leases.AckAsync([new LeaseOutcome("s", "w", lease.Work)]);
+
+        // The only connection of the pool served both writes; the setting was local to their transactions.
+        await using var show = onePool.CreateCommand("SHOW synchronous_commit");
+        Assert.Equal("on", await show.ExecuteScalarAsync());
+        Assert.Equal(10, (await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s"))).Single().At);
+    }
+
     [Fact]
     public async Task Counters_and_positions_are_64_bit()
     {
