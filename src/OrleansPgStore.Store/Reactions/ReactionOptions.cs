@@ -4,7 +4,10 @@ namespace OrleansPgStore.Store.Reactions;
 public sealed class ReactionOptions
 {
     /// <summary>Names the group of workers sharing one correlation checkpoint (one per set of reactions). Defaults to <c>default</c>.</summary>
-    public string Name { get; set; } = "default";
+    public string Name { get; set; } = DefaultName;
+
+    /// <summary>The default of <see cref="Name"/>.</summary>
+    public const string DefaultName = "default";
 
     /// <summary>The lane this loop claims from. Defaults to the default lane.</summary>
     public string Lane { get; set; } = "";

@@ -28,7 +28,11 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         _options = options;
         _loggerFactory = loggerFactory;
         _registry = new Lazy<ReactionRegistry>(() => options.Build(serviceProvider));
-        options.Loop.Name = options.Loop.Name == new ReactionOptions().Name ? services.Name : options.Loop.Name;
+        // Workers of different registrations must not share a correlation checkpoint: default to the provider name.
+        if (options.Loop.Name == ReactionOptions.DefaultName)
+        {
+            options.Loop.Name = services.Name;
+        }
     }
 
     public string Name => _services.Name;
