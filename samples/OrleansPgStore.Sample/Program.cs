@@ -7,7 +7,7 @@ using OrleansPgStore.Sample.Grains;
 using OrleansPgStore.Sample.Projections;
 using OrleansPgStore.Storage;
 using OrleansPgStore.Store.Journal;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 // The sample silo: bank accounts as JournaledGrains, a customer profile as a [PersistentState] grain, and a
 // balances projection kept by a reaction, all in PostgreSQL through one AddPostgresJournal call. It runs a few

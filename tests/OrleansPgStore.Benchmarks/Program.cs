@@ -4,7 +4,7 @@ using NpgsqlTypes;
 using OrleansPgStore.Benchmarks;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.State;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE]

@@ -7,7 +7,7 @@ using OrleansPgStore.Hosting;
 using OrleansPgStore.Plugin.Benchmarks;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.State;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 // Measures the Orleans plugin against the engine calls it makes, in one run on one server, and prints ratios:
 // activation time against history length (snapshots on), RaiseEvent+ConfirmEvents and WriteStateAsync throughput

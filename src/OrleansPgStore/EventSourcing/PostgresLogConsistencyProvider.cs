@@ -55,7 +55,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
         ILogViewAdaptorHost<TLogView, TLogEntry> hostGrain,
         TLogView initialState,
         string grainTypeName,
-        IGrainStorage grainStorage,
+        IGrainStorage? grainStorage,
         ILogConsistencyProtocolServices services)
         where TLogView : class, new()
         where TLogEntry : class

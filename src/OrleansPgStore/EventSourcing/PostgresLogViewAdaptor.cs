@@ -74,6 +74,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         _loadFailure?.Throw();
     }
 
+    /// <summary>How many reads or writes in a row have failed; the issue was recorded just before this is read.</summary>
+    private int ConsecutiveFailures => LastPrimaryIssue.Issue?.NumberOfConsecutiveFailures ?? 0;
+
     /// <summary>The stream version of the last confirmed event (or of the tombstone; -1 for an empty stream).</summary>
     private long LastStreamVersion => _baseVersion + _version - 1;
 
@@ -142,7 +145,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             catch (Exception e) when (IsTransient(e))
             {
                 LastPrimaryIssue.Record(new PostgresJournalReadFailed { Exception = e }, Host, Services);
-                LogReadFailed(_context.Logger, e, _stream, LastPrimaryIssue.Issue.NumberOfConsecutiveFailures);
+                LogReadFailed(_context.Logger, e, _stream, ConsecutiveFailures);
             }
             catch (Exception e)
             {
@@ -187,7 +190,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             {
                 // The commit may or may not have happened; the retry resends the same ids and so cannot append twice.
                 LastPrimaryIssue.Record(new PostgresJournalWriteFailed { Exception = e }, Host, Services);
-                LogWriteFailed(_context.Logger, e, _stream, batch.Length, LastPrimaryIssue.Issue.NumberOfConsecutiveFailures);
+                LogWriteFailed(_context.Logger, e, _stream, batch.Length, ConsecutiveFailures);
                 await LastPrimaryIssue.DelayBeforeRetry();
                 continue;
             }
@@ -204,7 +207,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             var before = _version;
             foreach (var entry in batch)
             {
-                Apply(_view, entry.Entry, nameof(WriteAsync));
+                Apply(_view, entry.Event, nameof(WriteAsync));
             }
 
             _version = checked(_version + batch.Length);
@@ -302,10 +305,10 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
     private EventData Serialize(PostgresSubmissionEntry<TLogEntry> entry)
     {
-        var type = entry.Entry.GetType();
+        var type = entry.Event.GetType();
         return new EventData(
             _context.TypeNames.GetName(type),
-            JsonSerializer.Serialize(entry.Entry, type, _context.Json),
+            JsonSerializer.Serialize(entry.Event, type, _context.Json),
             entry.EventId);
     }
 

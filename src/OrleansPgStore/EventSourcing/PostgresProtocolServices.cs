@@ -28,7 +28,8 @@ internal sealed partial class PostgresProtocolServices : ILogConsistencyProtocol
 
     public string MyClusterId { get; }
 
-    public T DeepCopy<T>(T value) => _copier.Copy(value);
+    // The copier annotates its result as nullable only because a null input copies to null.
+    public T DeepCopy<T>(T value) => _copier.Copy(value)!;
 
     public void ProtocolError(string msg, bool throwexception)
     {

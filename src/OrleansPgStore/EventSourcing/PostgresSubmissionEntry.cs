@@ -4,7 +4,12 @@ namespace OrleansPgStore.EventSourcing;
 
 /// <summary>A raised event waiting to be written, with the id it keeps across every retry of its write.</summary>
 internal sealed class PostgresSubmissionEntry<TLogEntry> : SubmissionEntry<TLogEntry>
+    where TLogEntry : class
 {
+    /// <summary>The raised event. Orleans types <see cref="SubmissionEntry{T}.Entry"/> as nullable, but every entry is
+    /// made from a raised event, and RaiseEvent refuses null.</summary>
+    public TLogEntry Event => Entry ?? throw new InvalidOperationException("A submitted entry holds no event.");
+
     /// <summary>The event's id in the journal; a retry that finds it stored appends nothing.</summary>
     public Guid EventId { get; } = Guid.CreateVersion7();
 }

@@ -7,7 +7,7 @@ using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
 using OrleansPgStore.Store.State;
 using OrleansPgStore.Store.Tests.Support;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Store.Tests.Faults;
 

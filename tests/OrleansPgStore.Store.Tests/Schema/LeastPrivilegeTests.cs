@@ -6,7 +6,7 @@ using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
 using OrleansPgStore.Store.State;
 using OrleansPgStore.Store.Tests.Support;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Store.Tests.Schema;
 
@@ -25,11 +25,11 @@ public sealed class LeastPrivilegeTests : IAsyncLifetime
         """;
 
     private readonly List<string> _roles = [];
-    private TestSchema? _admin;
+    private PostgresTestSchema? _admin;
 
-    private TestSchema Admin => _admin!;
+    private PostgresTestSchema Admin => _admin!;
 
-    public async ValueTask InitializeAsync() => _admin = await TestSchema.CreateAsync("leastprivilege");
+    public async ValueTask InitializeAsync() => _admin = await PostgresTestSchema.CreateAsync("leastprivilege");
 
     public async ValueTask DisposeAsync()
     {

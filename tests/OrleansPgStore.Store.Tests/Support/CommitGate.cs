@@ -1,5 +1,5 @@
 using Npgsql;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Store.Tests.Support;
 
@@ -13,11 +13,11 @@ namespace OrleansPgStore.Store.Tests.Support;
 /// </remarks>
 public sealed class CommitGate : IAsyncDisposable
 {
-    private readonly TestSchema _schema;
+    private readonly PostgresTestSchema _schema;
     private readonly NpgsqlConnection _holder;
     private bool _open;
 
-    private CommitGate(TestSchema schema, NpgsqlConnection holder, long key)
+    private CommitGate(PostgresTestSchema schema, NpgsqlConnection holder, long key)
     {
         _schema = schema;
         _holder = holder;
@@ -30,7 +30,7 @@ public sealed class CommitGate : IAsyncDisposable
     /// <param name="schema">The schema holding the table.</param>
     /// <param name="table">The table whose inserts are held.</param>
     /// <param name="condition">SQL over <c>NEW</c> selecting the rows to hold, e.g. <c>NEW.version = 2</c>.</param>
-    public static async Task<CommitGate> CloseAsync(TestSchema schema, string table, string condition)
+    public static async Task<CommitGate> CloseAsync(PostgresTestSchema schema, string table, string condition)
     {
         var key = Random.Shared.NextInt64(1_000_000, int.MaxValue);
         var function = $"\"{schema.Name}\".gate_{key}";

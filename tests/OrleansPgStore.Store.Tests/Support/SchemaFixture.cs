@@ -1,22 +1,22 @@
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.State;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Store.Tests.Support;
 
 /// <summary>A schema of its own for one test class, with helpers that create seeded stores in it.</summary>
 public sealed class SchemaFixture : IAsyncLifetime
 {
-    private TestSchema? _schema;
+    private PostgresTestSchema? _schema;
 
-    public TestSchema Schema => _schema ?? throw new InvalidOperationException("Fixture not initialized.");
+    public PostgresTestSchema Schema => _schema ?? throw new InvalidOperationException("Fixture not initialized.");
 
     public string Name => Schema.Name;
 
     public string ConnectionString => Schema.ConnectionString;
 
-    public async ValueTask InitializeAsync() => _schema = await TestSchema.CreateAsync("store");
+    public async ValueTask InitializeAsync() => _schema = await PostgresTestSchema.CreateAsync("store");
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,4 @@
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Store.Tests.Support;
 
@@ -6,7 +6,7 @@ namespace OrleansPgStore.Store.Tests.Support;
 public static class TableShape
 {
     /// <summary>Columns (by name: type, nullability, default) and indexes, with the table's own name replaced by <c>T</c>.</summary>
-    public static async Task<string> DescribeAsync(TestSchema schema, string table, string? schemaName = null)
+    public static async Task<string> DescribeAsync(PostgresTestSchema schema, string table, string? schemaName = null)
     {
         schemaName ??= schema.Name;
         var shape = await schema.ScalarAsync<string>("""
@@ -28,7 +28,7 @@ public static class TableShape
     }
 
     /// <summary>Every row of the table as text, in primary-key order.</summary>
-    public static async Task<string> RowsAsync(TestSchema schema, string table, string orderBy, string? schemaName = null)
+    public static async Task<string> RowsAsync(PostgresTestSchema schema, string table, string orderBy, string? schemaName = null)
         => await schema.ScalarAsync<string>(
                $"SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY {orderBy}), '') FROM \"{schemaName ?? schema.Name}\".\"{table}\" t")
            ?? "";

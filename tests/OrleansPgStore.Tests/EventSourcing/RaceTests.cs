@@ -1,5 +1,5 @@
 using OrleansPgStore.Tests.Grains;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Tests.EventSourcing;
 
@@ -12,7 +12,7 @@ public sealed class RaceTests
     [Fact]
     public async Task Two_activations_racing_on_one_grain_lose_no_event()
     {
-        await using var schema = await TestSchema.CreateAsync("race");
+        await using var schema = await PostgresTestSchema.CreateAsync("race");
         await using var left = TestClusters.Build(schema.ConnectionString, schema.Name);
         await using var right = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1);
         await Task.WhenAll(left.DeployAsync(), right.DeployAsync());
@@ -50,7 +50,7 @@ public sealed class RaceTests
     [Fact]
     public async Task A_conditional_event_loses_to_an_event_confirmed_first_by_the_other_activation()
     {
-        await using var schema = await TestSchema.CreateAsync("race");
+        await using var schema = await PostgresTestSchema.CreateAsync("race");
         await using var left = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1);
         await using var right = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1);
         await Task.WhenAll(left.DeployAsync(), right.DeployAsync());

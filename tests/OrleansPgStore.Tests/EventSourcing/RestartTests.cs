@@ -1,5 +1,5 @@
 using OrleansPgStore.Tests.Grains;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Tests.EventSourcing;
 
@@ -9,7 +9,7 @@ public sealed class RestartTests
     [Fact]
     public async Task Journaled_and_persistent_state_grains_survive_a_restart_of_all_silos()
     {
-        await using var schema = await TestSchema.CreateAsync("restart");
+        await using var schema = await PostgresTestSchema.CreateAsync("restart");
         var serviceId = "restart-" + Guid.NewGuid().ToString("N");
 
         await using (var before = TestClusters.Build(schema.ConnectionString, schema.Name, serviceId: serviceId))

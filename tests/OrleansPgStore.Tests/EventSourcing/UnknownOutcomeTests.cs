@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OrleansPgStore.Tests.Grains;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Tests.EventSourcing;
 
@@ -15,7 +15,7 @@ public sealed class UnknownOutcomeTests
     [Fact]
     public async Task A_write_whose_reply_is_lost_is_retried_without_appending_twice()
     {
-        await using var schema = await TestSchema.CreateAsync("outcome");
+        await using var schema = await PostgresTestSchema.CreateAsync("outcome");
         var server = new NpgsqlConnectionStringBuilder(schema.ConnectionString);
         await using var proxy = new CuttingProxy(server.Host!, server.Port);
         var throughProxy = new NpgsqlConnectionStringBuilder(schema.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using OrleansPgStore.Tests.Grains;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Tests.Hosting;
 
@@ -77,7 +77,7 @@ public sealed class HostingTests
     [Fact]
     public async Task The_connection_string_is_never_logged()
     {
-        await using var schema = await TestSchema.CreateAsync("hosting");
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
         var secret = "Sec" + Guid.NewGuid().ToString("N");
         var capture = new LogCapture();
         await using var cluster = TestClusters.Build(
@@ -94,7 +94,7 @@ public sealed class HostingTests
     [Fact]
     public async Task Options_bind_from_a_configuration_section()
     {
-        await using var schema = await TestSchema.CreateAsync("hosting");
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Postgres:ConnectionString"] = schema.ConnectionString,
@@ -118,7 +118,7 @@ public sealed class HostingTests
     [Fact]
     public async Task The_fine_grained_providers_work_alone_and_seed_their_own_tables()
     {
-        await using var schema = await TestSchema.CreateAsync("hosting");
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
         await using var cluster = Builder(silo => silo
             .AddPostgresLogConsistencyProvider(TestClusters.Provider, o =>
             {
@@ -153,7 +153,7 @@ public sealed class HostingTests
     [Fact]
     public async Task With_seeding_off_and_no_tables_grain_calls_fail_with_a_message_naming_the_missing_table()
     {
-        await using var schema = await TestSchema.CreateAsync("hosting");
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
         await using var cluster = TestClusters.Build(schema.ConnectionString, schema.Name, configure: o => o.SeedSchema = false);
         await cluster.DeployAsync();
 

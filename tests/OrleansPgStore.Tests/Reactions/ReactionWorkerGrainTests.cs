@@ -5,7 +5,7 @@ using OrleansPgStore.Options;
 using OrleansPgStore.Reactions;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Tests.Reactions;
 
@@ -13,9 +13,9 @@ namespace OrleansPgStore.Tests.Reactions;
 public sealed class ReactionWorkerGrainTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private TestSchema _schema = null!;
+    private PostgresTestSchema _schema = null!;
 
-    public async ValueTask InitializeAsync() => _schema = await TestSchema.CreateAsync("reactions");
+    public async ValueTask InitializeAsync() => _schema = await PostgresTestSchema.CreateAsync("reactions");
 
     public async ValueTask DisposeAsync() => await _schema.DisposeAsync();
 

@@ -73,7 +73,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
 
         AssertConflictMessage(e, id, null);
         Assert.Equal("1", e.StoredEtag);
-        Assert.Equal("first", (await ReadAsync(id)).State.A);
+        Assert.Equal("first", (await ReadAsync(id)).State!.A);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         var state = NewState(a: "v1");
         await WriteReadAsync(id, state);
         var stale = NewState(state.ETag, a: "stale");
-        state.State.A = "v2";
+        state.State!.A = "v2";
         await WriteReadAsync(id, state);
 
         var e = await Assert.ThrowsAsync<InconsistentStateException>(() => Storage.WriteStateAsync(StateName, id, stale));
@@ -91,7 +91,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         AssertConflictMessage(e, id, "1");
         Assert.Equal("2", e.StoredEtag);
         Assert.Equal("1", stale.ETag);
-        Assert.Equal("v2", (await ReadAsync(id)).State.A);
+        Assert.Equal("v2", (await ReadAsync(id)).State!.A);
 
         // An ETag for a state that was never written fails too, and writes nothing.
         var missing = StringId();
@@ -117,7 +117,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
             for (var k = 0; k < 10; k++)
             {
                 var before = grain.State.ETag;
-                grain.State.State.C = k;
+                grain.State.State!.C = k;
                 await WriteReadAsync(grain.Id, grain.State);
                 Assert.NotEqual(before, grain.State.ETag);
             }
@@ -155,7 +155,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         await Storage.ClearStateAsync(StateName, id, state);
         Assert.Null(state.ETag);
 
-        state.State.A = "after";
+        state.State!.A = "after";
         await WriteReadAsync(id, state);
         Assert.Equal("1", state.ETag);
     }
@@ -205,7 +205,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         var key = Random.Shared.NextInt64();
         var id = IntegerId(key);
         await WriteReadAsync(id, NewState(c: key));
-        Assert.Equal(key, (await ReadAsync(IntegerId(key))).State.C);
+        Assert.Equal(key, (await ReadAsync(IntegerId(key))).State!.C);
     }
 
     [Fact]
@@ -260,7 +260,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
 
         Assert.False(read.RecordExists);
         Assert.Null(read.ETag);
-        Assert.Null(read.State.A);
+        Assert.Null(read.State!.A);
     }
 
     [Fact]
@@ -287,7 +287,7 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         var seen = new HashSet<string?> { state.ETag };
         for (var i = 0; i < 5; i++)
         {
-            state.State.B = i;
+            state.State!.B = i;
             await WriteReadAsync(id, state);
             Assert.True(seen.Add(state.ETag), $"ETag {state.ETag} was seen before.");
         }
@@ -337,10 +337,10 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         var second = NewState(a: "second");
         await WriteReadAsync(id, first, "one");
         await WriteReadAsync(id, second, "two");
-        second.State.A = "second again";
+        second.State!.A = "second again";
         await WriteReadAsync(id, second, "two");
 
-        Assert.Equal("first", (await ReadAsync(id, "one")).State.A);
+        Assert.Equal("first", (await ReadAsync(id, "one")).State!.A);
         Assert.Equal("1", (await ReadAsync(id, "one")).ETag);
         Assert.Equal("2", (await ReadAsync(id, "two")).ETag);
 
@@ -358,8 +358,8 @@ public sealed class GrainStorageConformanceTests(ClusterFixture fixture)
         await WriteReadAsync(a, NewState(a: "a"));
         await WriteReadAsync(b, NewState(a: "b"));
 
-        Assert.Equal("a", (await ReadAsync(a)).State.A);
-        Assert.Equal("b", (await ReadAsync(b)).State.A);
+        Assert.Equal("a", (await ReadAsync(a)).State!.A);
+        Assert.Equal("b", (await ReadAsync(b)).State!.A);
         var integerA = IntegerId(42_000 + Random.Shared.Next(1_000_000), "type-a");
         var integerB = GrainId.Create(GrainType.Create("type-b"), integerA.Key);
         await WriteReadAsync(integerA, NewState(b: 1));

@@ -1,15 +1,15 @@
 using Orleans.TestingHost;
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 namespace OrleansPgStore.Tests.Support;
 
 /// <summary>A two-silo cluster on a schema of its own, shared by the tests of the <c>cluster</c> collection.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    private TestSchema? _schema;
+    private PostgresTestSchema? _schema;
     private InProcessTestCluster? _cluster;
 
-    public TestSchema Schema => _schema ?? throw new InvalidOperationException("Fixture not initialized.");
+    public PostgresTestSchema Schema => _schema ?? throw new InvalidOperationException("Fixture not initialized.");
 
     public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("Fixture not initialized.");
 
@@ -24,7 +24,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _schema = await TestSchema.CreateAsync("plugin");
+        _schema = await PostgresTestSchema.CreateAsync("plugin");
         _cluster = TestClusters.Build(_schema.ConnectionString, _schema.Name);
         await _cluster.DeployAsync();
     }

@@ -1,4 +1,4 @@
-using OrleansPgStore.TestDatabase;
+using OrleansPgStore.Testing;
 
 [assembly: AssemblyFixture(typeof(OrleansPgStore.Tests.Support.ServerFixture))]
 
@@ -7,7 +7,7 @@ namespace OrleansPgStore.Tests.Support;
 /// <summary>Starts the run's PostgreSQL server once and stops it when every test has run.</summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
-    public async ValueTask InitializeAsync() => await TestServer.GetConnectionStringAsync();
+    public async ValueTask InitializeAsync() => await PostgresTestServer.GetConnectionStringAsync();
 
-    public async ValueTask DisposeAsync() => await TestServer.StopAsync();
+    public async ValueTask DisposeAsync() => await PostgresTestServer.StopAsync();
 }

@@ -1,7 +1,7 @@
-namespace OrleansPgStore.TestDatabase;
+namespace OrleansPgStore.Testing;
 
 /// <summary>Finds the PostgreSQL server programs: on PATH, else in Debian's /usr/lib/postgresql/&lt;version&gt;/bin.</summary>
-public static class PostgresBinaries
+internal static class PostgresBinaries
 {
     /// <summary>The folder holding <c>initdb</c> and <c>pg_ctl</c>, or <c>null</c> when PostgreSQL is not installed.</summary>
     public static string? FindBinDirectory()

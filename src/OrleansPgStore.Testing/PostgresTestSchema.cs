@@ -1,11 +1,11 @@
 using Npgsql;
 
-namespace OrleansPgStore.TestDatabase;
+namespace OrleansPgStore.Testing;
 
 /// <summary>A schema of its own for one test class, so classes run in parallel without seeing each other.</summary>
-public sealed class TestSchema : IAsyncDisposable
+public sealed class PostgresTestSchema : IAsyncDisposable
 {
-    private TestSchema(string connectionString, string name, NpgsqlDataSource dataSource)
+    private PostgresTestSchema(string connectionString, string name, NpgsqlDataSource dataSource)
     {
         ConnectionString = connectionString;
         Name = name;
@@ -22,9 +22,9 @@ public sealed class TestSchema : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; }
 
     /// <summary>Creates a unique schema named after <paramref name="owner"/>.</summary>
-    public static async Task<TestSchema> CreateAsync(string owner)
+    public static async Task<PostgresTestSchema> CreateAsync(string owner)
     {
-        var connectionString = await TestServer.GetConnectionStringAsync();
+        var connectionString = await PostgresTestServer.GetConnectionStringAsync();
         var prefix = new string(owner.ToLowerInvariant().Where(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9')).ToArray());
         var name = $"t_{prefix[..Math.Min(prefix.Length, 40)]}_{Guid.NewGuid().ToString("N")[..12]}";
         var dataSource = NpgsqlDataSource.Create(connectionString);
@@ -33,7 +33,7 @@ public sealed class TestSchema : IAsyncDisposable
             await command.ExecuteNonQueryAsync();
         }
 
-        return new TestSchema(connectionString, name, dataSource);
+        return new PostgresTestSchema(connectionString, name, dataSource);
     }
 
     /// <summary>Runs <paramref name="sql"/> and returns the first column of the first row.</summary>

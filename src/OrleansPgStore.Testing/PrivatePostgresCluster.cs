@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrleansPgStore.TestDatabase;
+namespace OrleansPgStore.Testing;
 
 /// <summary>
 /// A throw-away PostgreSQL cluster: <c>initdb</c> into a temporary folder, a server on loopback at a free port,
