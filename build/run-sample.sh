@@ -11,4 +11,7 @@ if ! bash build/ensure-postgres.sh; then
   echo "(continuing: the sample still runs against a server named in its configuration)" >&2
 fi
 
-exec dotnet run --project samples/OrleansPgStore.Sample -c Release -- "$@"
+echo "== Building the sample (the first build restores packages and takes about a minute)"
+dotnet build samples/OrleansPgStore.Sample -c Release -nologo -v minimal -clp:NoSummary
+echo "== Running the sample"
+exec dotnet run --project samples/OrleansPgStore.Sample -c Release --no-build -- "$@"

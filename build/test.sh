@@ -1,77 +1,82 @@
 #!/usr/bin/env bash
-# Builds every project and runs every test project against a real PostgreSQL (a private throw-away cluster the
-# tests start themselves, or the server in ORLEANSPGSTORE_TEST_CONNECTION).
+# Builds and runs every test project against a real PostgreSQL (the server in ORLEANSPGSTORE_TEST_CONNECTION, a
+# Docker container with ORLEANSPGSTORE_TEST_DOCKER=1, or else a private throw-away cluster the tests start).
 #
-# Projects that need the Orleans 10.2.2 packages are skipped -- loudly -- when those packages cannot be restored
-# on this machine (the package feed here lacks them); any other failure fails the run.
+# Order: the engine's tests, then the plugin's, then any other test project; then the sample, benchmarks and tools
+# are built. A project that fails to restore or build is reported and fails the run, but never hides the results of
+# the projects before it. Every `dotnet test` is bounded: a test that hangs fails the run with its name.
+# A skipped test fails the run too. The last line is always "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash build/ensure-postgres.sh || exit 1
-
-mapfile -t projects < <(find src tests samples -name '*.csproj' 2>/dev/null | sort)
-skipped=()
-buildable=()
+hang_timeout=${ORLEANSPGSTORE_TEST_HANG_TIMEOUT:-10m}
 log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
 
-# True when the project, or a project it references (transitively), uses a Microsoft.Orleans.* package.
-needs_orleans() {
-  local project=$1 dir ref
-  grep -q 'PackageReference Include="Microsoft\.Orleans\.' "$project" && return 0
-  dir=$(dirname "$project")
-  while read -r ref; do
-    [ -n "$ref" ] && needs_orleans "$(realpath -m "$dir/$ref")" && return 0
-  done < <(grep -oE 'ProjectReference Include="[^"]+"' "$project" | sed -E 's/.*Include="([^"]+)"/\1/' | tr '\\' '/')
-  return 1
-}
+bash build/ensure-postgres.sh || { echo "0 passed, 0 failed (PostgreSQL's server programs are missing)"; exit 1; }
 
-for project in "${projects[@]}"; do
+mapfile -t all_projects < <(find src tests samples -name '*.csproj' -not -path '*/obj/*' -not -path '*/bin/*' | sort)
+test_projects=(tests/OrleansPgStore.Store.Tests/OrleansPgStore.Store.Tests.csproj tests/OrleansPgStore.Tests/OrleansPgStore.Tests.csproj)
+for project in "${all_projects[@]}"; do
+  case "$project" in
+    */OrleansPgStore.Store.Tests.csproj|*/OrleansPgStore.Tests.csproj) ;;
+    *.Tests.csproj) test_projects+=("$project") ;;
+  esac
+done
+
+passed=0; failed=0; skipped=0; problems=()
+
+# Restores and builds one project; on failure prints why (a package that does not restore is named) and returns 1.
+build() {
+  local project=$1 name
   name=$(basename "$project" .csproj)
-  if dotnet restore "$project" >"$log/$name.restore" 2>&1; then
-    buildable+=("$project")
-  elif needs_orleans "$project" && grep -qE "error NU110[0-9]: .*Microsoft\.Orleans\." "$log/$name.restore"; then
-    # The Orleans packages are not in the package feed. Their absence also drags in errors about packages only
-    # they depend on, so those do not count; projects that do not use Orleans are never skipped.
-    missing=$(grep -oE "Unable to find package Microsoft\.Orleans(\.[A-Za-z]+)+" "$log/$name.restore" \
-      | sed 's/Unable to find package //' | sort -u | paste -sd, - | sed 's/,/, /g')
-    code=$(grep -oE "error NU110[0-9]" "$log/$name.restore" | head -1 | sed 's/error //')
-    skipped+=("$name: $code, missing $missing")
-  else
-    echo "!! restore of $project failed:"; cat "$log/$name.restore"; exit 1
+  if ! dotnet restore "$project" >"$log/$name.restore" 2>&1; then
+    echo "!! restore of $project failed:"
+    grep -E "error NU[0-9]+" "$log/$name.restore" | sed -E 's/^[^:]*: //; s/ \[.*$//' | sort -u | sed 's/^/   /'
+    problems+=("restore of $name failed")
+    return 1
   fi
-done
-
-banner() {
-  if [ ${#skipped[@]} -gt 0 ]; then
-    echo
-    echo "################################################################################"
-    echo "##  SKIPPED ${#skipped[@]} PROJECT(S): the Orleans 10.2.2 packages cannot be restored here."
-    for s in "${skipped[@]}"; do echo "##    - $s"; done
-    echo "##  To build and test them, add a NuGet source holding Microsoft.Orleans.* 10.2.2"
-    echo "##  (see README.md, 'Orleans packages')."
-    echo "################################################################################"
-    echo
+  if ! dotnet build "$project" --no-restore -c Release -v quiet -nologo >"$log/$name.build" 2>&1; then
+    echo "!! build of $project failed:"
+    grep -E "(error|warning) [A-Z]+[0-9]+" "$log/$name.build" | sed -E 's/ \[[^]]*\]$//' | sort -u | sed 's/^/   /'
+    problems+=("build of $name failed")
+    return 1
   fi
 }
-banner
 
-for project in "${buildable[@]}"; do
-  if ! dotnet build "$project" --no-restore -c Release -v quiet -nologo >"$log/build.out" 2>&1; then
-    echo "!! build of $project failed:"; cat "$log/build.out"; exit 1
+for project in "${test_projects[@]}"; do
+  name=$(basename "$project" .csproj)
+  echo "== $name: build"
+  build "$project" || continue
+  echo "== $name: test (hang timeout $hang_timeout)"
+  dotnet test "$project" --no-build -c Release --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none \
+    2>&1 | tee "$log/$name.test"
+  test_status=${PIPESTATUS[0]}
+  summary=$(sed -nE 's/.*Failed:[[:space:]]*([0-9]+), Passed:[[:space:]]*([0-9]+), Skipped:[[:space:]]*([0-9]+).*/\1 \2 \3/p' "$log/$name.test" | tail -1)
+  if [ -z "$summary" ]; then
+    # No summary: the run crashed or was aborted by the hang timeout (its output above names the test).
+    echo "!! $name ended without a test summary (exit code $test_status)"
+    problems+=("$name ended without a summary (crash or hang)")
+    failed=$((failed + 1))
+    continue
   fi
+  read -r f p s <<<"$summary"
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$s" = 0 ] || problems+=("$name skipped $s test(s)")
+  [ "$test_status" = 0 ] || [ "$f" != 0 ] || problems+=("$name: dotnet test exited with $test_status")
 done
 
-passed=0; failed=0; status=0
-for project in "${buildable[@]}"; do
-  case "$project" in *.Tests.csproj) ;; *) continue ;; esac
-  echo "== dotnet test $project"
-  dotnet test "$project" --no-build -c Release 2>&1 | tee "$log/test.out"
-  [ "${PIPESTATUS[0]}" = 0 ] || status=1
-  while read -r f p; do passed=$((passed + p)); failed=$((failed + f)); done < <(
-    sed -nE 's/.*Failed:[[:space:]]*([0-9]+), Passed:[[:space:]]*([0-9]+).*/\1 \2/p' "$log/test.out")
+# The sample, benchmarks and tools (libraries built above for the tests only take an up-to-date check).
+for project in "${all_projects[@]}"; do
+  case "$project" in *.Tests.csproj) continue ;; esac
+  echo "== $(basename "$project" .csproj): build"
+  build "$project"
 done
 
-banner
-rm -rf "$log"
+echo
+if [ ${#problems[@]} -gt 0 ]; then
+  echo "Problems:"
+  printf '  - %s\n' "${problems[@]}"
+fi
 echo "$passed passed, $failed failed"
-exit $status
+[ "$failed" = 0 ] && [ ${#problems[@]} = 0 ]
