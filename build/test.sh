@@ -15,6 +15,14 @@ trap 'rm -rf "$log"' EXIT
 
 bash build/ensure-postgres.sh || { echo "0 passed, 0 failed (PostgreSQL's server programs are missing)"; exit 1; }
 
+if [ -n "${ORLEANSPGSTORE_TEST_CONNECTION:-}" ]; then
+  echo "== Test server: the server in ORLEANSPGSTORE_TEST_CONNECTION"
+elif [ "${ORLEANSPGSTORE_TEST_DOCKER:-}" = 1 ]; then
+  echo "== Test server: a Docker container per test process (ORLEANSPGSTORE_TEST_DOCKER=1)"
+else
+  echo "== Test server: a private throw-away PostgreSQL cluster per test process"
+fi
+
 mapfile -t all_projects < <(find src tests samples -name '*.csproj' -not -path '*/obj/*' -not -path '*/bin/*' | sort)
 test_projects=(tests/OrleansPgStore.Store.Tests/OrleansPgStore.Store.Tests.csproj tests/OrleansPgStore.Tests/OrleansPgStore.Tests.csproj)
 for project in "${all_projects[@]}"; do

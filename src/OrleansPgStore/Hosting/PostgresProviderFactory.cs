@@ -24,9 +24,10 @@ internal static class PostgresProviderFactory
         => services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name);
 
     /// <summary>The journal provider of an <c>AddPostgresJournal</c> registration, on its shared journal.</summary>
-    public static PostgresLogConsistencyProvider LogConsistency(IServiceProvider services, string name, PostgresJournalServices shared)
+    public static PostgresLogConsistencyProvider LogConsistency(
+        IServiceProvider services, string registration, string name, PostgresJournalServices shared)
     {
-        var options = Options<PostgresJournalOptions>(services, name);
+        var options = Options<PostgresJournalOptions>(services, registration);
         return new PostgresLogConsistencyProvider(
             name, options, options.JsonSerializerOptions, shared.Journal, ownedDataSource: null,
             services.GetRequiredService<ILoggerFactory>());
@@ -52,9 +53,9 @@ internal static class PostgresProviderFactory
     }
 
     /// <summary>The grain storage of an <c>AddPostgresJournal</c> registration, on its shared state store.</summary>
-    public static PostgresGrainStorage GrainStorage(IServiceProvider services, string name, PostgresJournalServices shared)
+    public static PostgresGrainStorage GrainStorage(IServiceProvider services, string registration, string name, PostgresJournalServices shared)
     {
-        var options = Options<PostgresJournalOptions>(services, name);
+        var options = Options<PostgresJournalOptions>(services, registration);
         return GrainStorage(services, name, shared.States, options.JsonSerializerOptions, ownedDataSource: null);
     }
 

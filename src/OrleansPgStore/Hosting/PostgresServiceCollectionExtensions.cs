@@ -77,9 +77,30 @@ public static class PostgresServiceCollectionExtensions
     /// </remarks>
     public static IServiceCollection AddPostgresJournal(
         this IServiceCollection services, string name, Action<OptionsBuilder<PostgresJournalOptions>>? configureOptions = null)
+        => services.AddPostgresJournal(name, new PostgresProviderNames(), configureOptions);
+
+    /// <summary>
+    /// Registers the PostgreSQL journal under <paramref name="name"/>, serving its log-consistency provider and grain
+    /// storage under the names in <paramref name="names"/>, on one data source.
+    /// </summary>
+    /// <param name="services">The silo's services.</param>
+    /// <param name="name">The registration's name: its options and the key of <see cref="PostgresJournalServices"/>, and
+    /// the name of each role <paramref name="names"/> leaves unnamed.</param>
+    /// <param name="names">The roles' names.</param>
+    /// <param name="configureOptions">Configures the named <see cref="PostgresJournalOptions"/>.</param>
+    /// <returns>The service collection.</returns>
+    /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
+    public static IServiceCollection AddPostgresJournal(
+        this IServiceCollection services,
+        string name,
+        PostgresProviderNames names,
+        Action<OptionsBuilder<PostgresJournalOptions>>? configureOptions = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(names);
+        var logConsistencyName = string.IsNullOrEmpty(names.LogConsistency) ? name : names.LogConsistency;
+        var grainStorageName = string.IsNullOrEmpty(names.GrainStorage) ? name : names.GrainStorage;
         var provider = $"PostgreSQL journal '{name}'";
         configureOptions?.Invoke(services.AddOptions<PostgresJournalOptions>(name));
         services.ConfigureNamedOptionForLogging<PostgresJournalOptions>(name);
@@ -106,10 +127,10 @@ public static class PostgresServiceCollectionExtensions
             sp,
             sp.GetRequiredService<ILogger<ReactionWorkerStarter>>()));
 
-        AddLogConsistency(services, name, asDefault: true, sp => PostgresProviderFactory.LogConsistency(
-            sp, name, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
-        AddStorage(services, name, sp => PostgresProviderFactory.GrainStorage(
-            sp, name, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
+        AddLogConsistency(services, logConsistencyName, names.LogConsistencyAsDefault, sp => PostgresProviderFactory.LogConsistency(
+            sp, name, logConsistencyName, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
+        AddStorage(services, grainStorageName, sp => PostgresProviderFactory.GrainStorage(
+            sp, name, grainStorageName, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
         return services;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 
 namespace Orleans.Hosting;
@@ -27,6 +28,21 @@ public static class PostgresSiloBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPostgresJournal(name, configure);
+        return builder;
+    }
+
+    /// <inheritdoc cref="PostgresServiceCollectionExtensions.AddPostgresJournal(Microsoft.Extensions.DependencyInjection.IServiceCollection, string, PostgresProviderNames, Action{OptionsBuilder{PostgresJournalOptions}})"/>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="name">The registration's name.</param>
+    /// <param name="names">The names of its log-consistency provider and grain storage.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>The silo builder.</returns>
+    public static ISiloBuilder AddPostgresJournal(
+        this ISiloBuilder builder, string name, PostgresProviderNames names, Action<PostgresJournalOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddPostgresJournal(name, names, options => options.Configure(configure));
         return builder;
     }
 
