@@ -56,16 +56,31 @@ internal static class PostgresProviderFactory
     public static PostgresGrainStorage GrainStorage(IServiceProvider services, string registration, string name, PostgresJournalServices shared)
     {
         var options = Options<PostgresJournalOptions>(services, registration);
-        return GrainStorage(services, name, shared.States, options.JsonSerializerOptions, ownedDataSource: null);
+        return new PostgresGrainStorage(
+            name,
+            services.GetProviderClusterOptions(name).Value.ServiceId,
+            shared.States,
+            options.JsonSerializerOptions,
+            services.GetRequiredService<IActivatorProvider>(),
+            ownedDataSource: null,
+            services.GetRequiredService<ILogger<PostgresGrainStorage>>());
     }
 
     /// <summary>A stand-alone grain storage with its own data source (unless its options bring one).</summary>
     public static PostgresGrainStorage GrainStorage(IServiceProvider services, string name)
-    {
-        var options = Options<PostgresGrainStorageOptions>(services, name);
-        return WithDataSource(options, dataSource => GrainStorage(
-            services,
+        => GrainStorage(
             name,
+            Options<PostgresGrainStorageOptions>(services, name),
+            services.GetProviderClusterOptions(name).Value.ServiceId,
+            services.GetRequiredService<IActivatorProvider>(),
+            services.GetRequiredService<ILoggerFactory>());
+
+    /// <summary>A stand-alone grain storage from explicit dependencies (also outside a silo).</summary>
+    public static PostgresGrainStorage GrainStorage(
+        string name, PostgresGrainStorageOptions options, string serviceId, IActivatorProvider activators, ILoggerFactory loggerFactory)
+        => WithDataSource(options, dataSource => new PostgresGrainStorage(
+            name,
+            serviceId,
             new DurableStateStore(
                 new DurableStateStoreOptions
                 {
@@ -74,10 +89,11 @@ internal static class PostgresProviderFactory
                     Table = options.Table,
                     CommandTimeout = options.CommandTimeout,
                 },
-                services.GetRequiredService<ILoggerFactory>()),
+                loggerFactory),
             options.JsonSerializerOptions,
-            dataSource.Owned));
-    }
+            activators,
+            dataSource.Owned,
+            loggerFactory.CreateLogger<PostgresGrainStorage>()));
 
     /// <summary>
     /// Orleans builds the runtime services of a log view adaptor through this factory, but registers its own only
@@ -91,17 +107,6 @@ internal static class PostgresProviderFactory
         return context => new PostgresProtocolServices(context, copier, clusterId, logger);
     }
 
-    private static PostgresGrainStorage GrainStorage(
-        IServiceProvider services, string name, DurableStateStore store, JsonSerializerOptions json,
-        NpgsqlDataSource? ownedDataSource)
-        => new(
-            name,
-            services.GetProviderClusterOptions(name).Value.ServiceId,
-            store,
-            json,
-            services.GetRequiredService<IActivatorProvider>(),
-            ownedDataSource,
-            services.GetRequiredService<ILogger<PostgresGrainStorage>>());
 
     private static T WithDataSource<T>(PostgresStoreOptions options, Func<(NpgsqlDataSource Shared, NpgsqlDataSource? Owned), T> create)
     {

@@ -38,7 +38,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
 
     internal PostgresGrainStorage(
         string name, string serviceId, DurableStateStore store, JsonSerializerOptions json, IActivatorProvider activators,
-        NpgsqlDataSource? ownedDataSource, ILogger<PostgresGrainStorage> logger)
+        NpgsqlDataSource? ownedDataSource, ILogger logger)
     {
         _name = name;
         _serviceId = serviceId;
