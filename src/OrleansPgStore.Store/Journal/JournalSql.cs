@@ -100,19 +100,20 @@ internal sealed class JournalSql
 
         CurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = $1";
 
-        // Newest snapshot (one lookup in the partial snapshot index), then the events after it, in version order;
-        // the (stream, version, snapshot) index yields exactly that order, so there is no sort.
-        Load = $"""
-            WITH snap AS (
-                SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1 AND snapshot
-            )
-            SELECT {Columns}
+        // The newest snapshot's version s (one lookup in the partial snapshot index), then every row from s on, in the
+        // order of the (stream, version, snapshot) index, so there is no sort: the event at s itself comes first and
+        // the reader drops it (the snapshot covers it). One range bound keeps it a plain index range scan; filtering
+        // "snapshot OR version > s" instead cost about 15 % of a 10,000-event load.
+        var fromNewestSnapshot = $"""
             FROM {table}
             WHERE stream = $1
-              AND version >= (SELECT version FROM snap)
-              AND (snapshot OR version > (SELECT version FROM snap))
+              AND version >= coalesce((SELECT max(version) FROM {table} WHERE stream = $1 AND snapshot), -1)
             ORDER BY version, snapshot
             """;
+        Load = $"SELECT {Columns}\n{fromNewestSnapshot}";
+
+        // The same rows with only what rebuilding a state needs (see ReplayEntry).
+        Replay = $"SELECT version, name, data::text, snapshot\n{fromNewestSnapshot}";
 
         // Events of one stream in [$2, $3) by version, from the (stream, version) index; $3 null: to the end.
         ReadStream = $"""
@@ -249,6 +250,8 @@ internal sealed class JournalSql
     public string CurrentVersion { get; }
 
     public string Load { get; }
+
+    public string Replay { get; }
 
     public string ReadStream { get; }
 

@@ -24,6 +24,48 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Load_and_replay_agree_row_for_row_whatever_the_snapshot_covers()
+    {
+        await using var store = await db.JournalAsync("load_replay");
+        // No snapshot; a snapshot at the last event; one in the middle; one at version 0; a tombstone; a snapshot
+        // whose own event was trimmed away by windowed truncation.
+        await store.CommitAsync("plain", Events.Many(3));
+        await store.CommitAsync("at-head", Events.Many(3));
+        await store.SaveSnapshotAsync("at-head", 2, """{"upTo":2}""");
+        await store.CommitAsync("middle", Events.Many(6));
+        await store.SaveSnapshotAsync("middle", 3, """{"upTo":3}""");
+        await store.CommitAsync("at-zero", Events.Many(2));
+        await store.SaveSnapshotAsync("at-zero", 0, """{"upTo":0}""");
+        await store.CommitAsync("tombstoned", Events.Many(4));
+        await store.TruncateAsync("tombstoned", snapshotJson: null, expectedVersion: null);
+        await store.CommitAsync("trimmed", Events.Many(5));
+        await store.SaveSnapshotAsync("trimmed", 2, """{"upTo":2}""");
+        await store.TruncateBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), "trimmed");
+
+        var expected = new Dictionary<string, (long Version, bool Snapshot)[]>
+        {
+            ["plain"] = [(0, false), (1, false), (2, false)],
+            ["at-head"] = [(2, true)],
+            ["middle"] = [(3, true), (4, false), (5, false)],
+            ["at-zero"] = [(0, true), (1, false)],
+            ["tombstoned"] = [(3, true)],
+            ["trimmed"] = [(2, true), (3, false), (4, false)],
+        };
+        foreach (var (stream, rows) in expected)
+        {
+            var loaded = await store.LoadAsync(stream).ToListAsync();
+            var replayed = await store.ReplayAsync(stream).ToListAsync();
+
+            Assert.Equal(rows, loaded.Select(e => (e.Version, e.IsSnapshot)));
+            Assert.Equal(loaded.Select(e => (e.Version, e.Name, e.Json, e.IsSnapshot, e.IsTombstone)),
+                replayed.Select(e => (e.Version, e.Name, e.Json, e.IsSnapshot, e.IsTombstone)));
+        }
+
+        Assert.True((await store.ReplayAsync("tombstoned").SingleAsync()).IsTombstone);
+        Assert.Empty(await store.ReplayAsync("nobody").ToListAsync());
+    }
+
+    [Fact]
     public async Task Load_without_a_snapshot_returns_every_event_and_an_unknown_stream_nothing()
     {
         await using var store = await db.JournalAsync("load_plain");
