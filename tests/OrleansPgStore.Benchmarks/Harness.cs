@@ -68,4 +68,26 @@ public static class Harness
 
         return times.Order().ElementAt(times.Count / 2);
     }
+
+    /// <summary>
+    /// Times two single-shot operations taking turns, and returns each one's median: on a machine whose speed drifts,
+    /// alternating keeps the drift out of their ratio, which timing one after the other would not.
+    /// </summary>
+    public static async Task<(double Baseline, double Ours)> PairedMedianMsAsync(int repetitions, Func<Task> baseline, Func<Task> ours)
+    {
+        await baseline();
+        await ours();
+        var times = (Baseline: new List<double>(), Ours: new List<double>());
+        for (var i = 0; i < repetitions; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await baseline();
+            times.Baseline.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            started = Stopwatch.GetTimestamp();
+            await ours();
+            times.Ours.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return (times.Baseline.Order().ElementAt(repetitions / 2), times.Ours.Order().ElementAt(repetitions / 2));
+    }
 }

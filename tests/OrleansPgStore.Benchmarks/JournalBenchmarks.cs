@@ -129,14 +129,11 @@ public static class JournalBenchmarks
                 return rows;
             }
 
-            var rawPlain = await Harness.MedianMsAsync(15, () => RawSelect("load-plain", 0));
-            var oursPlain = await Harness.MedianMsAsync(15, () => Load("load-plain"));
+            var (rawPlain, oursPlain) = await Harness.PairedMedianMsAsync(31, () => RawSelect("load-plain", 0), () => Load("load-plain"));
             context.Report.Add("Load a 10,000-event stream, no snapshot (events/s)", 10_000 / rawPlain * 1000, 10_000 / oursPlain * 1000, "/s", "≥ 0.9×");
-            var rawLean = await Harness.MedianMsAsync(15, () => RawSelectLean("load-plain"));
-            var oursReplay = await Harness.MedianMsAsync(15, () => Replay("load-plain"));
+            var (rawLean, oursReplay) = await Harness.PairedMedianMsAsync(31, () => RawSelectLean("load-plain"), () => Replay("load-plain"));
             context.Report.Add("Replay a 10,000-event stream (what activation reads) vs a raw SELECT of stream, version, name, data (events/s)", 10_000 / rawLean * 1000, 10_000 / oursReplay * 1000, "/s", "≥ 0.9×");
-            var rawSnap = await Harness.MedianMsAsync(50, () => RawSelect("load-snap", 9990));
-            var oursSnap = await Harness.MedianMsAsync(50, () => Load("load-snap"));
+            var (rawSnap, oursSnap) = await Harness.PairedMedianMsAsync(51, () => RawSelect("load-snap", 9990), () => Load("load-snap"));
             context.Report.Add("Load it with a snapshot at 9,990 (time; raw = SELECT of the same 10 rows)", rawSnap, oursSnap, "ms", "");
             context.Report.AddValue("Load it with a snapshot at 9,990 vs without (time ratio)", oursSnap / oursPlain * 100, "% of full load", "");
         }
