@@ -8,8 +8,9 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE]
-var seconds = ArgValue("--seconds", 3.0);
-var outFile = ArgString("--out");
+var arguments = new BenchmarkArguments(args);
+var seconds = arguments.Number("--seconds", 3.0);
+var outFile = arguments.String("--out");
 var duration = TimeSpan.FromSeconds(seconds);
 
 var externalServer = Environment.GetEnvironmentVariable("ORLEANSPGSTORE_BENCH_CONNECTION");
@@ -40,7 +41,7 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
                   $"synchronous_commit={await Scalar<string>("SHOW synchronous_commit")}; {Environment.ProcessorCount} cores; {seconds}s per measurement");
 
 var context = new BenchContext(dataSource, schema, duration, report);
-var only = ArgString("--only")?.Split(',') ?? ["journal", "state", "reactions"];
+var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions"];
 if (only.Contains("journal"))
 {
     await JournalBenchmarks.RunAsync(context, journal);
@@ -77,16 +78,4 @@ async Task<T> Scalar<T>(string sql)
 {
     await using var command = dataSource.CreateCommand(sql);
     return (T)(await command.ExecuteScalarAsync())!;
-}
-
-double ArgValue(string name, double fallback)
-{
-    var value = ArgString(name);
-    return value is null ? fallback : double.Parse(value, CultureInfo.InvariantCulture);
-}
-
-string? ArgString(string name)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }

@@ -14,8 +14,9 @@ using OrleansPgStore.Testing;
 // across 64 grains against raw engine commits and upserts at the same concurrency.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Plugin.Benchmarks -- [--seconds N] [--out FILE]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-var seconds = ArgValue("--seconds", 3.0);
-var outFile = ArgString("--out");
+var arguments = new BenchmarkArguments(args);
+var seconds = arguments.Number("--seconds", 3.0);
+var outFile = arguments.String("--out");
 var duration = TimeSpan.FromSeconds(seconds);
 const int Writers = 64;
 const int SnapshotInterval = 100;
@@ -150,16 +151,4 @@ async Task<string> ScalarAsync(string sql)
 {
     await using var command = stores.DataSource.CreateCommand(sql);
     return (string)(await command.ExecuteScalarAsync())!;
-}
-
-double ArgValue(string name, double fallback)
-{
-    var value = ArgString(name);
-    return value is null ? fallback : double.Parse(value, CultureInfo.InvariantCulture);
-}
-
-string? ArgString(string name)
-{
-    var index = Array.IndexOf(args, name);
-    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
 }

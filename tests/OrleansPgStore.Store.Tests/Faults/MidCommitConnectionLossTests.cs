@@ -49,7 +49,7 @@ public sealed class MidCommitConnectionLossTests(SchemaFixture db) : IClassFixtu
     [Fact]
     public async Task A_connection_lost_after_the_server_committed_keeps_the_whole_batch_and_the_retry_appends_nothing()
     {
-        var (proxy, connectionString) = TcpProxy.To(db.ConnectionString, b => b.MaxPoolSize = 1);
+        var (proxy, connectionString) = FaultProxy.To(db.ConnectionString, b => b.MaxPoolSize = 1);
         await using var _ = proxy;
         await using var seeded = await db.JournalAsync("lost_reply");
         await using var store = new JournalStore(new JournalStoreOptions { ConnectionString = connectionString, Schema = db.Name, Table = "lost_reply" });

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using OrleansPgStore.Tests.Grains;
 using OrleansPgStore.Testing;
 
@@ -16,9 +15,8 @@ public sealed class UnknownOutcomeTests
     public async Task A_write_whose_reply_is_lost_is_retried_without_appending_twice()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("outcome");
-        var server = new NpgsqlConnectionStringBuilder(schema.ConnectionString);
-        await using var proxy = new CuttingProxy(server.Host!, server.Port);
-        var throughProxy = new NpgsqlConnectionStringBuilder(schema.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;
+        var (proxy, throughProxy) = FaultProxy.To(schema.ConnectionString);
+        await using var _ = proxy;
         var capture = new LogCapture();
         await using var cluster = TestClusters.Build(
             throughProxy, schema.Name, silos: 2, configureSilo: silo => silo.Services.AddSingleton<ILoggerProvider>(capture));

@@ -1,15 +1,24 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Npgsql;
 
-namespace OrleansPgStore.Store.Tests.Support;
+namespace OrleansPgStore.TestSupport;
 
 /// <summary>
-/// A TCP relay between a store and PostgreSQL that can swallow the server's replies and cut every connection: the
-/// deterministic way to make a client lose its connection after the server has already committed.
+/// A TCP relay between a client and PostgreSQL that injects network faults deterministically: it can swallow the
+/// server's replies (<see cref="MuteServer"/>), cut every connection (<see cref="CutAll"/>), or let the next statement
+/// complete on the server and drop its connection before the client sees the result (<see cref="CutNextResult"/>).
+/// The last two are how a client loses its connection after the server has already committed.
 /// </summary>
-public sealed class TcpProxy : IAsyncDisposable
+/// <remarks>
+/// A completed statement is recognized by the CommandComplete tag (<c>SELECT n</c> / <c>INSERT 0 n</c>) in the
+/// server's reply. A single statement with an implicit transaction ends at the Sync sent with it, so the server
+/// commits whether or not the reply arrives.
+/// </remarks>
+public sealed class FaultProxy : IAsyncDisposable
 {
+    private static readonly byte[][] CompletionTags = [Encoding.ASCII.GetBytes("SELECT "), Encoding.ASCII.GetBytes("INSERT 0 ")];
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly string _host;
     private readonly int _port;
@@ -17,8 +26,10 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly List<(TcpClient Client, TcpClient Server)> _pairs = [];
     private readonly Task _accepting;
     private volatile bool _muted;
+    private int _armed;
+    private int _cuts;
 
-    private TcpProxy(string host, int port)
+    private FaultProxy(string host, int port)
     {
         _host = host;
         _port = port;
@@ -27,7 +38,7 @@ public sealed class TcpProxy : IAsyncDisposable
     }
 
     /// <summary>A relay to the server of <paramref name="connectionString"/>, and the connection string that goes through it.</summary>
-    public static (TcpProxy Proxy, string ConnectionString) To(string connectionString, Action<NpgsqlConnectionStringBuilder>? configure = null)
+    public static (FaultProxy Proxy, string ConnectionString) To(string connectionString, Action<NpgsqlConnectionStringBuilder>? configure = null)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(builder.Host) || builder.Host.Contains(',') || builder.Host.StartsWith('/'))
@@ -35,7 +46,7 @@ public sealed class TcpProxy : IAsyncDisposable
             throw new InvalidOperationException($"The proxy needs one TCP host; the test server's is '{builder.Host}'.");
         }
 
-        var proxy = new TcpProxy(builder.Host, builder.Port);
+        var proxy = new FaultProxy(builder.Host, builder.Port);
         builder.Host = "127.0.0.1";
         builder.Port = ((IPEndPoint)proxy._listener.LocalEndpoint).Port;
         configure?.Invoke(builder);
@@ -48,6 +59,12 @@ public sealed class TcpProxy : IAsyncDisposable
         get => _muted;
         set => _muted = value;
     }
+
+    /// <summary>How many connections <see cref="CutNextResult"/> dropped.</summary>
+    public int Cuts => Volatile.Read(ref _cuts);
+
+    /// <summary>Drops the connection of the next statement that completes on any connection, before its reply passes.</summary>
+    public void CutNextResult() => Volatile.Write(ref _armed, 1);
 
     /// <summary>Closes every relayed connection; the clients see their connections drop.</summary>
     public void CutAll()
@@ -124,6 +141,13 @@ public sealed class TcpProxy : IAsyncDisposable
                     continue;
                 }
 
+                if (fromServer && Volatile.Read(ref _armed) == 1 && Completes(buffer.AsSpan(0, read))
+                    && Interlocked.Exchange(ref _armed, 0) == 1)
+                {
+                    Interlocked.Increment(ref _cuts);
+                    return;
+                }
+
                 await target.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
             }
         }
@@ -136,5 +160,18 @@ public sealed class TcpProxy : IAsyncDisposable
             from.Dispose();
             to.Dispose();
         }
+    }
+
+    private static bool Completes(ReadOnlySpan<byte> data)
+    {
+        foreach (var tag in CompletionTags)
+        {
+            if (data.IndexOf(tag) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
