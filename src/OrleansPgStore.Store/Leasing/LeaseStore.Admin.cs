@@ -88,7 +88,8 @@ public sealed partial class LeaseStore
         }
     }
 
-    private NpgsqlCommand FilterCommand(string sql, SubscriptionFilter filter)
+    private NpgsqlCommand FilterCommand(
+        string sql, SubscriptionFilter filter, NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         if (filter.Streams?.Any(s => s is null) == true)
@@ -105,7 +106,7 @@ public sealed partial class LeaseStore
             }
         }
 
-        var command = _store.CreateCommand(sql);
+        var command = connection is null ? _store.CreateCommand(sql) : _store.CreateCommand(sql, connection, transaction);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)filter.Streams?.ToArray() ?? DBNull.Value });
         p.Add(new NpgsqlParameter("source", NpgsqlDbType.Text) { Value = (object?)filter.Source ?? DBNull.Value });

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
@@ -14,6 +15,32 @@ public sealed partial class ReactionLoop
     private long _skippedAheadAt;
 
     /// <summary>
+    /// Step "discover": correlation, which never fails the cycle. Targets that already have marked work are claimed
+    /// and handled even while the checkpoint cannot be read or advanced (a connection storm, a failover); the
+    /// checkpoint is simply tried again next cycle. New work found here wakes the other workers (in this process
+    /// and, through NOTIFY, in others), so they compete for it instead of waiting for their poll.
+    /// </summary>
+    private async Task<(int Read, bool Settling)> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (read, settling, found) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
+            if (found > 0)
+            {
+                await _journal.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return (read, settling);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _checkpoint = null;
+            _logger.DiscoveryFailed(Holder, e);
+            return (0, false);
+        }
+    }
+
+    /// <summary>
     /// Reads the settled feed from the group's checkpoint, maps each event to its targets and raises their work
     /// marks, then advances the checkpoint, all in one transaction. One worker at a time holds the checkpoint's
     /// lease, so N workers do not each rescan the log; the others skip this step.
@@ -22,12 +49,12 @@ public sealed partial class ReactionLoop
     public async Task<int> CorrelateAsync(CancellationToken cancellationToken = default)
         => (await CorrelatePageAsync(cancellationToken).ConfigureAwait(false)).Read;
 
-    private async Task<(int Read, bool Settling)> CorrelatePageAsync(CancellationToken cancellationToken)
+    private async Task<(int Read, bool Settling, int Found)> CorrelatePageAsync(CancellationToken cancellationToken)
     {
         var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
         if (checkpoint is null)
         {
-            return (0, false);
+            return (0, false, 0);
         }
 
         var page = await _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
@@ -50,12 +77,14 @@ public sealed partial class ReactionLoop
             ? Math.Max(checkpoint.Value, page.SettledBefore - 1)
             : page.Events[^1].Position;
         var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
+        var found = 0;
         if (next > checkpoint.Value && worthWriting)
         {
             if (await _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken).ConfigureAwait(false))
             {
                 _checkpoint = next;
                 _skippedAheadAt = Stopwatch.GetTimestamp();
+                found = marks.Count;
             }
             else
             {
@@ -63,7 +92,7 @@ public sealed partial class ReactionLoop
             }
         }
 
-        return (page.Events.Count, page.Settling);
+        return (page.Events.Count, page.Settling, found);
     }
 
     /// <summary>

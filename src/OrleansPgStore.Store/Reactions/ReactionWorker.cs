@@ -18,7 +18,9 @@ namespace OrleansPgStore.Store.Reactions;
 public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool listen = false, ILoggerFactory? loggerFactory = null)
     : IAsyncDisposable
 {
-    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
+    // Short: a failing cycle means claiming itself fails (discovery failures no longer fail it), and a server that
+    // comes back or a storm of killed connections that ends should cost seconds of stall, not half a minute.
+    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(2);
 
     // Commits in flight finish within milliseconds; a settling feed is worth another look this soon.
     private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(2);
