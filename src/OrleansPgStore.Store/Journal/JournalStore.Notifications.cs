@@ -66,6 +66,9 @@ public sealed partial class JournalStore
         }
     }
 
+    /// <summary>Closes the pool's idle connections (after the server dropped one, the others are likely gone too).</summary>
+    internal void ClearIdleConnections() => _store.DataSource.Clear();
+
     private void RaiseCommitted(string stream) => Committed?.Invoke(new CommitNotification(stream, Local: true));
 
     /// <summary>Runs a commit statement, together with its NOTIFY in the same implicit transaction when enabled.</summary>

@@ -9,6 +9,9 @@ public sealed partial class LeaseStore
     public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
         => _store.DataSource.OpenConnectionAsync(cancellationToken);
 
+    /// <summary>Closes the pool's idle connections (after the server dropped one, the others are likely gone too).</summary>
+    internal void ClearIdleConnections() => _store.DataSource.Clear();
+
     /// <summary>
     /// Blocks and acks inside the caller's transaction, fenced by the leases: every report must come from a holder whose
     /// lease is still live (by the database's clock at this statement). The rows stay locked until the transaction ends,

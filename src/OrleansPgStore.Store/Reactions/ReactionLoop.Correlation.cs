@@ -57,8 +57,10 @@ public sealed partial class ReactionLoop
             return (0, false, 0);
         }
 
-        var page = await _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
-            .ConfigureAwait(false);
+        var page = await StepAsync(
+            () => _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken),
+            redoable: true,
+            cancellationToken).ConfigureAwait(false);
         var marks = new List<WorkMark>();
         foreach (var e in page.Events)
         {
@@ -80,7 +82,10 @@ public sealed partial class ReactionLoop
         var found = 0;
         if (next > checkpoint.Value && worthWriting)
         {
-            if (await _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken).ConfigureAwait(false))
+            // Redoable: raising marks and moving the checkpoint up are idempotent, and only the lease holder's count.
+            if (await StepAsync(
+                    () => _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken), redoable: true, cancellationToken)
+                    .ConfigureAwait(false))
             {
                 _checkpoint = next;
                 _skippedAheadAt = Stopwatch.GetTimestamp();
@@ -107,8 +112,11 @@ public sealed partial class ReactionLoop
         }
 
         var renewedAt = Stopwatch.GetTimestamp();
-        _checkpoint = await _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken)
-            .ConfigureAwait(false);
+        // Redoable: taking or renewing a lease this holder may already have is idempotent.
+        _checkpoint = await StepAsync(
+            () => _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken),
+            redoable: true,
+            cancellationToken).ConfigureAwait(false);
         _checkpointRenewedAt = renewedAt;
         return _checkpoint;
     }

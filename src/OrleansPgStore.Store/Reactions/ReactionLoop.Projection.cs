@@ -12,6 +12,8 @@ public sealed partial class ReactionLoop
     /// Steps "project" and "ack" in one transaction: the projections write every claimed target's events, then the
     /// fenced block and ack record progress, and one commit makes both durable. A lost lease rolls everything back;
     /// the transaction is then redone without the lost targets (the projections run again: their first writes are gone).
+    /// A lost connection is redone too: if the lost commit did land, the redo's fenced ack misses (the lease was released)
+    /// and it rolls back.
     /// </summary>
     private async Task<CycleReport> ProjectAndAckAsync(IReadOnlyList<TargetResult> results, long claimedAt, CancellationToken cancellationToken)
     {
@@ -22,7 +24,8 @@ public sealed partial class ReactionLoop
         {
             try
             {
-                var committed = await CommitProjectedAsync(pending, leaseTime.Token).ConfigureAwait(false);
+                var committed = await StepAsync(() => CommitProjectedAsync(pending, leaseTime.Token), redoable: true, leaseTime.Token)
+                    .ConfigureAwait(false);
                 StoreInstruments.Handled(committed.Handled);
                 return committed with { Dropped = dropped };
             }

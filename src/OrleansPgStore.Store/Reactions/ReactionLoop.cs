@@ -94,7 +94,10 @@ public sealed partial class ReactionLoop
 
     /// <summary>Step "claim": leases up to Lagging + Leading targets with work.</summary>
     private Task<IReadOnlyList<Lease>> ClaimAsync(CancellationToken cancellationToken)
-        => _leases.ClaimAsync(_options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken);
+        => StepAsync(
+            () => _leases.ClaimAsync(_options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
+            redoable: false,
+            cancellationToken);
 
     /// <summary>
     /// Step "fetch": the events of every claimed target fed by one stream in a single round trip (a statement per lease
@@ -113,8 +116,10 @@ public sealed partial class ReactionLoop
 
         try
         {
-            var pages = await _journal.ReadStreamRangesAsync(
-                fed.Select(l => (l.Source!, l.At, l.Work)).ToList(), _names, _options.PageSize, cancellationToken).ConfigureAwait(false);
+            var ranges = fed.Select(l => (l.Source!, l.At, l.Work)).ToList();
+            var pages = await StepAsync(
+                () => _journal.ReadStreamRangesAsync(ranges, _names, _options.PageSize, cancellationToken), redoable: true, cancellationToken)
+                .ConfigureAwait(false);
             for (var i = 0; i < fed.Count; i++)
             {
                 fetched[fed[i].Stream] = pages[i];
@@ -147,9 +152,9 @@ public sealed partial class ReactionLoop
     {
         // Block before ack: the ack releases the lease that blocking needs.
         var blocks = results.Where(r => r.Block is not null).Select(r => r.Block!).ToList();
-        var blocked = await _leases.BlockAsync(blocks, cancellationToken).ConfigureAwait(false);
-        var ack = await _leases.AckAsync(results.Where(r => r.Outcome is not null).Select(r => r.Outcome!).ToList(), cancellationToken)
-            .ConfigureAwait(false);
+        var outcomes = results.Where(r => r.Outcome is not null).Select(r => r.Outcome!).ToList();
+        var blocked = await StepAsync(() => _leases.BlockAsync(blocks, cancellationToken), redoable: false, cancellationToken).ConfigureAwait(false);
+        var ack = await StepAsync(() => _leases.AckAsync(outcomes, cancellationToken), redoable: false, cancellationToken).ConfigureAwait(false);
         var dropped = ack.Dropped.Select(o => o.Stream).Concat(blocks.Select(b => b.Stream).Except(blocked)).ToList();
         StoreInstruments.Handled(results.Sum(r => r.Handled));
         return new CycleReport(
