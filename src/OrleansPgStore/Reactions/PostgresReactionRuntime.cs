@@ -42,9 +42,14 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     /// <summary>A worker for one grain activation, identified as <paramref name="holder"/> in its leases.</summary>
     public ReactionWorker CreateWorker(string holder)
     {
+        return new ReactionWorker(CreateLoop(holder), _services.Journal, listen: false, _loggerFactory);
+    }
+
+    /// <summary>A loop of its own, identified as <paramref name="holder"/>, e.g. to drive a rebuild.</summary>
+    public ReactionLoop CreateLoop(string holder)
+    {
         var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
-        var loop = new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
-        return new ReactionWorker(loop, _services.Journal, listen: false, _loggerFactory);
+        return new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
     }
 
     public void Attach(ReactionWorker worker) => _local[worker] = true;
