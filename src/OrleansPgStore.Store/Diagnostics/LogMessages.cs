@@ -54,6 +54,10 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Announcing new work failed; other workers find it by polling")]
     public static partial void AnnounceFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning,
+        Message = "Worker {Holder} could not release its correlation lease on stopping; another worker takes it over when it expires")]
+    public static partial void ReleaseFailed(this ILogger logger, string holder, Exception exception);
+
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
         Message = "Seeded {Table} in {ElapsedMs} ms")]
     public static partial void Seeded(this ILogger logger, string table, long elapsedMs);

@@ -160,6 +160,13 @@ internal sealed class LeaseSql
             UPDATE {table} SET leased_by = NULL, leased_until = NULL FROM commit_mode WHERE stream = $1 AND leased_by = $2
             """;
 
+        // $1 holder prefix. Releases every lease (targets and checkpoints) of holders whose name starts with it: the
+        // workers of a process known to be dead. A target's retry count stays (the attempt was made).
+        ReleaseHeldBy = $"""
+            UPDATE {table} SET leased_by = NULL, leased_until = NULL
+            WHERE leased_by IS NOT NULL AND left(leased_by, length($1)) = $1
+            """;
+
         const string filter = """
             left(stream, 1) <> '$'
               AND (@streams::text[] IS NULL OR stream = ANY(@streams::text[]))
@@ -215,6 +222,8 @@ internal sealed class LeaseSql
     public string AdvanceCheckpoint { get; }
 
     public string ReleaseCheckpoint { get; }
+
+    public string ReleaseHeldBy { get; }
 
     public string Unblock { get; }
 

@@ -101,6 +101,21 @@ public sealed partial class ReactionLoop
     }
 
     /// <summary>
+    /// Releases the correlation checkpoint's lease if this loop holds it, so another worker discovers new work at once
+    /// instead of after the lease runs out. Call when the loop stops for good; best effort.
+    /// </summary>
+    public async Task ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        if (_checkpoint is null)
+        {
+            return;
+        }
+
+        _checkpoint = null;
+        await _leases.ReleaseCheckpointAsync(_options.Name, Holder, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The checkpoint, when this loop holds its lease. The lease is renewed (a write) only once a third of it has
     /// passed; in between, the position this loop last wrote is used, and advancing it re-checks the lease anyway.
     /// </summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
 
 namespace OrleansPgStore.Reactions;
@@ -36,6 +37,11 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     }
 
     public string Name => _services.Name;
+
+    public LeaseStore? Leases => _services.Leases;
+
+    /// <summary>How the lease holders of a silo's workers begin: <c>{silo}/</c>.</summary>
+    public static string HolderPrefix(string silo) => silo + "/";
 
     public PostgresReactionOptions Options => _options;
 
@@ -77,7 +83,8 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         }
     }
 
-    private void WakeAll()
+    /// <summary>Wakes every worker active on this silo (e.g. after leases were released).</summary>
+    public void WakeAll()
     {
         foreach (var worker in _local.Keys)
         {
