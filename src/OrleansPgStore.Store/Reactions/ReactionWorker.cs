@@ -34,6 +34,9 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
 
     private long _handled;
 
+    /// <summary>The loop's lease-holder identity.</summary>
+    public string Holder => loop.Holder;
+
     /// <summary>Cycles that did some work since start.</summary>
     public long BusyCycles { get; private set; }
 

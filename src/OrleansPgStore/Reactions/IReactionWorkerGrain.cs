@@ -15,10 +15,6 @@ public interface IReactionWorkerGrain : IGrainWithStringKey
     [Alias("EnsureStartedOn")]
     Task EnsureStartedAsync(string silo);
 
-    /// <summary>The silo the worker runs on (diagnostics and tests).</summary>
-    [Alias("GetSilo")]
-    Task<string> GetSiloAsync();
-
     /// <summary>How many cycles of this activation found work (diagnostics and tests).</summary>
     [Alias("GetBusyCycles")]
     Task<long> GetBusyCyclesAsync();

@@ -58,6 +58,9 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         return new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
     }
 
+    /// <summary>The lease holders of the workers active on this silo.</summary>
+    public IReadOnlyList<string> LocalHolders => _local.Keys.Select(w => w.Holder).ToList();
+
     public void Attach(ReactionWorker worker) => _local[worker] = true;
 
     public void Detach(ReactionWorker worker) => _local.TryRemove(worker, out _);

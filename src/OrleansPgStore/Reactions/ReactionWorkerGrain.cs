@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
+using Orleans.Runtime.Placement;
 using OrleansPgStore.Store.Reactions;
 
 namespace OrleansPgStore.Reactions;
@@ -13,7 +14,7 @@ namespace OrleansPgStore.Reactions;
 /// <remarks>
 /// Kept alive while its silo runs, and revived by a reminder after a silo fails. Placed on the silo that asks for it
 /// first: each silo asks only for its share of the workers (see <see cref="ReactionWorkerStarter"/>), so N workers
-/// spread evenly over the silos; one found on another silo than its share's steps down to move there. Its leases
+/// spread evenly over the silos; one found on another silo than its share's migrates there. Its leases
 /// carry its silo's address (<c>{silo}/{provider}/{index}</c>), so they can be released when that silo is declared dead.
 /// </remarks>
 [KeepAlive]
@@ -51,10 +52,12 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
     {
         if (!string.Equals(silo, _silo, StringComparison.Ordinal))
         {
-            // Placed here before its own silo asked (e.g. this silo started first): step down; its silo's next call
-            // activates it there.
+            // Placed here before its own silo asked (e.g. this silo started first): move there.
+            // Migrate rather than deactivate: a deactivated worker would be re-created wherever the next (possibly
+            // stale-routed) call lands; a migration moves it, directory entry included, to the silo named.
             LogMoving(_logger, this.GetPrimaryKeyString(), _silo, silo);
-            DeactivateOnIdle();
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(silo));
+            MigrateOnIdle();
             return;
         }
 
@@ -76,8 +79,6 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
             LogNoReminder(_logger, e, this.GetPrimaryKeyString());
         }
     }
-
-    public Task<string> GetSiloAsync() => Task.FromResult(_silo);
 
     public Task<long> GetBusyCyclesAsync() => Task.FromResult(_worker?.BusyCycles ?? 0);
 
