@@ -127,6 +127,48 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         }
     }
     [Fact]
+    public async Task Killing_a_silo_that_runs_no_worker_does_not_stop_the_others()
+    {
+        var effects = $"\"{_schema.Name}\".workerless_effects";
+        await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, leaseDuration: TimeSpan.FromMinutes(10), silos: 3);
+        try
+        {
+            await cluster.DeployAsync();
+            await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+            await journal.CommitAsync("account/before", [new EventData("Deposited", "{}")]);
+            await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
+
+            // Two workers over three silos: one silo runs none (its share is empty).
+            var deadline = DateTime.UtcNow + Patience;
+            InProcessSiloHandle? idle;
+            while ((idle = cluster.Silos.FirstOrDefault(s => Runtime(s).LocalHolders.Count == 0)) is null
+                   || cluster.Silos.Count(s => Runtime(s).LocalHolders.Count == 1) != 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the workers never settled one per silo");
+                await Task.Delay(100);
+            }
+
+            await cluster.KillSiloAsync(idle);
+            var committed = new List<RecordedEvent>();
+            for (var s = 0; s < 10; s++)
+            {
+                committed.AddRange(await journal.CommitAsync($"account/{s}", [new EventData("Deposited", "{}"), new EventData("Deposited", "{}")]));
+            }
+
+            await WaitForAsync(
+                () => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects} WHERE position >= {committed.Min(e => e.Position)}"), atLeast: committed.Count);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
+            => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
+    }
+
+    [Fact]
     public void Wrong_reaction_settings_are_named_by_the_validator()
     {
         var options = new PostgresJournalOptions { ConnectionString = "Host=localhost" };
@@ -142,10 +184,11 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
     }
 
     private static InProcessTestCluster BuildCluster(
-        string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null)
+        string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null, short silos = 2)
         => TestClusters.Build(
             connectionString,
             schema,
+            silos,
             configure: options =>
             {
                 options.Reactions.Workers = 2;
