@@ -37,14 +37,14 @@ public sealed partial class JournalStore
     /// The stream name of notifications that announce new work found by a reaction worker (not a commit): it wakes
     /// the other workers so they compete for that work.
     /// </summary>
-    public const string WorkAnnouncement = "$work";
+    internal const string WorkAnnouncement = "$work";
 
     /// <summary>
     /// Wakes the other reaction workers: those of this process directly (<see cref="Committed"/>), those of other
     /// processes through NOTIFY when <see cref="JournalStoreOptions.NotifyOnCommit"/> is on. Best effort: a failure
     /// is logged, and polling finds the work anyway.
     /// </summary>
-    public async Task AnnounceWorkAsync(CancellationToken cancellationToken = default)
+    internal async Task AnnounceWorkAsync(CancellationToken cancellationToken = default)
     {
         RaiseCommitted(WorkAnnouncement);
         if (!_options.NotifyOnCommit)

@@ -6,7 +6,7 @@ namespace OrleansPgStore.Store.Leasing;
 public sealed partial class LeaseStore
 {
     /// <summary>Opens a pooled connection to the subscriptions' database, for a transaction that ends with <see cref="ReportWithinAsync"/>.</summary>
-    public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
+    internal ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
         => _store.DataSource.OpenConnectionAsync(cancellationToken);
 
     /// <summary>Closes the pool's idle connections (after the server dropped one, the others are likely gone too).</summary>
@@ -60,7 +60,7 @@ public sealed partial class LeaseStore
     /// cannot commit into the cleared read model.
     /// </summary>
     /// <returns>The targets reset.</returns>
-    public async Task<IReadOnlyList<string>> ResetWithinAsync(
+    internal async Task<IReadOnlyList<string>> ResetWithinAsync(
         NpgsqlTransaction transaction, SubscriptionFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);

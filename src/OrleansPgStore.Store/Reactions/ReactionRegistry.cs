@@ -78,7 +78,7 @@ public sealed class ReactionRegistry
     }
 
     /// <summary>True when a projection is registered: the loop then acks in the projections' transaction.</summary>
-    public bool HasProjections => _reactions.Any(r => r.Projection is not null);
+    internal bool HasProjections => _reactions.Any(r => r.Projection is not null);
 
     private ReactionRegistry Add(
         IReadOnlyCollection<string> eventNames,

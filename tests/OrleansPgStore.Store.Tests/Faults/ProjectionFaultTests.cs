@@ -95,7 +95,7 @@ public sealed class ProjectionFaultTests(SchemaFixture db, ITestOutputHelper out
     public async Task A_connection_lost_after_the_ack_was_sent_but_before_commit_leaves_nothing_and_the_retry_lands_once()
     {
         await using var journal = await db.JournalAsync("cut_events");
-        var (proxy, cs) = TcpProxy.To(db.ConnectionString, b => b.Pooling = false);
+        var (proxy, cs) = FaultProxy.To(db.ConnectionString, b => b.Pooling = false);
         await using var _ = proxy;
         await using var leases = new LeaseStore(new LeaseStoreOptions { ConnectionString = cs, Schema = db.Name, Table = "cut_subs" });
         await leases.SeedAsync();
