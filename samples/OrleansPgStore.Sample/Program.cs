@@ -102,7 +102,7 @@ try
         var profileRow = await stores.States.LoadAsync(PersistenceIds.For(serviceId, "profile", GrainId.Create("customer", "alice")));
         Console.WriteLine($"  {stores.States.QualifiedTable} {profileRow?.PersistenceId} revision {profileRow?.Revision} {profileRow?.Json}");
         Console.WriteLine();
-        Console.WriteLine("== The balances projection, kept by a reaction from the same events (at least once, in order per account)");
+        Console.WriteLine("== The balances projection, kept by a transactional projection from the same events (exactly once, in order per account)");
         var expected = await stores.Journal.QueryAsync(new JournalQuery { StreamPattern = "^account/" }).CountAsync();
         var deadline = DateTime.UtcNow.AddSeconds(30);
         var rows = await BalancesProjection.ReadAsync(stores, settings["Postgres:Schema"]!);

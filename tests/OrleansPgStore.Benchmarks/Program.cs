@@ -6,7 +6,7 @@ using OrleansPgStore.Store.State;
 using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
-// Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE]
+// Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--only journal,state,reactions,projections]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -39,8 +39,8 @@ var report = new Report();
 Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_version")}, fsync={await Scalar<string>("SHOW fsync")}, " +
                   $"synchronous_commit={await Scalar<string>("SHOW synchronous_commit")}; {Environment.ProcessorCount} cores; {seconds}s per measurement");
 
-var context = new BenchContext(dataSource, schema, duration, report);
-var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions"];
+var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
+var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "projections"];
 if (only.Contains("journal"))
 {
     await JournalBenchmarks.RunAsync(context, journal);
@@ -54,6 +54,11 @@ if (only.Contains("state"))
 if (only.Contains("reactions"))
 {
     await ReactionBenchmarks.RunAsync(context);
+}
+
+if (only.Contains("projections"))
+{
+    await ProjectionBenchmarks.RunAsync(context);
 }
 
 var table = report.ToMarkdown();

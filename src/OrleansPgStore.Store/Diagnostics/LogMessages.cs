@@ -47,6 +47,17 @@ internal static partial class LogMessages
         Message = "Fetching the events of {Count} claimed targets in one statement failed; fetching them one by one")]
     public static partial void PrefetchFailed(this ILogger logger, int count, Exception exception);
 
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning,
+        Message = "Work discovery of worker {Holder} failed; claiming targets with known work goes on, discovery retries next cycle")]
+    public static partial void DiscoveryFailed(this ILogger logger, string holder, Exception exception);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Announcing new work failed; other workers find it by polling")]
+    public static partial void AnnounceFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning,
+        Message = "Worker {Holder} could not release its correlation lease on stopping; another worker takes it over when it expires")]
+    public static partial void ReleaseFailed(this ILogger logger, string holder, Exception exception);
+
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
         Message = "Seeded {Table} in {ElapsedMs} ms")]
     public static partial void Seeded(this ILogger logger, string table, long elapsedMs);

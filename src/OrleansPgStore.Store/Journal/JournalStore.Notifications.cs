@@ -2,6 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
@@ -31,6 +32,42 @@ public sealed partial class JournalStore
     /// </summary>
     public CommitListener CreateCommitListener(Action<CommitNotification> onCommit)
         => new(_store.DataSource, Channel, InstanceId, onCommit, _logger);
+
+    /// <summary>
+    /// The stream name of notifications that announce new work found by a reaction worker (not a commit): it wakes
+    /// the other workers so they compete for that work.
+    /// </summary>
+    internal const string WorkAnnouncement = "$work";
+
+    /// <summary>
+    /// Wakes the other reaction workers: those of this process directly (<see cref="Committed"/>), those of other
+    /// processes through NOTIFY when <see cref="JournalStoreOptions.NotifyOnCommit"/> is on. Best effort: a failure
+    /// is logged, and polling finds the work anyway.
+    /// </summary>
+    internal async Task AnnounceWorkAsync(CancellationToken cancellationToken = default)
+    {
+        RaiseCommitted(WorkAnnouncement);
+        if (!_options.NotifyOnCommit)
+        {
+            return;
+        }
+
+        try
+        {
+            var payload = JsonSerializer.Serialize(new NotificationPayload(WorkAnnouncement, InstanceId), JournalJsonContext.Default.NotificationPayload);
+            await using var prepared = await _store.PrepareAsync(NotifySql, cancellationToken,
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = Channel },
+                new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = payload }).ConfigureAwait(false);
+            await prepared.Command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.AnnounceFailed(e);
+        }
+    }
+
+    /// <summary>Closes the pool's idle connections (after the server dropped one, the others are likely gone too).</summary>
+    internal void ClearIdleConnections() => _store.DataSource.Clear();
 
     private void RaiseCommitted(string stream) => Committed?.Invoke(new CommitNotification(stream, Local: true));
 

@@ -78,6 +78,32 @@ internal sealed class LeaseSql
             RETURNING s.stream
             """;
 
+        // The fenced forms run inside a projection's transaction: only a holder whose lease is still live by the
+        // server's clock at this statement (clock_timestamp, not the transaction's start) may report. The row lock
+        // taken here keeps anyone from claiming the target until the transaction ends, so the lease cannot be lost
+        // between this check and the commit.
+        FencedAck = $"""
+            WITH commit_mode AS ({CommitMode(5)})
+            UPDATE {table} s
+            SET at = greatest(s.at, i.at),
+                retry = CASE WHEN i.delay IS NULL THEN -1 ELSE s.retry END,
+                due = now() + i.delay * interval '1 millisecond',
+                leased_by = NULL,
+                leased_until = NULL
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS i(stream, holder, at, delay), commit_mode
+            WHERE s.stream = i.stream AND s.leased_by = i.holder AND s.leased_until > clock_timestamp()
+            RETURNING s.stream
+            """;
+
+        FencedBlock = $"""
+            WITH commit_mode AS ({CommitMode(5)})
+            UPDATE {table} s
+            SET blocked = true, error = i.error, at = greatest(s.at, i.at), leased_by = NULL, leased_until = NULL
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error), commit_mode
+            WHERE s.stream = i.stream AND s.leased_by = i.holder AND s.leased_until > clock_timestamp() AND NOT s.blocked
+            RETURNING s.stream
+            """;
+
         // $1 streams, $2 holders, $3 watermarks, $4 errors. Only the holder blocks, and only once.
         Block = $"""
             WITH commit_mode AS ({CommitMode(5)})
@@ -134,6 +160,13 @@ internal sealed class LeaseSql
             UPDATE {table} SET leased_by = NULL, leased_until = NULL FROM commit_mode WHERE stream = $1 AND leased_by = $2
             """;
 
+        // $1 holder prefix. Releases every lease (targets and checkpoints) of holders whose name starts with it: the
+        // workers of a process known to be dead. A target's retry count stays (the attempt was made).
+        ReleaseHeldBy = $"""
+            UPDATE {table} SET leased_by = NULL, leased_until = NULL
+            WHERE leased_by IS NOT NULL AND left(leased_by, length($1)) = $1
+            """;
+
         const string filter = """
             left(stream, 1) <> '$'
               AND (@streams::text[] IS NULL OR stream = ANY(@streams::text[]))
@@ -154,6 +187,9 @@ internal sealed class LeaseSql
             WHERE {filter}
             """;
 
+        // The same, returning the targets reset (a rebuild follows their replay).
+        ResetReturning = Reset + "\nRETURNING stream";
+
         Defer = $"UPDATE {table} SET due = @due WHERE {filter}";
 
         Prioritize = $"UPDATE {table} SET priority = @priority WHERE priority <> @priority AND {filter}";
@@ -173,6 +209,10 @@ internal sealed class LeaseSql
 
     public string Block { get; }
 
+    public string FencedAck { get; }
+
+    public string FencedBlock { get; }
+
     public string Subscribe { get; }
 
     public string RaiseWork { get; }
@@ -183,9 +223,13 @@ internal sealed class LeaseSql
 
     public string ReleaseCheckpoint { get; }
 
+    public string ReleaseHeldBy { get; }
+
     public string Unblock { get; }
 
     public string Reset { get; }
+
+    public string ResetReturning { get; }
 
     public string Defer { get; }
 

@@ -11,6 +11,31 @@ public sealed partial class LeaseStore
     public Task<int> UnblockAsync(SubscriptionFilter filter, CancellationToken cancellationToken = default)
         => AdminAsync("Unblock", _sql.Unblock, filter, cancellationToken);
 
+    /// <summary>
+    /// Releases at once every lease whose holder's name starts with <paramref name="holderPrefix"/>, for holders known
+    /// to be dead (e.g. the workers of a silo the cluster declared dead, named <c>{silo}/…</c>), so other workers take
+    /// their targets over now instead of when the leases expire.
+    /// </summary>
+    /// <remarks>
+    /// A holder released this way that is in fact alive loses its leases: its reports are dropped (and a projection's
+    /// transaction rolls back), so its work is redone by the new holder, never lost.
+    /// </remarks>
+    /// <returns>How many leases were released.</returns>
+    public async Task<int> ReleaseHeldByAsync(string holderPrefix, CancellationToken cancellationToken = default)
+    {
+        EventValidation.Key(holderPrefix, "Lease holder prefix", nameof(holderPrefix));
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.ReleaseHeldBy);
+            command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = holderPrefix });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Releasing leases", e);
+        }
+    }
+
     /// <summary>Resets the selected targets to replay from the start (watermark -1), unblocking and releasing them.</summary>
     /// <returns>How many targets were reset.</returns>
     public Task<int> ResetAsync(SubscriptionFilter filter, CancellationToken cancellationToken = default)
@@ -88,7 +113,8 @@ public sealed partial class LeaseStore
         }
     }
 
-    private NpgsqlCommand FilterCommand(string sql, SubscriptionFilter filter)
+    private NpgsqlCommand FilterCommand(
+        string sql, SubscriptionFilter filter, NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         if (filter.Streams?.Any(s => s is null) == true)
@@ -105,7 +131,7 @@ public sealed partial class LeaseStore
             }
         }
 
-        var command = _store.CreateCommand(sql);
+        var command = connection is null ? _store.CreateCommand(sql) : _store.CreateCommand(sql, connection, transaction);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter("streams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)filter.Streams?.ToArray() ?? DBNull.Value });
         p.Add(new NpgsqlParameter("source", NpgsqlDbType.Text) { Value = (object?)filter.Source ?? DBNull.Value });

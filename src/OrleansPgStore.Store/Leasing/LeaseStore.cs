@@ -162,28 +162,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
             return new AckResult([], []);
         }
 
-        foreach (var o in outcomes)
-        {
-            ArgumentNullException.ThrowIfNull(o, nameof(outcomes));
-            EventValidation.Key(o.Stream, "Lease stream", nameof(outcomes));
-            EventValidation.Key(o.Holder, "Lease holder", nameof(outcomes));
-            if (o.RetryAfter > MaxDuration || o.RetryAfter < -MaxDuration)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(outcomes), o.RetryAfter, $"The retry delay of '{EventValidation.Shorten(o.Stream)}' must be within {MaxDuration.TotalDays} days.");
-            }
-        }
-
-        var applied = await ApplyAsync("Ack", _sql.Ack, cancellationToken,
-            TextArray(outcomes.Select(o => o.Stream)),
-            TextArray(outcomes.Select(o => o.Holder)),
-            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = outcomes.Select(o => o.At).ToArray() },
-            new NpgsqlParameter
-            {
-                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
-                Value = outcomes.Select(o => o.RetryAfter is { } delay ? (long?)Math.Ceiling(delay.TotalMilliseconds) : null).ToArray(),
-            },
-            CommitMode()).ConfigureAwait(false);
+        var applied = await ApplyAsync("Ack", _sql.Ack, cancellationToken, AckParameters(outcomes)).ConfigureAwait(false);
         return new AckResult(
             outcomes.Where(o => applied.Contains(o.Stream)).ToList(),
             outcomes.Where(o => !applied.Contains(o.Stream)).ToList());
@@ -202,20 +181,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
             return [];
         }
 
-        foreach (var b in blocks)
-        {
-            ArgumentNullException.ThrowIfNull(b, nameof(blocks));
-            EventValidation.Key(b.Stream, "Lease stream", nameof(blocks));
-            EventValidation.Key(b.Holder, "Lease holder", nameof(blocks));
-            ArgumentNullException.ThrowIfNull(b.Error, nameof(blocks));
-        }
-
-        var blocked = await ApplyAsync("Block", _sql.Block, cancellationToken,
-            TextArray(blocks.Select(b => b.Stream)),
-            TextArray(blocks.Select(b => b.Holder)),
-            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = blocks.Select(b => b.At).ToArray() },
-            TextArray(blocks.Select(b => Storable(b.Error))),
-            CommitMode()).ConfigureAwait(false);
+        var blocked = await ApplyAsync("Block", _sql.Block, cancellationToken, BlockParameters(blocks)).ConfigureAwait(false);
         return blocks.Select(b => b.Stream).Where(blocked.Contains).ToList();
     }
 
@@ -268,6 +234,54 @@ public sealed partial class LeaseStore : IAsyncDisposable
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = merged.Select(m => m.Position).ToArray() },
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = merged.Select(m => m.Target.Priority).ToArray() },
             TextArray(merged.Select(m => m.Target.Lane)),
+            CommitMode(),
+        ];
+    }
+
+    private NpgsqlParameter[] AckParameters(IReadOnlyList<LeaseOutcome> outcomes)
+    {
+        foreach (var o in outcomes)
+        {
+            ArgumentNullException.ThrowIfNull(o, nameof(outcomes));
+            EventValidation.Key(o.Stream, "Lease stream", nameof(outcomes));
+            EventValidation.Key(o.Holder, "Lease holder", nameof(outcomes));
+            if (o.RetryAfter > MaxDuration || o.RetryAfter < -MaxDuration)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(outcomes), o.RetryAfter, $"The retry delay of '{EventValidation.Shorten(o.Stream)}' must be within {MaxDuration.TotalDays} days.");
+            }
+        }
+
+        return
+        [
+            TextArray(outcomes.Select(o => o.Stream)),
+            TextArray(outcomes.Select(o => o.Holder)),
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = outcomes.Select(o => o.At).ToArray() },
+            new NpgsqlParameter
+            {
+                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+                Value = outcomes.Select(o => o.RetryAfter is { } delay ? (long?)Math.Ceiling(delay.TotalMilliseconds) : null).ToArray(),
+            },
+            CommitMode(),
+        ];
+    }
+
+    private NpgsqlParameter[] BlockParameters(IReadOnlyList<LeaseBlock> blocks)
+    {
+        foreach (var b in blocks)
+        {
+            ArgumentNullException.ThrowIfNull(b, nameof(blocks));
+            EventValidation.Key(b.Stream, "Lease stream", nameof(blocks));
+            EventValidation.Key(b.Holder, "Lease holder", nameof(blocks));
+            ArgumentNullException.ThrowIfNull(b.Error, nameof(blocks));
+        }
+
+        return
+        [
+            TextArray(blocks.Select(b => b.Stream)),
+            TextArray(blocks.Select(b => b.Holder)),
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = blocks.Select(b => b.At).ToArray() },
+            TextArray(blocks.Select(b => Storable(b.Error))),
             CommitMode(),
         ];
     }

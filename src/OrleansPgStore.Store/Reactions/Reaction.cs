@@ -2,7 +2,10 @@ using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.Store.Reactions;
 
-/// <summary>A registered reaction: which events, where they are handled, and the handler.</summary>
+/// <summary>
+/// A registered reaction: which events, where they are handled, and the handler: one of a per-event handler, a batch
+/// handler (both at least once), or a projection (exactly once, in the worker's transaction) with its reset hook.
+/// </summary>
 internal sealed record Reaction(
     IReadOnlySet<string> Names,
     Func<RecordedEvent, ReactionTarget?> Resolve,
@@ -11,6 +14,12 @@ internal sealed record Reaction(
     int Priority,
     string Lane)
 {
+    /// <summary>A projection's handler, run in the transaction that acks its targets.</summary>
+    public Func<ProjectionBatch, CancellationToken, Task>? Projection { get; init; }
+
+    /// <summary>A projection's hook that clears its read model, run in the transaction of a rebuild's reset.</summary>
+    public Func<ProjectionTransaction, CancellationToken, Task>? Reset { get; init; }
+
     /// <summary>True when this reaction handles <paramref name="e"/> in <paramref name="target"/>.</summary>
     public bool Handles(RecordedEvent e, string target)
         => Names.Contains(e.Name) && Resolve(e)?.Stream == target;

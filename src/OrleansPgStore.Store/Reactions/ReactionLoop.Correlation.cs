@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
@@ -14,6 +15,32 @@ public sealed partial class ReactionLoop
     private long _skippedAheadAt;
 
     /// <summary>
+    /// Step "discover": correlation, which never fails the cycle. Targets that already have marked work are claimed
+    /// and handled even while the checkpoint cannot be read or advanced (a connection storm, a failover); the
+    /// checkpoint is simply tried again next cycle. New work found here wakes the other workers (in this process
+    /// and, through NOTIFY, in others), so they compete for it instead of waiting for their poll.
+    /// </summary>
+    private async Task<(int Read, bool Settling)> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (read, settling, found) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
+            if (found > 0)
+            {
+                await _journal.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return (read, settling);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _checkpoint = null;
+            _logger.DiscoveryFailed(Holder, e);
+            return (0, false);
+        }
+    }
+
+    /// <summary>
     /// Reads the settled feed from the group's checkpoint, maps each event to its targets and raises their work
     /// marks, then advances the checkpoint, all in one transaction. One worker at a time holds the checkpoint's
     /// lease, so N workers do not each rescan the log; the others skip this step.
@@ -22,16 +49,18 @@ public sealed partial class ReactionLoop
     public async Task<int> CorrelateAsync(CancellationToken cancellationToken = default)
         => (await CorrelatePageAsync(cancellationToken).ConfigureAwait(false)).Read;
 
-    private async Task<(int Read, bool Settling)> CorrelatePageAsync(CancellationToken cancellationToken)
+    private async Task<(int Read, bool Settling, int Found)> CorrelatePageAsync(CancellationToken cancellationToken)
     {
         var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
         if (checkpoint is null)
         {
-            return (0, false);
+            return (0, false, 0);
         }
 
-        var page = await _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
-            .ConfigureAwait(false);
+        var page = await StepAsync(
+            () => _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken),
+            redoable: true,
+            cancellationToken).ConfigureAwait(false);
         var marks = new List<WorkMark>();
         foreach (var e in page.Events)
         {
@@ -50,12 +79,17 @@ public sealed partial class ReactionLoop
             ? Math.Max(checkpoint.Value, page.SettledBefore - 1)
             : page.Events[^1].Position;
         var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
+        var found = 0;
         if (next > checkpoint.Value && worthWriting)
         {
-            if (await _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken).ConfigureAwait(false))
+            // Redoable: raising marks and moving the checkpoint up are idempotent, and only the lease holder's count.
+            if (await StepAsync(
+                    () => _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken), redoable: true, cancellationToken)
+                    .ConfigureAwait(false))
             {
                 _checkpoint = next;
                 _skippedAheadAt = Stopwatch.GetTimestamp();
+                found = marks.Count;
             }
             else
             {
@@ -63,7 +97,22 @@ public sealed partial class ReactionLoop
             }
         }
 
-        return (page.Events.Count, page.Settling);
+        return (page.Events.Count, page.Settling, found);
+    }
+
+    /// <summary>
+    /// Releases the correlation checkpoint's lease if this loop holds it, so another worker discovers new work at once
+    /// instead of after the lease runs out. Call when the loop stops for good; best effort.
+    /// </summary>
+    public async Task ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        if (_checkpoint is null)
+        {
+            return;
+        }
+
+        _checkpoint = null;
+        await _leases.ReleaseCheckpointAsync(_options.Name, Holder, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -78,8 +127,11 @@ public sealed partial class ReactionLoop
         }
 
         var renewedAt = Stopwatch.GetTimestamp();
-        _checkpoint = await _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken)
-            .ConfigureAwait(false);
+        // Redoable: taking or renewing a lease this holder may already have is idempotent.
+        _checkpoint = await StepAsync(
+            () => _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken),
+            redoable: true,
+            cancellationToken).ConfigureAwait(false);
         _checkpointRenewedAt = renewedAt;
         return _checkpoint;
     }

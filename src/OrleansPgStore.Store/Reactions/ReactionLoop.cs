@@ -59,7 +59,7 @@ public sealed partial class ReactionLoop
     /// <summary>The options in force.</summary>
     public ReactionOptions Options => _options;
 
-    /// <summary>Runs one cycle: correlate, claim, handle, block/ack.</summary>
+    /// <summary>Runs one cycle: discover, claim, fetch, handle, then project and ack.</summary>
     /// <remarks>One cycle at a time per loop (it remembers its correlation checkpoint); run more loops for more workers.</remarks>
     public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
     {
@@ -68,49 +68,43 @@ public sealed partial class ReactionLoop
             return CycleResult.Nothing;
         }
 
-        var (correlated, settling) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
+        var (correlated, settling) = await DiscoverAsync(cancellationToken).ConfigureAwait(false);
         var claimedAt = Stopwatch.GetTimestamp();
-        var leases = await _leases.ClaimAsync(
-            _options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken).ConfigureAwait(false);
+        var leases = await ClaimAsync(cancellationToken).ConfigureAwait(false);
         if (leases.Count == 0)
         {
             return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling };
         }
 
-        var outcomes = new ConcurrentBag<LeaseOutcome>();
-        var blocks = new ConcurrentBag<LeaseBlock>();
-        var prefetched = await PrefetchAsync(leases, cancellationToken).ConfigureAwait(false);
-        var handled = 0;
-        await Parallel.ForEachAsync(
-            leases,
-            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
-            async (lease, token) => Interlocked.Add(
-                ref handled,
-                await HandleAsync(lease, claimedAt, prefetched.GetValueOrDefault(lease.Stream), outcomes, blocks, token).ConfigureAwait(false)))
-            .ConfigureAwait(false);
-
-        // Block before ack: the ack releases the lease that blocking needs.
-        var blocked = await _leases.BlockAsync(blocks.ToList(), cancellationToken).ConfigureAwait(false);
-        var ack = await _leases.AckAsync(outcomes.ToList(), cancellationToken).ConfigureAwait(false);
-        var dropped = ack.Dropped.Select(o => o.Stream).Concat(blocks.Select(b => b.Stream).Except(blocked)).ToList();
-        foreach (var stream in dropped)
+        var pages = await FetchAsync(leases, cancellationToken).ConfigureAwait(false);
+        var results = await HandleAsync(leases, pages, claimedAt, cancellationToken).ConfigureAwait(false);
+        var report = _registry.HasProjections
+            ? await ProjectAndAckAsync(results, claimedAt, cancellationToken).ConfigureAwait(false)
+            : await AckAsync(results, cancellationToken).ConfigureAwait(false);
+        foreach (var stream in report.Dropped)
         {
             _logger.LeaseReportDropped(stream, Holder);
         }
 
-        return new CycleResult(
-            correlated, leases.Count, handled, ack.Applied.Count, ack.Applied.Count(o => o.RetryAfter is not null), blocked.Count, dropped)
+        return new CycleResult(correlated, leases.Count, report.Handled, report.Acked, report.Deferred, report.Blocked, report.Dropped)
         {
             Settling = settling,
         };
     }
 
+    /// <summary>Step "claim": leases up to Lagging + Leading targets with work.</summary>
+    private Task<IReadOnlyList<Lease>> ClaimAsync(CancellationToken cancellationToken)
+        => StepAsync(
+            () => _leases.ClaimAsync(_options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
+            redoable: false,
+            cancellationToken);
+
     /// <summary>
-    /// Fetches the events of every claimed target fed by one stream in a single round trip (a statement per lease
-    /// would dominate the cycle for small pages). A failure here is left to each lease's own fetch, so it counts
-    /// as that target's attempt.
+    /// Step "fetch": the events of every claimed target fed by one stream in a single round trip (a statement per lease
+    /// would dominate the cycle for small pages). A failure here is left to each lease's own fetch, so it counts as
+    /// that target's attempt.
     /// </summary>
-    private async Task<Dictionary<string, IReadOnlyList<RecordedEvent>>> PrefetchAsync(
+    private async Task<Dictionary<string, IReadOnlyList<RecordedEvent>>> FetchAsync(
         IReadOnlyList<Lease> leases, CancellationToken cancellationToken)
     {
         var fed = leases.Where(l => l.Source is not null && l.Retry <= _options.MaxRetries).ToList();
@@ -122,8 +116,10 @@ public sealed partial class ReactionLoop
 
         try
         {
-            var pages = await _journal.ReadStreamRangesAsync(
-                fed.Select(l => (l.Source!, l.At, l.Work)).ToList(), _names, _options.PageSize, cancellationToken).ConfigureAwait(false);
+            var ranges = fed.Select(l => (l.Source!, l.At, l.Work)).ToList();
+            var pages = await StepAsync(
+                () => _journal.ReadStreamRangesAsync(ranges, _names, _options.PageSize, cancellationToken), redoable: true, cancellationToken)
+                .ConfigureAwait(false);
             for (var i = 0; i < fed.Count; i++)
             {
                 fetched[fed[i].Stream] = pages[i];
@@ -137,31 +133,56 @@ public sealed partial class ReactionLoop
         return fetched;
     }
 
-    /// <summary>Handles one lease; returns how many events were handed to handlers.</summary>
-    private async Task<int> HandleAsync(
-        Lease lease, long claimedAt, IReadOnlyList<RecordedEvent>? prefetched, ConcurrentBag<LeaseOutcome> outcomes,
-        ConcurrentBag<LeaseBlock> blocks, CancellationToken cancellationToken)
+    /// <summary>Step "handle": runs the at-least-once handlers of every claimed target, targets in parallel.</summary>
+    private async Task<IReadOnlyList<TargetResult>> HandleAsync(
+        IReadOnlyList<Lease> leases, Dictionary<string, IReadOnlyList<RecordedEvent>> pages, long claimedAt, CancellationToken cancellationToken)
+    {
+        var results = new ConcurrentBag<TargetResult>();
+        await Parallel.ForEachAsync(
+            leases,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+            async (lease, token) => results.Add(
+                await HandleTargetAsync(lease, claimedAt, pages.GetValueOrDefault(lease.Stream), token).ConfigureAwait(false)))
+            .ConfigureAwait(false);
+        return results.ToList();
+    }
+
+    /// <summary>Step "ack" (no projections registered): blocks, then acks, each in its own statement.</summary>
+    private async Task<CycleReport> AckAsync(IReadOnlyList<TargetResult> results, CancellationToken cancellationToken)
+    {
+        // Block before ack: the ack releases the lease that blocking needs.
+        var blocks = results.Where(r => r.Block is not null).Select(r => r.Block!).ToList();
+        var outcomes = results.Where(r => r.Outcome is not null).Select(r => r.Outcome!).ToList();
+        var blocked = await StepAsync(() => _leases.BlockAsync(blocks, cancellationToken), redoable: false, cancellationToken).ConfigureAwait(false);
+        var ack = await StepAsync(() => _leases.AckAsync(outcomes, cancellationToken), redoable: false, cancellationToken).ConfigureAwait(false);
+        var dropped = ack.Dropped.Select(o => o.Stream).Concat(blocks.Select(b => b.Stream).Except(blocked)).ToList();
+        StoreInstruments.Handled(results.Sum(r => r.Handled));
+        return new CycleReport(
+            results.Sum(r => r.Handled), ack.Applied.Count, ack.Applied.Count(o => o.RetryAfter is not null), blocked.Count, dropped);
+    }
+
+    /// <summary>Handles one lease with the at-least-once handlers; a projection-only registry just reads the page.</summary>
+    private async Task<TargetResult> HandleTargetAsync(
+        Lease lease, long claimedAt, IReadOnlyList<RecordedEvent>? prefetched, CancellationToken cancellationToken)
     {
         if (lease.Retry > _options.MaxRetries)
         {
             // Its earlier attempts never reported back (a handler that overruns its lease never throws).
-            blocks.Add(new LeaseBlock(lease.Stream, Holder, lease.At,
+            return new TargetResult(lease, [], 0, null, new LeaseBlock(lease.Stream, Holder, lease.At,
                 $"Blocked before dispatch: {lease.Retry} attempts without success (max retries {_options.MaxRetries}); " +
                 "the handler may be overrunning its lease."));
-            return 0;
         }
 
         // Handlers may run only while the lease is ours, and it started when the claim was sent. A handler that
         // ignores its token is abandoned (not awaited) when the lease runs out, so it cannot hang the worker; its
         // attempt counts as failed.
-        using var leaseTime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var remaining = _options.LeaseDuration - Stopwatch.GetElapsedTime(claimedAt);
-        leaseTime.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        using var leaseTime = LeaseTime(claimedAt, cancellationToken);
         var handledAt = lease.At;
         var count = 0;
+        IReadOnlyList<RecordedEvent> events = [];
         try
         {
-            var events = prefetched ?? await FetchAsync(lease, leaseTime.Token).ConfigureAwait(false);
+            events = prefetched ?? await FetchTargetAsync(lease, leaseTime.Token).ConfigureAwait(false);
             foreach (var reaction in _registry.Reactions.Where(r => r.BatchHandler is not null))
             {
                 var batch = events.Where(e => reaction.Handles(e, lease.Stream)).ToList();
@@ -189,28 +210,38 @@ public sealed partial class ReactionLoop
 
             // A short page means everything up to the work mark is done.
             var at = events.Count < _options.PageSize ? Math.Max(lease.Work, handledAt) : handledAt;
-            outcomes.Add(new LeaseOutcome(lease.Stream, Holder, at));
-            StoreInstruments.Handled(count);
+            return new TargetResult(lease, events, count, new LeaseOutcome(lease.Stream, Holder, at), null);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            if (lease.Retry >= _options.MaxRetries)
-            {
-                _logger.TargetBlocked(lease.Stream, lease.Retry + 1, e);
-                blocks.Add(new LeaseBlock(lease.Stream, Holder, handledAt, Truncate(e.ToString())));
-            }
-            else
-            {
-                var delay = _options.Backoff.Delay(lease.Retry + 1);
-                _logger.TargetRetrying(lease.Stream, lease.Retry + 1, delay.TotalMilliseconds, e);
-                outcomes.Add(new LeaseOutcome(lease.Stream, Holder, handledAt, delay));
-            }
+            return Failed(lease, events, count, handledAt, e);
         }
-
-        return count;
     }
 
-    private async Task<IReadOnlyList<RecordedEvent>> FetchAsync(Lease lease, CancellationToken cancellationToken)
+    /// <summary>A failed attempt: retried after a backoff, or blocked once its retries are used up; progress kept up to <paramref name="at"/>.</summary>
+    private TargetResult Failed(Lease lease, IReadOnlyList<RecordedEvent> events, int handled, long at, Exception e)
+    {
+        if (lease.Retry >= _options.MaxRetries)
+        {
+            _logger.TargetBlocked(lease.Stream, lease.Retry + 1, e);
+            return new TargetResult(lease, events, handled, null, new LeaseBlock(lease.Stream, Holder, at, Truncate(e.ToString())));
+        }
+
+        var delay = _options.Backoff.Delay(lease.Retry + 1);
+        _logger.TargetRetrying(lease.Stream, lease.Retry + 1, delay.TotalMilliseconds, e);
+        return new TargetResult(lease, events, handled, new LeaseOutcome(lease.Stream, Holder, at, delay), null);
+    }
+
+    /// <summary>Cancels when the leases of this cycle run out (they started when the claim was sent).</summary>
+    private CancellationTokenSource LeaseTime(long claimedAt, CancellationToken cancellationToken)
+    {
+        var leaseTime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var remaining = _options.LeaseDuration - Stopwatch.GetElapsedTime(claimedAt);
+        leaseTime.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        return leaseTime;
+    }
+
+    private async Task<IReadOnlyList<RecordedEvent>> FetchTargetAsync(Lease lease, CancellationToken cancellationToken)
         => lease.Source is null
             ? (await _journal.ReadFeedAsync(lease.At, lease.Work, _names, _options.PageSize, cancellationToken).ConfigureAwait(false)).Events
             : await _journal.ReadStreamRangeAsync(lease.Source, lease.At, lease.Work, _names, _options.PageSize, cancellationToken).ConfigureAwait(false);

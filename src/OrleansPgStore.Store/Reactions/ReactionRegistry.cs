@@ -46,6 +46,40 @@ public sealed class ReactionRegistry
         return Add(eventNames, target, null, handler, priority, lane);
     }
 
+    /// <summary>
+    /// A projection, exactly once in effect: <paramref name="apply"/> gets the new events of every claimed target in the
+    /// worker's open transaction, and its writes commit in that transaction together with the targets' watermarks. A
+    /// holder that lost a lease commits nothing, and a crash or a lost connection before the commit leaves neither the
+    /// writes nor the progress, so each event's effect lands once.
+    /// </summary>
+    /// <param name="eventNames">The event names the projection handles.</param>
+    /// <param name="apply">
+    /// Writes the batch's effects through <see cref="ProjectionTransaction.CreateCommand"/> (the worker's connection and
+    /// transaction). It may run again for the same events after a failure or lost lease (its earlier writes were rolled
+    /// back), and must have no effects outside that transaction that need to happen once.
+    /// </param>
+    /// <param name="reset">Clears the read model when the projection is rebuilt, in the transaction of the reset.</param>
+    /// <param name="target">Maps an event to its target; <c>null</c> result: not handled. Defaults to <see cref="ReactionTarget.OwnStream"/>.</param>
+    /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>
+    /// <param name="lane">Lane of the targets this projection registers. Defaults to the default lane.</param>
+    public ReactionRegistry Project(
+        IReadOnlyCollection<string> eventNames,
+        Func<ProjectionBatch, CancellationToken, Task> apply,
+        Func<ProjectionTransaction, CancellationToken, Task>? reset = null,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(eventNames);
+        ArgumentNullException.ThrowIfNull(apply);
+        Add(eventNames, target, null, null, priority, lane);
+        _reactions[^1] = _reactions[^1] with { Projection = apply, Reset = reset };
+        return this;
+    }
+
+    /// <summary>True when a projection is registered: the loop then acks in the projections' transaction.</summary>
+    internal bool HasProjections => _reactions.Any(r => r.Projection is not null);
+
     private ReactionRegistry Add(
         IReadOnlyCollection<string> eventNames,
         Func<RecordedEvent, ReactionTarget?>? target,

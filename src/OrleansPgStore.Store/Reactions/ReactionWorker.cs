@@ -18,7 +18,9 @@ namespace OrleansPgStore.Store.Reactions;
 public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool listen = false, ILoggerFactory? loggerFactory = null)
     : IAsyncDisposable
 {
-    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
+    // Short: a failing cycle means claiming itself fails (discovery failures no longer fail it), and a server that
+    // comes back or a storm of killed connections that ends should cost seconds of stall, not half a minute.
+    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(2);
 
     // Commits in flight finish within milliseconds; a settling feed is worth another look this soon.
     private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(2);
@@ -30,8 +32,16 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     private Task? _running;
     private int _stopped;
 
+    private long _handled;
+
+    /// <summary>The loop's lease-holder identity.</summary>
+    public string Holder => loop.Holder;
+
     /// <summary>Cycles that did some work since start.</summary>
     public long BusyCycles { get; private set; }
+
+    /// <summary>Events handed to handlers (projected and committed, for projections) since start.</summary>
+    public long HandledEvents => Interlocked.Read(ref _handled);
 
     /// <summary>
     /// How many times the worker's commit listener has (re)connected: 1 once listening, more after it healed a lost
@@ -80,9 +90,18 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
 
         journal.Committed -= OnCommitted;
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_running is not null)
+        if (_running is not null && await Task.WhenAny(_running, Task.Delay(loop.Options.StopTimeout)).ConfigureAwait(false) == _running)
         {
-            await Task.WhenAny(_running, Task.Delay(loop.Options.StopTimeout)).ConfigureAwait(false);
+            // Stopped for good: hand the discovery over now rather than when its lease runs out.
+            try
+            {
+                using var timeout = new CancellationTokenSource(loop.Options.StopTimeout);
+                await loop.ReleaseAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                _logger.ReleaseFailed(loop.Holder, e);
+            }
         }
 
         if (_listener is not null)
@@ -108,6 +127,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
             {
                 var result = await loop.RunCycleAsync(stop).ConfigureAwait(false);
                 errorDelay = TimeSpan.FromMilliseconds(100);
+                Interlocked.Add(ref _handled, result.Handled);
                 if (!result.Idle)
                 {
                     BusyCycles++;

@@ -121,6 +121,12 @@ public static class PostgresServiceCollectionExtensions
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
             sp,
             sp.GetRequiredService<ILoggerFactory>()));
+        services.AddKeyedSingleton(name, (sp, _) => new PostgresReactions(sp.GetRequiredKeyedService<PostgresReactionRuntime>(name)));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new DeadSiloLeaseReleaser(
+            name,
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
+            sp,
+            sp.GetRequiredService<ILogger<DeadSiloLeaseReleaser>>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new ReactionWorkerStarter(
             name,
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,

@@ -1,3 +1,4 @@
+using OrleansPgStore.Reactions;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Reactions;
 
@@ -10,7 +11,8 @@ namespace OrleansPgStore.Options;
 /// </summary>
 /// <remarks>
 /// Delivery is at least once per target, in order within a target, with nothing skipped: make handler effects
-/// idempotent (e.g. keyed by <see cref="RecordedEvent.Position"/>). Workers need a reminder service (e.g.
+/// idempotent (e.g. keyed by <see cref="RecordedEvent.Position"/>), or write a read model with
+/// <see cref="Project"/>, whose effects commit with the progress (exactly once). Workers need a reminder service (e.g.
 /// <c>UseAdoNetReminderService</c>; <c>UseInMemoryReminderService</c> in tests) to be revived after a silo fails;
 /// without one they run while their silo lives and every silo start re-creates them.
 /// </remarks>
@@ -82,6 +84,42 @@ public sealed class PostgresReactionOptions
         ArgumentNullException.ThrowIfNull(eventNames);
         ArgumentNullException.ThrowIfNull(handler);
         _registrations.Add((registry, services) => registry.OnBatch(eventNames, (batch, ct) => handler(batch, services, ct), target, priority, lane));
+        return this;
+    }
+
+    /// <summary>
+    /// A projection, exactly once in effect for a read model in the same database: <paramref name="apply"/> gets the new
+    /// events of every target a worker claimed in a cycle together with the worker's open transaction, and its writes
+    /// commit in that transaction with the targets' watermarks (one commit per cycle). A worker that lost a lease
+    /// commits nothing; a crash or a lost connection before the commit leaves neither writes nor progress.
+    /// </summary>
+    /// <param name="eventNames">The event names as stored.</param>
+    /// <param name="apply">
+    /// Writes the batch through <see cref="ProjectionTransaction.CreateCommand"/>; gets the silo's services. It may run
+    /// again for the same events after a failure (its earlier writes were rolled back), so effects outside the
+    /// transaction (calls to grains, other systems) are still at least once.
+    /// </param>
+    /// <param name="reset">Clears the read model in the transaction of a rebuild's reset (see <see cref="PostgresReactions.RebuildAsync"/>).</param>
+    /// <param name="target">Maps an event to its target; defaults to the event's own stream.</param>
+    /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>
+    /// <param name="lane">Lane of the targets this projection registers. Defaults to the default lane.</param>
+    public PostgresReactionOptions Project(
+        IReadOnlyCollection<string> eventNames,
+        Func<ProjectionBatch, IServiceProvider, CancellationToken, Task> apply,
+        Func<ProjectionTransaction, IServiceProvider, CancellationToken, Task>? reset = null,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(eventNames);
+        ArgumentNullException.ThrowIfNull(apply);
+        _registrations.Add((registry, services) => registry.Project(
+            eventNames,
+            (batch, ct) => apply(batch, services, ct),
+            reset is null ? null : (transaction, ct) => reset(transaction, services, ct),
+            target,
+            priority,
+            lane));
         return this;
     }
 

@@ -7,9 +7,13 @@ namespace OrleansPgStore.Reactions;
 [Alias("OrleansPgStore.Reactions.IReactionWorkerGrain")]
 public interface IReactionWorkerGrain : IGrainWithStringKey
 {
-    /// <summary>Activates the worker (which starts its loop) and registers the reminder that revives it. Idempotent.</summary>
-    [Alias("EnsureStarted")]
-    Task EnsureStartedAsync();
+    /// <summary>
+    /// Activates the worker (which starts its loop) and registers the reminder that revives it. Idempotent. Called by
+    /// the silo the worker belongs on (<paramref name="silo"/>); an activation elsewhere steps down, so the next call
+    /// activates it there.
+    /// </summary>
+    [Alias("EnsureStartedOn")]
+    Task EnsureStartedAsync(string silo);
 
     /// <summary>How many cycles of this activation found work (diagnostics and tests).</summary>
     [Alias("GetBusyCycles")]

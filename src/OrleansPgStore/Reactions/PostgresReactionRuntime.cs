@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
 
 namespace OrleansPgStore.Reactions;
@@ -37,15 +38,28 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
 
     public string Name => _services.Name;
 
+    public LeaseStore? Leases => _services.Leases;
+
+    /// <summary>How the lease holders of a silo's workers begin: <c>{silo}/</c>.</summary>
+    public static string HolderPrefix(string silo) => silo + "/";
+
     public PostgresReactionOptions Options => _options;
 
     /// <summary>A worker for one grain activation, identified as <paramref name="holder"/> in its leases.</summary>
     public ReactionWorker CreateWorker(string holder)
     {
-        var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
-        var loop = new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
-        return new ReactionWorker(loop, _services.Journal, listen: false, _loggerFactory);
+        return new ReactionWorker(CreateLoop(holder), _services.Journal, listen: false, _loggerFactory);
     }
+
+    /// <summary>A loop of its own, identified as <paramref name="holder"/>, e.g. to drive a rebuild.</summary>
+    public ReactionLoop CreateLoop(string holder)
+    {
+        var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
+        return new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
+    }
+
+    /// <summary>The lease holders of the workers active on this silo.</summary>
+    public IReadOnlyList<string> LocalHolders => _local.Keys.Select(w => w.Holder).ToList();
 
     public void Attach(ReactionWorker worker) => _local[worker] = true;
 
@@ -72,7 +86,8 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         }
     }
 
-    private void WakeAll()
+    /// <summary>Wakes every worker active on this silo (e.g. after leases were released).</summary>
+    public void WakeAll()
     {
         foreach (var worker in _local.Keys)
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
+using Orleans.Runtime.Placement;
 using OrleansPgStore.Store.Reactions;
 
 namespace OrleansPgStore.Reactions;
@@ -11,25 +12,29 @@ namespace OrleansPgStore.Reactions;
 /// A worker that dies loses only its leases, which expire and are claimed by another worker.
 /// </summary>
 /// <remarks>
-/// Kept alive while its silo runs, and revived by a reminder after a silo fails. Placed on the silo with the
-/// fewest activations, so N workers spread over the silos.
+/// Kept alive while its silo runs, and revived by a reminder after a silo fails. Placed on the silo that asks for it
+/// first: each silo asks only for its share of the workers (see <see cref="ReactionWorkerStarter"/>), so N workers
+/// spread evenly over the silos; one found on another silo than its share's migrates there. Its leases
+/// carry its silo's address (<c>{silo}/{provider}/{index}</c>), so they can be released when that silo is declared dead.
 /// </remarks>
 [KeepAlive]
-[ActivationCountBasedPlacement]
+[PreferLocalPlacement]
 internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain, IRemindable
 {
     private const string ReminderName = "orleanspgstore.reaction-worker";
 
     private readonly IServiceProvider _services;
     private readonly ILogger<ReactionWorkerGrain> _logger;
+    private readonly string _silo;
     private PostgresReactionRuntime? _runtime;
     private ReactionWorker? _worker;
     private bool _reminderRegistered;
 
-    public ReactionWorkerGrain(IServiceProvider services, ILogger<ReactionWorkerGrain> logger)
+    public ReactionWorkerGrain(IServiceProvider services, ILocalSiloDetails silo, ILogger<ReactionWorkerGrain> logger)
     {
         _services = services;
         _logger = logger;
+        _silo = silo.SiloAddress.ToParsableString();
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -37,14 +42,25 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         var key = this.GetPrimaryKeyString();
         var name = key[..Math.Max(0, key.LastIndexOf('/'))];
         _runtime = _services.GetRequiredKeyedService<PostgresReactionRuntime>(name);
-        _worker = _runtime.CreateWorker($"{RuntimeIdentity}/{key}");
+        _worker = _runtime.CreateWorker(PostgresReactionRuntime.HolderPrefix(_silo) + key);
         await _worker.StartAsync(cancellationToken).ConfigureAwait(true);
         _runtime.Attach(_worker);
-        LogStarted(_logger, key, RuntimeIdentity);
+        LogStarted(_logger, key, _silo);
     }
 
-    public async Task EnsureStartedAsync()
+    public async Task EnsureStartedAsync(string silo)
     {
+        if (!string.Equals(silo, _silo, StringComparison.Ordinal))
+        {
+            // Placed here before its own silo asked (e.g. this silo started first): move there.
+            // Migrate rather than deactivate: a deactivated worker would be re-created wherever the next (possibly
+            // stale-routed) call lands; a migration moves it, directory entry included, to the silo named.
+            LogMoving(_logger, this.GetPrimaryKeyString(), _silo, silo);
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, SiloAddress.FromParsableString(silo));
+            MigrateOnIdle();
+            return;
+        }
+
         // Every silo calls this at start and then periodically: register the reminder once per activation.
         if (_reminderRegistered)
         {
@@ -79,6 +95,9 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reaction worker {Worker} started on {Silo}")]
     private static partial void LogStarted(ILogger logger, string worker, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reaction worker {Worker} moves from {Silo} to {Target}, the silo it belongs on")]
+    private static partial void LogMoving(ILogger logger, string worker, string silo, string target);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Reaction worker {Worker} could not register its reminder (is a reminder service configured?); it will not be revived after a silo failure until a silo starts")]

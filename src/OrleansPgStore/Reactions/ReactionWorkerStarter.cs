@@ -5,9 +5,9 @@ using OrleansPgStore.Options;
 namespace OrleansPgStore.Reactions;
 
 /// <summary>
-/// When the silo becomes active, starts the silo's LISTEN connection and makes sure every reaction worker grain of
-/// the registration runs; then checks again every <see cref="PostgresReactionOptions.WorkerCheckInterval"/>, so
-/// workers lost with a failed silo come back on the survivors even without a reminder service. Runs on every silo
+/// When the silo becomes active, starts the silo's LISTEN connection and makes sure this silo's share of the reaction
+/// worker grains runs; then checks again every <see cref="PostgresReactionOptions.WorkerCheckInterval"/>, so workers
+/// lost with a failed silo come back on the survivors even without a reminder service. Runs on every silo
 /// (idempotent). Registered unkeyed, as the silo only runs unkeyed participants.
 /// </summary>
 internal sealed partial class ReactionWorkerStarter(
@@ -45,11 +45,24 @@ internal sealed partial class ReactionWorkerStarter(
         await services.GetRequiredKeyedService<PostgresReactionRuntime>(name).DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Asks for this silo's share of the workers: worker i belongs on the silo ranked i mod n among the n active silos
+    /// (ordered by address), so every silo runs the same number, give or take one. When a silo dies, the survivors'
+    /// shares grow to cover its workers.
+    /// </summary>
     private Task EnsureWorkersAsync()
     {
         var grains = services.GetRequiredService<IGrainFactory>();
+        var local = services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+        var active = services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress.ToParsableString())
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var rank = active.IndexOf(local);
         return Task.WhenAll(Enumerable.Range(0, options.Workers)
-            .Select(i => grains.GetGrain<IReactionWorkerGrain>($"{name}/{i}").EnsureStartedAsync()));
+            .Where(i => rank < 0 || i % active.Count == rank)
+            .Select(i => grains.GetGrain<IReactionWorkerGrain>($"{name}/{i}").EnsureStartedAsync(local)));
     }
 
     private async Task CheckAsync(CancellationToken stop)

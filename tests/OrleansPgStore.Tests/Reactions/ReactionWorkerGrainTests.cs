@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using OrleansPgStore.Options;
@@ -67,10 +69,103 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         await journal.CommitAsync("account/x", [new EventData("Deposited", "{}")]);
 
         await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
-        var busy = await Task.WhenAll(Enumerable.Range(0, 2)
-            .Select(i => cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}").GetBusyCyclesAsync()));
+        var workers = Enumerable.Range(0, 2).Select(i => cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}")).ToList();
 
+        // One worker per silo: worker i belongs on the silo ranked i mod 2 (one first placed elsewhere moves there).
+        // Asked of each silo's runtime: a call to a worker grain would itself place it.
+        var deadline = DateTime.UtcNow + Patience;
+        List<IReadOnlyList<string>> local;
+        while ((local = cluster.Silos.Select(s => s.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider).LocalHolders).ToList())
+               .Any(h => h.Count != 1))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the workers run as {string.Join(" | ", local.Select(h => string.Join(", ", h)))}");
+            await Task.Delay(100);
+        }
+
+        Assert.All(cluster.Silos.Zip(local), p => Assert.StartsWith(p.First.SiloAddress.ToParsableString() + "/", p.Second[0]));
+        var busy = await Task.WhenAll(workers.Select(w => w.GetBusyCyclesAsync()));
         Assert.True(busy.Sum() >= 1);
+    }
+
+    [Fact]
+    public async Task A_silo_killed_while_its_worker_holds_a_lease_hands_the_target_over_long_before_the_lease_expires()
+    {
+        var effects = $"\"{_schema.Name}\".handover_effects";
+        await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
+        var run = Guid.NewGuid().ToString("N");
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, leaseDuration: TimeSpan.FromMinutes(10), run: run);
+        try
+        {
+            await cluster.DeployAsync();
+            await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+            var stuck = (await journal.CommitAsync("account/stuck", [new EventData("Deposited", "{}")]))[0];
+
+            // The worker that claims the target hangs in its handler, holding the lease: kill its silo.
+            await using var leases = new LeaseStore(new LeaseStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+            string? holder = null;
+            var deadline = DateTime.UtcNow + Patience;
+            while ((holder = (await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("account/stuck"))).SingleOrDefault()?.Holder) is null)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "nobody claimed the target");
+                await Task.Delay(20);
+            }
+
+            var victim = cluster.Silos.Single(s => holder.StartsWith(s.SiloAddress.ToParsableString() + "/", StringComparison.Ordinal));
+            var survivor = cluster.Silos.Single(s => s != victim);
+            HandoverGate.Allow(run, survivor.SiloAddress.ToParsableString());
+            await cluster.KillSiloAsync(victim);
+
+            // Handled on the survivor although the lease had ten minutes left.
+            await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects} WHERE position = {stuck.Position}"), atLeast: 1);
+            var after = await journal.CommitAsync("account/after", [new EventData("Deposited", "{}")]);
+            await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects} WHERE position = {after[0].Position}"), atLeast: 1);
+        }
+        finally
+        {
+            HandoverGate.Allow(run, "*");
+            await cluster.DisposeAsync();
+        }
+    }
+    [Fact]
+    public async Task Killing_a_silo_that_runs_no_worker_does_not_stop_the_others()
+    {
+        var effects = $"\"{_schema.Name}\".workerless_effects";
+        await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, leaseDuration: TimeSpan.FromMinutes(10), silos: 3);
+        try
+        {
+            await cluster.DeployAsync();
+            await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+            await journal.CommitAsync("account/before", [new EventData("Deposited", "{}")]);
+            await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
+
+            // Two workers over three silos: one silo runs none (its share is empty).
+            var deadline = DateTime.UtcNow + Patience;
+            InProcessSiloHandle? idle;
+            while ((idle = cluster.Silos.FirstOrDefault(s => Runtime(s).LocalHolders.Count == 0)) is null
+                   || cluster.Silos.Count(s => Runtime(s).LocalHolders.Count == 1) != 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the workers never settled one per silo");
+                await Task.Delay(100);
+            }
+
+            await cluster.KillSiloAsync(idle);
+            var committed = new List<RecordedEvent>();
+            for (var s = 0; s < 10; s++)
+            {
+                committed.AddRange(await journal.CommitAsync($"account/{s}", [new EventData("Deposited", "{}"), new EventData("Deposited", "{}")]));
+            }
+
+            await WaitForAsync(
+                () => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects} WHERE position >= {committed.Min(e => e.Position)}"), atLeast: committed.Count);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
+            => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
     }
 
     [Fact]
@@ -88,19 +183,26 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         Assert.Contains(failures, f => f.Contains("Reactions.Loop") && f.Contains("PageSize"));
     }
 
-    private static InProcessTestCluster BuildCluster(string connectionString, string schema, string effects)
+    private static InProcessTestCluster BuildCluster(
+        string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null, short silos = 2)
         => TestClusters.Build(
             connectionString,
             schema,
+            silos,
             configure: options =>
             {
                 options.Reactions.Workers = 2;
                 options.Reactions.WorkerCheckInterval = TimeSpan.FromSeconds(1);
-                options.Reactions.Loop.LeaseDuration = TimeSpan.FromSeconds(3);
+                options.Reactions.Loop.LeaseDuration = leaseDuration ?? TimeSpan.FromSeconds(3);
                 options.Reactions.Loop.PageSize = 2;
                 options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
-                options.Reactions.On("Deposited", async (e, _, ct) =>
+                options.Reactions.On("Deposited", async (e, services, ct) =>
                 {
+                    if (run is not null && e.Stream == "account/stuck")
+                    {
+                        await HandoverGate.WaitAsync(run, services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString(), ct);
+                    }
+
                     // Effects idempotent by position: a redelivery only bumps the counter.
                     await using var connection = new NpgsqlConnection(connectionString);
                     await connection.OpenAsync(ct);
@@ -112,7 +214,15 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
                     await command.ExecuteNonQueryAsync(ct);
                 });
             },
-            configureSilo: silo => silo.UseInMemoryReminderService());
+            configureSilo: silo => silo
+                .UseInMemoryReminderService()
+                // A killed silo is declared dead within seconds.
+                .Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                    o.NumMissedProbesLimit = 2;
+                    o.NumVotesForDeathDeclaration = 1;
+                }));
 
     private static async Task WaitForAsync(Func<Task<long>> probe, long atLeast)
     {
@@ -126,4 +236,20 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
     }
 
     private static Task WaitForAsync(Func<Task<int>> probe, int atLeast) => WaitForAsync(async () => (long)await probe(), atLeast);
+
+    /// <summary>Holds the stuck handler on every silo but the one allowed (per test run; the silos share the process).</summary>
+    private static class HandoverGate
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Allowed = new();
+
+        public static void Allow(string run, string silo) => Allowed[run] = silo;
+
+        public static async Task WaitAsync(string run, string silo, CancellationToken cancellationToken)
+        {
+            while (!Allowed.TryGetValue(run, out var allowed) || (allowed != "*" && allowed != silo))
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+    }
 }

@@ -1,0 +1,257 @@
+using Npgsql;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Reactions;
+using OrleansPgStore.Store.Tests.Support;
+
+namespace OrleansPgStore.Store.Tests.Reactions;
+
+/// <summary>Transactional projections: writes and watermarks commit together, so each event's effect lands once.</summary>
+public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixture>
+{
+    private static ReactionOptions Options(string name, Action<ReactionOptions>? configure = null)
+    {
+        var options = new ReactionOptions
+        {
+            Name = name,
+            Lagging = 3,
+            Leading = 1,
+            PageSize = 5,
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
+        };
+        configure?.Invoke(options);
+        return options;
+    }
+
+    private async Task<ReadModel> ModelAsync(string table) => await ReadModel.CreateAsync(db.Schema.DataSource, db.Name, table);
+
+    [Fact]
+    public async Task Competing_workers_project_every_event_once_in_order()
+    {
+        await using var journal = await db.JournalAsync("proj_events");
+        await using var leases = await db.LeasesAsync("proj_subs");
+        var model = await ModelAsync("proj_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 12; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(7)));
+        }
+
+        var workers = Enumerable.Range(0, 3)
+            .Select(i => new ReactionWorker(
+                new ReactionLoop(journal, leases, new ReactionRegistry().Project(["Happened"], model.Apply($"w{i}")), Options("proj")), journal))
+            .ToList();
+        foreach (var worker in workers)
+        {
+            await worker.StartAsync();
+        }
+
+        for (var s = 0; s < 12; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(4)));
+        }
+
+        await Eventually.WaitAsync(async () => await model.CountAsync() >= committed.Count, "every event is projected");
+        await Eventually.WaitAsync(async () => (await leases.QueryStreamsAsync(new SubscriptionFilter())).All(s => s.At == s.Work && s.Holder is null),
+            "every watermark is at its work mark");
+        foreach (var worker in workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        await model.AssertExactlyOnceAsync(committed);
+        // In order within each stream: versions by position are contiguous from 0.
+        await using var command = db.Schema.DataSource.CreateCommand(
+            $"SELECT count(*) FROM (SELECT version, row_number() OVER (PARTITION BY stream ORDER BY position) - 1 AS n FROM {model.Table}) x WHERE version <> n");
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_holder_whose_lease_was_taken_mid_batch_commits_nothing()
+    {
+        await using var journal = await db.JournalAsync("stolen_events");
+        await using var leases = await db.LeasesAsync("stolen_subs");
+        var model = await ModelAsync("stolen_model");
+        var committed = await journal.CommitAsync("s", Events.Many(5));
+
+        // A writes its rows, then waits in its transaction on an advisory lock the test holds.
+        var gate = Random.Shared.NextInt64(1_000_000, int.MaxValue);
+        await using var gateHolder = await db.Schema.DataSource.OpenConnectionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({gate})", gateHolder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var applyA = model.Apply("A");
+        var registryA = new ReactionRegistry().Project(["Happened"], async (batch, ct) =>
+        {
+            await applyA(batch, ct);
+            written.TrySetResult();
+            await using var wait = batch.CreateCommand($"SELECT pg_advisory_xact_lock_shared({gate})");
+            await wait.ExecuteNonQueryAsync(ct);
+        });
+        var a = new ReactionLoop(journal, leases, registryA, Options("stolen", o => o.LeaseDuration = TimeSpan.FromMinutes(5)), holder: "A");
+        var cycleA = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var result = await a.RunCycleAsync();
+                if (result.Claimed > 0)
+                {
+                    return result;
+                }
+            }
+        });
+        await written.Task.WaitAsync(Eventually.Patience);
+
+        // A's lease runs out (by the database's clock) while it is still in its batch, and B takes the target over.
+        await db.Schema.ExecuteAsync($"UPDATE \"{db.Name}\".stolen_subs SET leased_until = now() - interval '1 second' WHERE stream = 's'");
+        var b = new ReactionLoop(journal, leases, new ReactionRegistry().Project(["Happened"], model.Apply("B")), Options("stolen"), holder: "B");
+        await b.UntilIdleAsync();
+
+        await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({gate})", gateHolder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        var stale = await cycleA.WaitAsync(Eventually.Patience);
+        Assert.Equal(["s"], stale.Dropped);
+        Assert.Equal(0, stale.Handled);
+        await model.AssertExactlyOnceAsync(committed);
+        Assert.Equal(0L, await model.CountAsync("holder = 'A'"));
+        var state = Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s")));
+        Assert.Equal(committed[^1].Position, state.At);
+        Assert.Null(state.Holder);
+    }
+
+    [Fact]
+    public async Task A_failing_target_retries_alone_and_is_blocked_while_the_others_commit()
+    {
+        await using var journal = await db.JournalAsync("poison_events");
+        await using var leases = await db.LeasesAsync("poison_subs");
+        var model = await ModelAsync("poison_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 4; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(3)));
+        }
+
+        var poison = (await journal.CommitAsync("s2", [Events.Make("Happened", 666)]))[0];
+        committed.AddRange(await journal.CommitAsync("s2", Events.Many(2)));
+        var apply = model.Apply("w");
+        var registry = new ReactionRegistry().Project(["Happened"], async (batch, ct) =>
+        {
+            await apply(batch, ct);
+            if (batch.Events.Any(e => e.Position == poison.Position))
+            {
+                // Fails after writing: those writes must roll back with the target's attempt.
+                throw new InvalidOperationException("poison");
+            }
+        });
+        var loop = new ReactionLoop(journal, leases, registry, Options("poison", o =>
+        {
+            o.MaxRetries = 1;
+            o.Lagging = 4;
+            o.PageSize = 100;
+        }));
+        await loop.UntilIdleAsync();
+
+        var s2 = Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s2")));
+        Assert.True(s2.Blocked);
+        Assert.Contains("poison", s2.Error);
+        // The poison target's events before the poison event were in its failed batches too: none of them landed.
+        var landed = committed.Where(e => e.Stream != "s2").ToList();
+        await model.AssertExactlyOnceAsync(landed);
+    }
+
+    [Fact]
+    public async Task Rebuild_clears_the_read_model_with_the_reset_and_replays_reporting_progress()
+    {
+        await using var journal = await db.JournalAsync("rebuild_events");
+        await using var leases = await db.LeasesAsync("rebuild_subs");
+        var model = await ModelAsync("rebuild_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 5; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(6)));
+            await journal.CommitAsync($"s{s}", [Events.Make("Ignored")]);
+        }
+
+        var registry = new ReactionRegistry().Project(["Happened"], model.Apply("first"), model.ClearAsync);
+        var loop = new ReactionLoop(journal, leases, registry, Options("rebuild"));
+        await loop.UntilIdleAsync();
+        await model.AssertExactlyOnceAsync(committed);
+
+        var reports = new List<RebuildProgress>();
+        var rebuilt = new ReactionLoop(journal, leases, new ReactionRegistry().Project(["Happened"], model.Apply("rebuilt"), model.ClearAsync),
+            Options("rebuild"));
+        var final = await rebuilt.RebuildAsync(progress: new SynchronousProgress(reports.Add));
+
+        Assert.Equal(new RebuildProgress(committed.Count, committed.Count, 5), final);
+        Assert.Equal(new RebuildProgress(0, committed.Count, 5), reports[0]);
+        Assert.Equal(final, reports[^1]);
+        Assert.True(reports.Zip(reports.Skip(1)).All(p => p.First.Done <= p.Second.Done), "progress never goes back");
+        await model.AssertExactlyOnceAsync(committed);
+        Assert.Equal(0L, await model.CountAsync("holder = 'first'"));
+    }
+
+    [Fact]
+    public async Task A_rebuild_takes_the_leases_of_a_batch_in_flight_which_then_commits_nothing()
+    {
+        await using var journal = await db.JournalAsync("inflight_events");
+        await using var leases = await db.LeasesAsync("inflight_subs");
+        var model = await ModelAsync("inflight_model");
+        var committed = await journal.CommitAsync("s", Events.Many(4));
+        var gate = Random.Shared.NextInt64(1_000_000, int.MaxValue);
+        await using var gateHolder = await db.Schema.DataSource.OpenConnectionAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({gate})", gateHolder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var apply = model.Apply("inflight");
+        var slow = new ReactionLoop(journal, leases, new ReactionRegistry().Project(["Happened"], async (batch, ct) =>
+        {
+            await apply(batch, ct);
+            written.TrySetResult();
+            await using var wait = batch.CreateCommand($"SELECT pg_advisory_xact_lock_shared({gate})");
+            await wait.ExecuteNonQueryAsync(ct);
+        }), Options("inflight"));
+        var inFlight = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var result = await slow.RunCycleAsync();
+                if (result.Claimed > 0)
+                {
+                    return result;
+                }
+            }
+        });
+        await written.Task.WaitAsync(Eventually.Patience);
+
+        // The reset commits while the batch waits; the rebuild's own replay then projects everything.
+        var rebuilder = new ReactionLoop(journal, leases, new ReactionRegistry().Project(["Happened"], model.Apply("rebuilt"), model.ClearAsync),
+            Options("inflight"));
+        var rebuild = rebuilder.RebuildAsync();
+        await Eventually.WaitAsync(async () => await model.CountAsync("holder = 'rebuilt'") == committed.Count, "the rebuild replays");
+        await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({gate})", gateHolder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(["s"], (await inFlight.WaitAsync(Eventually.Patience)).Dropped);
+        await rebuild.WaitAsync(Eventually.Patience);
+        await model.AssertExactlyOnceAsync(committed);
+        Assert.Equal(0L, await model.CountAsync("holder = 'inflight'"));
+    }
+
+    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> posts to the thread pool, out of order).</summary>
+    private sealed class SynchronousProgress(Action<RebuildProgress> report) : IProgress<RebuildProgress>
+    {
+        public void Report(RebuildProgress value) => report(value);
+    }
+}
