@@ -36,6 +36,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     private readonly JournalContext _context;
     private readonly string _stream;
     private readonly int _snapshotInterval;
+    private readonly SnapshotWriter _snapshots;
 
     // Set from the base constructor (InitializeConfirmedView) before this constructor's body runs.
     private TLogView _view = null!;
@@ -57,6 +58,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         _context = context;
         _stream = stream;
         _snapshotInterval = snapshotInterval;
+        _snapshots = new SnapshotWriter(context.Journal, stream, context.Logger);
     }
 
     /// <summary>
@@ -72,6 +74,13 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     {
         await base.Synchronize();
         _loadFailure?.Throw();
+    }
+
+    /// <summary>Waits for the work in flight, then for the snapshot being saved, so a deactivated grain leaves no save behind.</summary>
+    public override async Task PostOnDeactivate()
+    {
+        await base.PostOnDeactivate();
+        await _snapshots.WhenIdleAsync();
     }
 
     /// <summary>How many reads or writes in a row have failed; the issue was recorded just before this is read.</summary>
@@ -211,9 +220,11 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             }
 
             _version = checked(_version + batch.Length);
+            // Nothing may await from here on: the base class still counts the batch as pending until this returns,
+            // so a tentative view computed during an await would apply the batch a second time.
             if (_snapshotInterval > 0 && _version / _snapshotInterval > before / _snapshotInterval)
             {
-                await SaveSnapshotAsync();
+                TakeSnapshot();
             }
 
             return batch.Length;
@@ -271,22 +282,18 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         _baseVersion = baseVersion;
         if (_snapshotInterval > 0 && replayed >= _snapshotInterval)
         {
-            await SaveSnapshotAsync();
+            TakeSnapshot();
         }
     }
 
-    /// <summary>Stores the confirmed view as a snapshot. Only an optimization, so a failure is logged, not thrown.</summary>
-    private async Task SaveSnapshotAsync()
+    /// <summary>
+    /// Serializes the confirmed view now, so the snapshot holds exactly this version, and leaves saving it to the
+    /// background: confirmation never waits for a snapshot.
+    /// </summary>
+    private void TakeSnapshot()
     {
-        try
-        {
-            var json = JournalSnapshot.Write(_version, _view, _context.Json);
-            await _context.Journal.SaveSnapshotAsync(_stream, LastStreamVersion, json);
-        }
-        catch (Exception e) when (IsTransient(e) || e is JsonException or NotSupportedException or ArgumentException)
-        {
-            LogSnapshotFailed(_context.Logger, e, _stream, LastStreamVersion);
-        }
+        var json = JournalSnapshot.Write(_version, _view, _context.Json);
+        _snapshots.Enqueue(LastStreamVersion, json);
     }
 
     private (int Version, TLogView View) ReadSnapshot(RecordedEvent snapshot)
@@ -368,9 +375,6 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {Stream} moved on (expected version {Expected}, found {Actual}); reloading and resubmitting")]
     private static partial void LogConflict(ILogger logger, string stream, long expected, long actual);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Saving a snapshot of stream {Stream} at version {Version} failed; activation replays more events until the next one")]
-    private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string stream, long version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed")]
     private static partial void LogFailure(ILogger logger, Exception exception, string operation);

@@ -13,6 +13,17 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
     private Task<long> CountAsync(string stream, string where = "NOT snapshot")
         => fixture.ScalarAsync<long>($"SELECT count(*) FROM {{schema}}.events WHERE stream = @stream AND {where}", ("stream", stream));
 
+    /// <summary>Snapshots are saved in the background: waits (by deadline) until the stream has <paramref name="count"/>.</summary>
+    private async Task WaitForSnapshotsAsync(string stream, long count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await CountAsync(stream, "snapshot AND name = '$snapshot'") < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Stream '{stream}' never got {count} snapshot(s).");
+            await Task.Delay(20);
+        }
+    }
+
     private async Task<AccountView> ReactivateAsync(IAccountGrain account)
     {
         await fixture.Cluster.DeactivateAsync(account);
@@ -84,6 +95,7 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
         }
 
         // Interval 5: snapshots after grain versions 5 and 10, at stream versions 4 and 9.
+        await WaitForSnapshotsAsync(stream, 2);
         var snapshots = await fixture.ScalarAsync<long[]>(
             "SELECT array_agg(version ORDER BY version) FROM {schema}.events WHERE stream = @stream AND snapshot", ("stream", stream));
         Assert.Equal(new[] { 4L, 9L }, snapshots);
@@ -166,6 +178,7 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
 
         // The tombstone sits at stream version 2, so grain event g is stream version 3 + g: the snapshot after
         // grain version 5 (events 0..4) sits at stream version 7.
+        await WaitForSnapshotsAsync(stream, 1);
         Assert.Equal(7L, await fixture.ScalarAsync<long>(
             "SELECT version FROM {schema}.events WHERE stream = @stream AND snapshot AND name = '$snapshot'", ("stream", stream)));
         var reloaded = await ReactivateAsync(account);
@@ -210,6 +223,7 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
         var key = Key();
         var account = fixture.Client.GetGrain<IAccountGrain>(key);
         await account.DepositMany(5, 2, "s");
+        await WaitForSnapshotsAsync($"account/{key}", 1);
 
         var json = await fixture.ScalarAsync<string>(
             "SELECT data::text FROM {schema}.events WHERE stream = @stream AND snapshot", ("stream", $"account/{key}"));

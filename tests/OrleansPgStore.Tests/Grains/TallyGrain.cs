@@ -1,0 +1,67 @@
+using Orleans.EventSourcing;
+
+namespace OrleansPgStore.Tests.Grains;
+
+/// <summary>The shape of Orleans' own CountersGrain: a dictionary of counts, events confirmed lazily.</summary>
+[GenerateSerializer]
+public sealed class TallyState
+{
+    [Id(0)]
+    public Dictionary<string, int> Counts { get; set; } = [];
+
+    public void Apply(TallyAdded e) => Counts[e.Key] = Counts.GetValueOrDefault(e.Key) + e.Amount;
+}
+
+[GenerateSerializer]
+public sealed class TallyAdded
+{
+    [Id(0)]
+    public string Key { get; set; } = "";
+
+    [Id(1)]
+    public int Amount { get; set; }
+}
+
+public interface ITallyGrain : IGrainWithStringKey
+{
+    /// <summary>Raises an event without waiting for it and returns the tentative count.</summary>
+    Task<int> Add(string key, int amount);
+
+    /// <summary>Raises an event without waiting for it and without computing the tentative state.</summary>
+    Task Raise(string key, int amount);
+
+    Task Confirm();
+
+    Task<int> Tentative(string key);
+
+    Task<(int Count, int Version)> Confirmed(string key);
+}
+
+/// <summary>Snapshots after every event in the test configuration (grain type <c>tally</c>).</summary>
+[GrainType("tally")]
+public class TallyGrain : JournaledGrain<TallyState, TallyAdded>, ITallyGrain
+{
+    public Task<int> Add(string key, int amount)
+    {
+        RaiseEvent(new TallyAdded { Key = key, Amount = amount });
+        return Task.FromResult(TentativeState.Counts.GetValueOrDefault(key));
+    }
+
+    public Task Raise(string key, int amount)
+    {
+        RaiseEvent(new TallyAdded { Key = key, Amount = amount });
+        return Task.CompletedTask;
+    }
+
+    public Task Confirm() => ConfirmEvents();
+
+    public Task<int> Tentative(string key) => Task.FromResult(TentativeState.Counts.GetValueOrDefault(key));
+
+    public Task<(int Count, int Version)> Confirmed(string key) => Task.FromResult((State.Counts.GetValueOrDefault(key), Version));
+}
+
+/// <summary>The same grain without snapshots (grain type <c>tally-plain</c>).</summary>
+[GrainType("tally-plain")]
+public sealed class PlainTallyGrain : TallyGrain, IPlainTallyGrain;
+
+public interface IPlainTallyGrain : ITallyGrain;
