@@ -1,13 +1,28 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.EventSourcing;
 
 /// <summary>What every adaptor of one log-consistency provider shares.</summary>
+/// <param name="ProviderName">The provider's name.</param>
+/// <param name="Journal">The events table.</param>
+/// <param name="Events">Reads and writes events (names, contract, upcasters, strict reads).</param>
+/// <param name="Json">The stored JSON settings, for snapshots.</param>
+/// <param name="ReadRetryTimeout">How long a read retries transient failures before it gives up.</param>
+/// <param name="Stopping">Cancelled when the silo stops: retrying reads give up at once.</param>
+/// <param name="Logger">The provider's logger.</param>
 internal sealed record JournalContext(
     string ProviderName,
     JournalStore Journal,
-    EventTypeNames TypeNames,
+    JournalEventSerializer Events,
     JsonSerializerOptions Json,
-    ILogger Logger);
+    TimeSpan ReadRetryTimeout,
+    CancellationToken Stopping,
+    ILogger Logger)
+{
+    /// <summary>The grain types whose state could not be snapshotted, reported once each.</summary>
+    public ConcurrentDictionary<string, bool> UnsnapshottableGrainTypes { get; } = new(StringComparer.Ordinal);
+}

@@ -4,6 +4,7 @@ using Npgsql;
 using Orleans.EventSourcing;
 using Orleans.Storage;
 using OrleansPgStore.Options;
+using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.EventSourcing;
@@ -29,13 +30,20 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
     private int _disposed;
 
     internal PostgresLogConsistencyProvider(
-        string name, IPostgresJournalSettings settings, JsonSerializerOptions json, JournalStore journal,
-        NpgsqlDataSource? ownedDataSource, ILoggerFactory loggerFactory)
+        string name, PostgresStoreOptions options, IPostgresJournalSettings settings, JournalStore journal,
+        NpgsqlDataSource? ownedDataSource, CancellationToken stopping, ILoggerFactory loggerFactory)
     {
         _settings = settings;
         _ownedDataSource = ownedDataSource;
+        var json = StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes);
         _context = new JournalContext(
-            name, journal, new EventTypeNames(settings.TypeNames), json, loggerFactory.CreateLogger<PostgresLogConsistencyProvider>());
+            name,
+            journal,
+            new JournalEventSerializer(new EventTypeNames(settings.TypeNames), json, settings.Upcasters),
+            json,
+            options.ReadRetryTimeout,
+            stopping,
+            loggerFactory.CreateLogger<PostgresLogConsistencyProvider>());
     }
 
     /// <summary>The provider's name.</summary>
@@ -45,7 +53,10 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
     public JournalStore Journal => _context.Journal;
 
     /// <summary>How event types are named in the journal.</summary>
-    public EventTypeNames TypeNames => _context.TypeNames;
+    public EventTypeNames TypeNames => _context.Events.TypeNames;
+
+    /// <summary>Reads and writes events as the grains do (names, JSON contract, upcasters); use it for queries.</summary>
+    public JournalEventSerializer Events => _context.Events;
 
     /// <inheritdoc/>
     public bool UsesStorageProvider => false;

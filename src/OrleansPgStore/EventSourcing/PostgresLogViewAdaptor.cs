@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
@@ -6,6 +7,7 @@ using Npgsql;
 using Orleans.EventSourcing;
 using Orleans.EventSourcing.Common;
 using Orleans.Runtime;
+using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.Journal;
 
@@ -140,21 +142,40 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     protected override PostgresSubmissionEntry<TLogEntry> MakeSubmissionEntry(TLogEntry entry) => new() { Entry = entry };
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Transient failures are retried with the base class's backoff for at most <c>ReadRetryTimeout</c>, and not at
+    /// all once the silo stops; then the read fails with a transient <see cref="OrleansPgStoreException"/> naming the
+    /// stream, which fails the activation (or the refresh) instead of holding it, and shutdown, for ever.
+    /// </remarks>
     protected override async Task ReadAsync()
     {
+        var started = Stopwatch.GetTimestamp();
         while (true)
         {
+            var remaining = _context.ReadRetryTimeout - Stopwatch.GetElapsedTime(started);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_context.Stopping);
+            attempt.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
             try
             {
-                await LoadAsync();
+                await LoadAsync(attempt.Token);
                 _loadFailure = null;
                 LastPrimaryIssue.Resolve(Host, Services);
                 return;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (IsTransient(e) || (e is OperationCanceledException && attempt.IsCancellationRequested))
             {
                 LastPrimaryIssue.Record(new PostgresJournalReadFailed { Exception = e }, Host, Services);
                 LogReadFailed(_context.Logger, e, _stream, ConsecutiveFailures);
+                if (attempt.IsCancellationRequested || Stopwatch.GetElapsedTime(started) >= _context.ReadRetryTimeout)
+                {
+                    var reason = _context.Stopping.IsCancellationRequested ? "the silo is stopping" : $"retrying for {_context.ReadRetryTimeout}";
+                    var giveUp = new OrleansPgStoreException(
+                        $"Reading stream '{_stream}' of {Services.GrainId} gave up after {ConsecutiveFailures} attempt(s) ({reason}): {e.Message}",
+                        e,
+                        isTransient: true);
+                    _loadFailure = ExceptionDispatchInfo.Capture(giveUp);
+                    throw giveUp;
+                }
             }
             catch (Exception e)
             {
@@ -165,7 +186,14 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
                 _loadFailure.Throw();
             }
 
-            await LastPrimaryIssue.DelayBeforeRetry();
+            try
+            {
+                await LastPrimaryIssue.DelayBeforeRetry().WaitAsync(attempt.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Out of time or stopping: one last attempt decides.
+            }
         }
     }
 
@@ -250,13 +278,13 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     }
 
     /// <summary>Rebuilds the confirmed view from the newest snapshot (or tombstone) and the events after it.</summary>
-    private async Task LoadAsync()
+    private async Task LoadAsync(CancellationToken cancellationToken)
     {
         TLogView? view = null;
         var version = 0;
         var baseVersion = 0L;
         var replayed = 0;
-        await foreach (var e in _context.Journal.LoadAsync(_stream))
+        await foreach (var e in _context.Journal.LoadAsync(_stream, cancellationToken))
         {
             if (e.IsSnapshot)
             {
@@ -292,7 +320,24 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     /// </summary>
     private void TakeSnapshot()
     {
-        var json = JournalSnapshot.Write(_version, _view, _context.Json);
+        string json;
+        try
+        {
+            json = JournalSnapshot.Write(_version, _view, _context.Json);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            // Only an optimization: the grain works without it, replaying its events. Said once per grain type.
+            var grainType = Services.GrainId.Type.ToString()!;
+            SerializationInstruments.SnapshotSkipped(grainType);
+            if (_context.UnsnapshottableGrainTypes.TryAdd(grainType, true))
+            {
+                LogUnsnapshottable(_context.Logger, e, grainType, typeof(TLogView), _stream, e.Message);
+            }
+
+            return;
+        }
+
         _snapshots.Enqueue(LastStreamVersion, json);
     }
 
@@ -303,36 +348,37 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             var (grainVersion, state) = JournalSnapshot.Read<TLogView>(snapshot.Json, _context.Json);
             return (grainVersion, state ?? InitialState);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             throw new InvalidOperationException(
-                $"The snapshot of stream '{_stream}' at version {snapshot.Version} cannot be read as {typeof(TLogView)}: {e.Message}", e);
+                $"The snapshot of stream '{_stream}' of {Services.GrainId} at version {snapshot.Version} cannot be read as " +
+                $"{typeof(TLogView)}: {e.Message}", e);
         }
     }
 
+    /// <summary>Serialization errors are bugs in the event types, not outages: they fail the write, naming what failed.</summary>
     private EventData Serialize(PostgresSubmissionEntry<TLogEntry> entry)
     {
-        var type = entry.Event.GetType();
-        return new EventData(
-            _context.TypeNames.GetName(type),
-            JsonSerializer.Serialize(entry.Event, type, _context.Json),
-            entry.EventId);
+        try
+        {
+            return _context.Events.Serialize(entry.Event, entry.EventId);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw new OrleansException(
+                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}': {e.Message}");
+        }
     }
 
     private TLogEntry Deserialize(RecordedEvent e)
     {
-        var type = _context.TypeNames.Resolve(e.Name, typeof(TLogEntry)) ?? throw new InvalidOperationException(
-            $"Event '{e.Name}' at version {e.Version} of stream '{_stream}' names no loaded type assignable to {typeof(TLogEntry)}; " +
-            "register the name in TypeNames or restore the type's [Alias].");
         try
         {
-            return JsonSerializer.Deserialize(e.Json, type, _context.Json) as TLogEntry
-                ?? throw new JsonException("The payload is null.");
+            return (TLogEntry)_context.Events.Deserialize(e, typeof(TLogEntry));
         }
         catch (JsonException ex)
         {
-            throw new InvalidOperationException(
-                $"Event '{e.Name}' at version {e.Version} of stream '{_stream}' cannot be read as {type}: {ex.Message}", ex);
+            throw new InvalidOperationException($"Reading {Services.GrainId}: {ex.Message}", ex);
         }
     }
 
@@ -375,6 +421,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {Stream} moved on (expected version {Expected}, found {Actual}); reloading and resubmitting")]
     private static partial void LogConflict(ILogger logger, string stream, long expected, long actual);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The state of grain type {GrainType} ({StateType}, stream {Stream}) cannot be snapshotted, so its activations replay every event; reported once per grain type: {Reason}")]
+    private static partial void LogUnsnapshottable(ILogger logger, Exception exception, string grainType, Type stateType, string stream, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed")]
     private static partial void LogFailure(ILogger logger, Exception exception, string operation);

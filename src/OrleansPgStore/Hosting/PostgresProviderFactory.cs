@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -11,6 +12,7 @@ using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Options;
+using OrleansPgStore.Serialization;
 using OrleansPgStore.Storage;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.State;
@@ -29,7 +31,7 @@ internal static class PostgresProviderFactory
     {
         var options = Options<PostgresJournalOptions>(services, registration);
         return new PostgresLogConsistencyProvider(
-            name, options, options.JsonSerializerOptions, shared.Journal, ownedDataSource: null,
+            name, options, options, shared.Journal, ownedDataSource: null, Stopping(services),
             services.GetRequiredService<ILoggerFactory>());
     }
 
@@ -39,7 +41,7 @@ internal static class PostgresProviderFactory
         var options = Options<PostgresLogConsistencyOptions>(services, name);
         var loggerFactory = services.GetRequiredService<ILoggerFactory>();
         return WithDataSource(options, dataSource => new PostgresLogConsistencyProvider(
-            name, options, options.JsonSerializerOptions,
+            name, options, options,
             new JournalStore(
                 new JournalStoreOptions
                 {
@@ -49,8 +51,12 @@ internal static class PostgresProviderFactory
                     CommandTimeout = options.CommandTimeout,
                 },
                 loggerFactory),
-            dataSource.Owned, loggerFactory));
+            dataSource.Owned, Stopping(services), loggerFactory));
     }
+
+    /// <summary>Cancelled when the host starts stopping, before Orleans deactivates grains.</summary>
+    private static CancellationToken Stopping(IServiceProvider services)
+        => services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
 
     /// <summary>The grain storage of an <c>AddPostgresJournal</c> registration, on its shared state store.</summary>
     public static PostgresGrainStorage GrainStorage(IServiceProvider services, string registration, string name, PostgresJournalServices shared)
@@ -60,7 +66,7 @@ internal static class PostgresProviderFactory
             name,
             services.GetProviderClusterOptions(name).Value.ServiceId,
             shared.States,
-            options.JsonSerializerOptions,
+            StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes),
             services.GetRequiredService<IActivatorProvider>(),
             ownedDataSource: null,
             services.GetRequiredService<ILogger<PostgresGrainStorage>>());
@@ -90,7 +96,7 @@ internal static class PostgresProviderFactory
                     CommandTimeout = options.CommandTimeout,
                 },
                 loggerFactory),
-            options.JsonSerializerOptions,
+            StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes),
             activators,
             dataSource.Owned,
             loggerFactory.CreateLogger<PostgresGrainStorage>()));

@@ -233,6 +233,7 @@ public static class PostgresServiceCollectionExtensions
         services.TryAddSingleton<Factory<IGrainContext, ILogConsistencyProtocolServices>>(PostgresProviderFactory.ProtocolServices);
         services.AddKeyedSingleton(name, (sp, _) => create(sp));
         services.AddKeyedSingleton<ILogViewAdaptorFactory>(name, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name));
+        services.AddKeyedSingleton(name, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name).Events);
         if (asDefault && name != defaultName)
         {
             services.TryAddKeyedSingleton<ILogViewAdaptorFactory>(defaultName, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name));

@@ -1,3 +1,5 @@
+using OrleansPgStore.Store.Journal;
+
 namespace OrleansPgStore.Options;
 
 /// <summary>How JournaledGrains map onto the events table: stream names, snapshots and event type names.</summary>
@@ -27,4 +29,11 @@ public interface IPostgresJournalSettings
     /// A stored name must never change once events carry it; a type may be renamed freely.
     /// </summary>
     Dictionary<Type, string> TypeNames { get; }
+
+    /// <summary>
+    /// Upcasters applied to stored events before they are deserialized, on every read path (activation,
+    /// <c>RetrieveConfirmedEvents</c>, and queries and reactions that read through <c>JournalEventSerializer</c>).
+    /// Empty by default; set in code.
+    /// </summary>
+    EventUpcasters Upcasters { get; }
 }

@@ -1,3 +1,5 @@
+using OrleansPgStore.Store.Journal;
+
 namespace OrleansPgStore.Options;
 
 /// <summary>
@@ -33,6 +35,9 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
 
     /// <inheritdoc/>
     public Dictionary<Type, string> TypeNames { get; } = [];
+
+    /// <inheritdoc/>
+    public EventUpcasters Upcasters { get; } = new();
 
     /// <summary>Reactions and projections over the events, and the workers that run them. None by default.</summary>
     public PostgresReactionOptions Reactions { get; } = new();

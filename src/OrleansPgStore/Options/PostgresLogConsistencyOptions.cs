@@ -1,3 +1,5 @@
+using OrleansPgStore.Store.Journal;
+
 namespace OrleansPgStore.Options;
 
 /// <summary>Settings of a PostgreSQL log-consistency provider (<c>AddPostgresLogConsistencyProvider</c>).</summary>
@@ -17,4 +19,7 @@ public sealed class PostgresLogConsistencyOptions : PostgresStoreOptions, IPostg
 
     /// <inheritdoc/>
     public Dictionary<Type, string> TypeNames { get; } = [];
+
+    /// <inheritdoc/>
+    public EventUpcasters Upcasters { get; } = new();
 }

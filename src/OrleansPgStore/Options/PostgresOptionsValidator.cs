@@ -79,6 +79,16 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             failures.Add($"{type}.CommandTimeout must be positive (was {options.CommandTimeout}).");
         }
 
+        if (options.ReadRetryTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{type}.ReadRetryTimeout must be positive (was {options.ReadRetryTimeout}).");
+        }
+
+        if (options.TolerantReadTypes.Contains(null!))
+        {
+            failures.Add($"{type}.TolerantReadTypes must not contain null.");
+        }
+
         if (options.JsonSerializerOptions is null)
         {
             failures.Add($"{type}.JsonSerializerOptions is required.");

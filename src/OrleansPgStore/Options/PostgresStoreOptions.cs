@@ -47,4 +47,25 @@ public abstract class PostgresStoreOptions
     /// (camelCase names, case-insensitive reads), so payloads read naturally in SQL.
     /// </summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Whether reads are strict: a stored member the type does not know, or a missing required member (C#
+    /// <c>required</c>, or a constructor parameter without a default), fails the read with a message naming it, instead of
+    /// being skipped or defaulted. Defaults to <c>true</c>. See <see cref="TolerantReadTypes"/> for exceptions per type.
+    /// </summary>
+    public bool StrictReads { get; set; } = true;
+
+    /// <summary>
+    /// Types read tolerantly even when <see cref="StrictReads"/> is on: stored members they do not know are skipped.
+    /// Empty by default; <c>[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]</c> on a type does the same.
+    /// </summary>
+    public HashSet<Type> TolerantReadTypes { get; } = [];
+
+    /// <summary>
+    /// How long reading a grain's state (a JournaledGrain's stream, or a <c>[PersistentState]</c> row) keeps retrying
+    /// transient failures (server down, connection lost) before it fails with a transient
+    /// <c>OrleansPgStoreException</c> naming what was read. Defaults to 15 seconds, below Orleans' 30 second call timeout.
+    /// Silo shutdown stops a retrying read at once.
+    /// </summary>
+    public TimeSpan ReadRetryTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

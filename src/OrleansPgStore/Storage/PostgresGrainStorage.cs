@@ -78,7 +78,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
             return;
         }
 
-        grainState.State = JsonSerializer.Deserialize<T>(record.Json, _json) ?? CreateState<T>();
+        grainState.State = Deserialize<T>(record.Json, stateName, grainId) ?? CreateState<T>();
         grainState.ETag = ETag(record.Revision);
         grainState.RecordExists = true;
     }
@@ -89,7 +89,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         ArgumentNullException.ThrowIfNull(grainState);
         var id = PersistenceIds.For(_serviceId, stateName, grainId);
         var expected = ExpectedRevision(grainState.ETag, "WriteState", grainId);
-        var json = JsonSerializer.Serialize(grainState.State, _json);
+        var json = Serialize(grainState.State, stateName, grainId);
         long revision;
         try
         {
@@ -152,6 +152,34 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     }
 
     private T CreateState<T>() => _activators.GetActivator<T>().Create();
+
+    /// <summary>A state type that cannot be stored faithfully is refused, naming grain, state, type and member.</summary>
+    private string Serialize<T>(T state, string stateName, GrainId grainId)
+    {
+        try
+        {
+            return JsonSerializer.Serialize(state, _json);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new OrleansException(
+                $"PostgreSQL grain storage '{_name}': state '{stateName}' ({typeof(T)}) of {grainId} cannot be written: {e.Message}");
+        }
+    }
+
+    /// <summary>Strict: a stored member the type does not know, or a missing required one, fails the read by name.</summary>
+    private T? Deserialize<T>(string json, string stateName, GrainId grainId)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, _json);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new OrleansException(
+                $"PostgreSQL grain storage '{_name}': state '{stateName}' of {grainId} cannot be read as {typeof(T)}: {e.Message}");
+        }
+    }
 
     private static string ETag(long revision) => revision.ToString(CultureInfo.InvariantCulture);
 

@@ -1,0 +1,268 @@
+using System.Collections;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Orleans;
+
+namespace OrleansPgStore.Serialization;
+
+/// <summary>
+/// A System.Text.Json contract modifier that stores every member Orleans' serializer would persist, and refuses a type
+/// it cannot store faithfully. Runs once per type and options, when System.Text.Json first needs the type's contract.
+/// </summary>
+/// <remarks>
+/// <para><b>Orleans types</b> (<c>[GenerateSerializer]</c>, on each level of the hierarchy that has it): every field and
+/// property with <c>[Id]</c>, public or not, read-only fields, get-only and private-setter properties included; record
+/// primary-constructor parameters; all public properties under <c>GenerateFieldIds.PublicProperties</c>. They are added
+/// to what System.Text.Json stores by default (public properties), never taking anything away. A type with no
+/// constructor System.Text.Json can call is created like Orleans creates it, without running a constructor.</para>
+/// <para><b>Other types</b> keep System.Text.Json's contract, plus public properties whose setter is private and
+/// get-only auto-properties (both would otherwise be written and never read back).</para>
+/// <para><b>Refused</b> (<see cref="NotSupportedException"/> naming type and member): a member typed <c>object</c>, or an
+/// interface or abstract class that is not a collection and declares no <c>[JsonDerivedType]</c> (it would read back as
+/// something else, or not at all); a persisted member that cannot be set; two members stored under one name; a
+/// type that cannot be created on read.</para>
+/// </remarks>
+internal static class OrleansJsonContract
+{
+    private const BindingFlags Declared = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+
+    /// <summary>The modifier: add it to a resolver with <c>WithAddedModifier</c>.</summary>
+    public static void Modify(JsonTypeInfo info)
+    {
+        switch (info.Kind)
+        {
+            case JsonTypeInfoKind.Object:
+                MapMembers(info);
+                foreach (var property in info.Properties)
+                {
+                    CheckFaithful(info.Options, property.PropertyType, info.Type, property.Name);
+                }
+
+                EnsureCreatable(info);
+                break;
+            case JsonTypeInfoKind.Enumerable:
+                CheckFaithful(info.Options, info.ElementType!, info.Type, "element");
+                break;
+            case JsonTypeInfoKind.Dictionary:
+                CheckFaithful(info.Options, info.KeyType!, info.Type, "key");
+                CheckFaithful(info.Options, info.ElementType!, info.Type, "value");
+                break;
+        }
+    }
+
+    /// <summary>True for a type Orleans generates a serializer for.</summary>
+    public static bool IsOrleansType(Type type) => type.IsDefined(typeof(GenerateSerializerAttribute), inherit: false);
+
+    private static void MapMembers(JsonTypeInfo info)
+    {
+        var persisted = new List<MemberInfo>();
+        for (var level = info.Type; level is not null && level != typeof(object); level = level.BaseType)
+        {
+            if (IsOrleansType(level))
+            {
+                persisted.AddRange(OrleansMembers(level));
+            }
+        }
+
+        foreach (var property in info.Type.GetProperties(BindingFlags.Instance | BindingFlags.Public))
+        {
+            // Outside Orleans' rules too: a public property System.Text.Json writes but could not set loses its value.
+            if (property.GetIndexParameters().Length == 0 && property.GetMethod is { IsPublic: true }
+                && (property.SetMethod is { IsPublic: false } || (property.SetMethod is null && BackingField(property) is not null))
+                && !persisted.Any(m => Same(m, property)))
+            {
+                persisted.Add(property);
+            }
+        }
+
+        foreach (var member in persisted)
+        {
+            if (member.GetCustomAttribute<JsonIgnoreAttribute>() is { Condition: JsonIgnoreCondition.Always })
+            {
+                continue;
+            }
+
+            Include(info, member);
+        }
+    }
+
+    /// <summary>The members Orleans' code generator persists for one level of a type's hierarchy.</summary>
+    private static IEnumerable<MemberInfo> OrleansMembers(Type level)
+    {
+        var attribute = level.GetCustomAttribute<GenerateSerializerAttribute>()!;
+        var members = new List<MemberInfo>();
+        foreach (var member in level.GetMembers(Declared))
+        {
+            if (member is FieldInfo or PropertyInfo && member.IsDefined(typeof(IdAttribute), inherit: false))
+            {
+                members.Add(member);
+            }
+        }
+
+        var isRecord = level.GetMethod("<Clone>$", BindingFlags.Instance | BindingFlags.Public) is not null;
+        if (isRecord || attribute.IncludePrimaryConstructorParameters)
+        {
+            foreach (var property in PrimaryConstructorProperties(level))
+            {
+                if (!members.Any(m => Same(m, property)))
+                {
+                    members.Add(property);
+                }
+            }
+        }
+
+        if (attribute.GenerateFieldIds == GenerateFieldIds.PublicProperties)
+        {
+            foreach (var property in level.GetProperties(Declared))
+            {
+                if (property.GetMethod is { IsPublic: true } && property.GetIndexParameters().Length == 0
+                    && !members.Any(m => Same(m, property)))
+                {
+                    members.Add(property);
+                }
+            }
+        }
+
+        return members;
+    }
+
+    /// <summary>Properties named like the parameters of the type's primary constructor (a record's positional members).</summary>
+    private static IEnumerable<PropertyInfo> PrimaryConstructorProperties(Type level)
+    {
+        foreach (var constructor in level.GetConstructors(Declared))
+        {
+            var parameters = constructor.GetParameters();
+            if (parameters.Length == 0 || (parameters.Length == 1 && parameters[0].ParameterType == level))
+            {
+                continue;
+            }
+
+            var properties = parameters
+                .Select(p => level.GetProperty(p.Name!, Declared) is { } match && match.PropertyType == p.ParameterType ? match : null)
+                .ToList();
+            if (properties.All(p => p is not null))
+            {
+                return properties!;
+            }
+        }
+
+        return [];
+    }
+
+    private static void Include(JsonTypeInfo info, MemberInfo member)
+    {
+        var name = member.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name
+            ?? info.Options.PropertyNamingPolicy?.ConvertName(member.Name)
+            ?? member.Name;
+        var existing = info.Properties.FirstOrDefault(p => p.AttributeProvider is MemberInfo m && Same(m, member));
+        if (existing is not null)
+        {
+            if (existing.Set is null && existing.AssociatedParameter is null)
+            {
+                existing.Set = Setter(info.Type, member);
+            }
+
+            return;
+        }
+
+        var clash = info.Properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
+        if (clash is not null)
+        {
+            // A computed property System.Text.Json picked up under the persisted member's name gives way to it.
+            if (clash.Set is not null || clash.AssociatedParameter is not null)
+            {
+                throw new NotSupportedException(
+                    $"{Describe(info.Type)} cannot be stored faithfully: its members '{member.Name}' and " +
+                    $"'{(clash.AttributeProvider as MemberInfo)?.Name}' would both be stored as '{name}'. " +
+                    "Give one a [JsonPropertyName].");
+            }
+
+            info.Properties.Remove(clash);
+        }
+
+        var type = member is FieldInfo f ? f.FieldType : ((PropertyInfo)member).PropertyType;
+        var property = info.CreateJsonPropertyInfo(type, name);
+        property.AttributeProvider = member;
+        property.Get = Getter(info.Type, member);
+        property.Set = Setter(info.Type, member);
+        info.Properties.Add(property);
+    }
+
+    private static Func<object, object?> Getter(Type owner, MemberInfo member) => member switch
+    {
+        FieldInfo field => field.GetValue,
+        PropertyInfo { GetMethod: not null } property => property.GetValue,
+        _ => throw new NotSupportedException(
+            $"{Describe(owner)} cannot be stored faithfully: its persisted property '{member.Name}' has no getter."),
+    };
+
+    private static Action<object, object?> Setter(Type owner, MemberInfo member) => member switch
+    {
+        FieldInfo { IsStatic: false } field => field.SetValue,
+        PropertyInfo { SetMethod: not null } property => property.SetValue,
+        PropertyInfo property when BackingField(property) is { } backing => backing.SetValue,
+        _ => throw new NotSupportedException(
+            $"{Describe(owner)} cannot be stored faithfully: its persisted member '{member.Name}' cannot be set when " +
+            "read back (a computed property). Persist the field it is computed from instead."),
+    };
+
+    private static FieldInfo? BackingField(PropertyInfo property)
+        => property.DeclaringType?.GetField($"<{property.Name}>k__BackingField", Declared);
+
+    private static bool Same(MemberInfo a, MemberInfo b) => a.MetadataToken == b.MetadataToken && a.Module == b.Module;
+
+    /// <summary>Refuses member types whose value would come back as a different type (or not at all).</summary>
+    private static void CheckFaithful(JsonSerializerOptions options, Type type, Type owner, string member)
+    {
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (underlying == typeof(object))
+        {
+            throw new NotSupportedException(
+                $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed object, which reads back as a " +
+                "JsonElement instead of the value written. Give it a concrete type.");
+        }
+
+        if ((underlying.IsInterface || underlying.IsAbstract)
+            && !typeof(IEnumerable).IsAssignableFrom(underlying)
+            && !underlying.IsDefined(typeof(JsonDerivedTypeAttribute), inherit: false)
+            && underlying.GetCustomAttribute<JsonConverterAttribute>() is null
+            && !HasConverter(options, underlying))
+        {
+            throw new NotSupportedException(
+                $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed {Describe(underlying)}, an " +
+                "interface or abstract class without [JsonDerivedType] attributes, so its value would not read back. " +
+                "Give it a concrete type or declare its derived types with [JsonDerivedType].");
+        }
+    }
+
+    /// <summary>True when a converter (a built-in one such as JsonNode's, or one the options add) handles the type.</summary>
+    private static bool HasConverter(JsonSerializerOptions options, Type type)
+        => options.Converters.Any(c => c.CanConvert(type)) || typeof(System.Text.Json.Nodes.JsonNode).IsAssignableFrom(type);
+
+    private static void EnsureCreatable(JsonTypeInfo info)
+    {
+        var type = info.Type;
+        if (info.CreateObject is not null || info.ConstructorAttributeProvider is not null || type.IsValueType || type.IsAbstract)
+        {
+            return;
+        }
+
+        if (!IsOrleansType(type))
+        {
+            throw new NotSupportedException(
+                $"{Describe(type)} cannot be stored faithfully: it has no constructor System.Text.Json can use to read it " +
+                "back. Add a public parameterless constructor or mark one with [JsonConstructor].");
+        }
+
+        // Like Orleans: the default constructor if there is one, else an instance no constructor ran on.
+        var constructor = type.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes);
+        info.CreateObject = constructor is not null
+            ? () => constructor.Invoke(null)
+            : () => RuntimeHelpers.GetUninitializedObject(type);
+    }
+
+    private static string Describe(Type type) => type.FullName ?? type.Name;
+}
