@@ -162,7 +162,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
                 LastPrimaryIssue.Resolve(Host, Services);
                 return;
             }
-            catch (Exception e) when (IsTransient(e) || (e is OperationCanceledException && attempt.IsCancellationRequested))
+            catch (Exception e) when (IsTransient(e) || attempt.IsCancellationRequested)
             {
                 LastPrimaryIssue.Record(new PostgresJournalReadFailed { Exception = e }, Host, Services);
                 LogReadFailed(_context.Logger, e, _stream, ConsecutiveFailures);

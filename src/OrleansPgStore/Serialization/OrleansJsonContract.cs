@@ -23,7 +23,8 @@ namespace OrleansPgStore.Serialization;
 /// <para><b>Refused</b> (<see cref="NotSupportedException"/> naming type and member): a member typed <c>object</c>, or an
 /// interface or abstract class that is not a collection and declares no <c>[JsonDerivedType]</c> (it would read back as
 /// something else, or not at all); a persisted member that cannot be set; two members stored under one name; a
-/// type that cannot be created on read.</para>
+/// type that cannot be created on read. On an Orleans type, such a member without <c>[Id]</c> (which Orleans would not
+/// persist either) is left out instead.</para>
 /// </remarks>
 internal static class OrleansJsonContract
 {
@@ -35,9 +36,18 @@ internal static class OrleansJsonContract
         switch (info.Kind)
         {
             case JsonTypeInfoKind.Object:
-                MapMembers(info);
-                foreach (var property in info.Properties)
+                var orleansMembers = MapMembers(info);
+                foreach (var property in info.Properties.ToList())
                 {
+                    // What Orleans would not persist either is left out rather than refused.
+                    if (orleansMembers.Count > 0 && property.AssociatedParameter is null
+                        && !orleansMembers.Any(m => property.AttributeProvider is MemberInfo member && Same(m, member))
+                        && !IsFaithful(info.Options, property.PropertyType))
+                    {
+                        info.Properties.Remove(property);
+                        continue;
+                    }
+
                     CheckFaithful(info.Options, property.PropertyType, info.Type, property.Name);
                 }
 
@@ -56,16 +66,19 @@ internal static class OrleansJsonContract
     /// <summary>True for a type Orleans generates a serializer for.</summary>
     public static bool IsOrleansType(Type type) => type.IsDefined(typeof(GenerateSerializerAttribute), inherit: false);
 
-    private static void MapMembers(JsonTypeInfo info)
+    /// <summary>Adds the members System.Text.Json would miss; returns those Orleans persists.</summary>
+    private static List<MemberInfo> MapMembers(JsonTypeInfo info)
     {
-        var persisted = new List<MemberInfo>();
+        var orleans = new List<MemberInfo>();
         for (var level = info.Type; level is not null && level != typeof(object); level = level.BaseType)
         {
             if (IsOrleansType(level))
             {
-                persisted.AddRange(OrleansMembers(level));
+                orleans.AddRange(OrleansMembers(level));
             }
         }
+
+        var persisted = new List<MemberInfo>(orleans);
 
         foreach (var property in info.Type.GetProperties(BindingFlags.Instance | BindingFlags.Public))
         {
@@ -87,6 +100,8 @@ internal static class OrleansJsonContract
 
             Include(info, member);
         }
+
+        return orleans;
     }
 
     /// <summary>The members Orleans' code generator persists for one level of a type's hierarchy.</summary>
@@ -213,6 +228,19 @@ internal static class OrleansJsonContract
         => property.DeclaringType?.GetField($"<{property.Name}>k__BackingField", Declared);
 
     private static bool Same(MemberInfo a, MemberInfo b) => a.MetadataToken == b.MetadataToken && a.Module == b.Module;
+
+    private static bool IsFaithful(JsonSerializerOptions options, Type type)
+    {
+        try
+        {
+            CheckFaithful(options, type, typeof(object), "");
+            return true;
+        }
+        catch (NotSupportedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Refuses member types whose value would come back as a different type (or not at all).</summary>
     private static void CheckFaithful(JsonSerializerOptions options, Type type, Type owner, string member)

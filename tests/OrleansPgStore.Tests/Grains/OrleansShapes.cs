@@ -127,3 +127,17 @@ public sealed class Lenient
 {
     public int Value { get; set; }
 }
+
+/// <summary>A member Orleans does not persist (no [Id]) and System.Text.Json could not store faithfully: left out.</summary>
+[GenerateSerializer]
+public sealed class WithScratch
+{
+    [Id(0)]
+    public int Value { get; set; }
+
+    public object? Scratch { get; set; }
+}
+
+/// <summary>An event at schema version 2: version 1 stored its amount as <c>amt</c>.</summary>
+[GenerateSerializer, Alias("test.paid"), OrleansPgStore.Serialization.EventSchemaVersion(2)]
+public sealed record Paid([property: Id(0)] decimal Amount);

@@ -69,6 +69,15 @@ public sealed class OrleansJsonContractTests
     }
 
     [Fact]
+    public void A_member_orleans_would_not_persist_either_is_left_out_instead_of_refused()
+    {
+        var read = RoundTrip(new WithScratch { Value = 3, Scratch = new object() }, out var json);
+
+        Assert.Equal("""{"value":3}""", json);
+        Assert.Equal(3, read.Value);
+    }
+
+    [Fact]
     public void An_xml_document_is_refused()
     {
         var error = Assert.ThrowsAny<Exception>(() => JsonSerializer.Serialize(new XDocument(new XElement("chat")), Strict));
