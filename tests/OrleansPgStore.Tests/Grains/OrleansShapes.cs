@@ -135,7 +135,12 @@ public sealed class WithScratch
     [Id(0)]
     public int Value { get; set; }
 
-    public object? Scratch { get; set; }
+    [NonSerialized]
+    private object? _scratch;
+
+    public object? Scratch => _scratch;
+
+    public void Scribble(object value) => _scratch = value;
 }
 
 /// <summary>An event at schema version 2: version 1 stored its amount as <c>amt</c>.</summary>
