@@ -41,7 +41,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
             journal,
             new JournalEventSerializer(new EventTypeNames(settings.TypeNames), json, settings.Upcasters),
             json,
-            options.ReadRetryTimeout,
+            settings.ReadRetryTimeout,
             stopping,
             loggerFactory.CreateLogger<PostgresLogConsistencyProvider>());
     }

@@ -36,4 +36,11 @@ public interface IPostgresJournalSettings
     /// Empty by default; set in code.
     /// </summary>
     EventUpcasters Upcasters { get; }
+
+    /// <summary>
+    /// How long reading a JournaledGrain's stream keeps retrying transient failures (server down, connection lost)
+    /// before it fails the activation or refresh with a transient <c>OrleansPgStoreException</c> naming the stream.
+    /// Defaults to 15 seconds, below Orleans' 30 second call timeout. Silo shutdown stops a retrying read at once.
+    /// </summary>
+    TimeSpan ReadRetryTimeout { get; set; }
 }

@@ -39,6 +39,9 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
     /// <inheritdoc/>
     public EventUpcasters Upcasters { get; } = new();
 
+    /// <inheritdoc/>
+    public TimeSpan ReadRetryTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Reactions and projections over the events, and the workers that run them. None by default.</summary>
     public PostgresReactionOptions Reactions { get; } = new();
 }

@@ -22,4 +22,7 @@ public sealed class PostgresLogConsistencyOptions : PostgresStoreOptions, IPostg
 
     /// <inheritdoc/>
     public EventUpcasters Upcasters { get; } = new();
+
+    /// <inheritdoc/>
+    public TimeSpan ReadRetryTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

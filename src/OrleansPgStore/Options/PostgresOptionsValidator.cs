@@ -79,11 +79,6 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             failures.Add($"{type}.CommandTimeout must be positive (was {options.CommandTimeout}).");
         }
 
-        if (options.ReadRetryTimeout <= TimeSpan.Zero)
-        {
-            failures.Add($"{type}.ReadRetryTimeout must be positive (was {options.ReadRetryTimeout}).");
-        }
-
         if (options.TolerantReadTypes.Contains(null!))
         {
             failures.Add($"{type}.TolerantReadTypes must not contain null.");
@@ -107,6 +102,11 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
         if (settings.StreamPrefix is null || settings.StreamPrefix.Contains('\0'))
         {
             failures.Add($"{type}.StreamPrefix must be a string without NUL characters (empty for none).");
+        }
+
+        if (settings.ReadRetryTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{type}.ReadRetryTimeout must be positive (was {settings.ReadRetryTimeout}).");
         }
 
         if (settings.SnapshotInterval < 0)

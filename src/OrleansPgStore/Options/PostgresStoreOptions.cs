@@ -60,12 +60,4 @@ public abstract class PostgresStoreOptions
     /// Empty by default; <c>[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]</c> on a type does the same.
     /// </summary>
     public HashSet<Type> TolerantReadTypes { get; } = [];
-
-    /// <summary>
-    /// How long reading a grain's state (a JournaledGrain's stream, or a <c>[PersistentState]</c> row) keeps retrying
-    /// transient failures (server down, connection lost) before it fails with a transient
-    /// <c>OrleansPgStoreException</c> naming what was read. Defaults to 15 seconds, below Orleans' 30 second call timeout.
-    /// Silo shutdown stops a retrying read at once.
-    /// </summary>
-    public TimeSpan ReadRetryTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -28,6 +28,18 @@ public sealed class OptionsValidatorTests
     }
 
     [Fact]
+    public void Read_retry_timeout_and_tolerant_types_are_checked()
+    {
+        var options = new PostgresLogConsistencyOptions { ConnectionString = "Host=localhost", ReadRetryTimeout = TimeSpan.Zero };
+        options.TolerantReadTypes.Add(null!);
+
+        var failures = Check(options);
+
+        Assert.Contains("PostgresLogConsistencyOptions.ReadRetryTimeout must be positive (was 00:00:00).", failures);
+        Assert.Contains("PostgresLogConsistencyOptions.TolerantReadTypes must not contain null.", failures);
+    }
+
+    [Fact]
     public void Each_wrong_setting_is_named()
     {
         var options = new PostgresJournalOptions
