@@ -26,6 +26,24 @@ internal static class JournalSnapshot
         return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
+    /// <summary>The grain version a snapshot payload records, or <c>null</c> when the payload has none.</summary>
+    public static int? GrainVersion(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty(GrainVersionProperty, out var version)
+                && version.TryGetInt32(out var grainVersion) && grainVersion >= 0
+                ? grainVersion
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <exception cref="JsonException">The payload is not a snapshot of this shape or the state does not deserialize.</exception>
     public static (int GrainVersion, TState? State) Read<TState>(string json, JsonSerializerOptions options)
     {

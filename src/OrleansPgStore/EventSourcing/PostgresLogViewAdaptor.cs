@@ -288,7 +288,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         {
             if (e.IsSnapshot)
             {
-                (version, view) = e.IsTombstone ? (0, InitialState) : ReadSnapshot(e);
+                (version, view, var rebuilt) = e.IsTombstone ? (0, InitialState, false) : await ReadSnapshotAsync(e, cancellationToken);
+                // A snapshot rebuilt from events is replaced by a readable one below.
+                replayed = rebuilt ? _snapshotInterval : 0;
                 baseVersion = e.Version + 1 - version;
                 continue;
             }
@@ -341,19 +343,53 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         _snapshots.Enqueue(LastStreamVersion, json);
     }
 
-    private (int Version, TLogView View) ReadSnapshot(RecordedEvent snapshot)
+    /// <summary>
+    /// Reads a snapshot's state or, when the state type no longer reads it (its shape changed), rebuilds the same
+    /// version from the events it covers: a snapshot is only an optimization. Fails when those events are gone.
+    /// </summary>
+    private async Task<(int Version, TLogView View, bool Rebuilt)> ReadSnapshotAsync(RecordedEvent snapshot, CancellationToken cancellationToken)
     {
+        int grainVersion;
+        Exception unreadable;
         try
         {
-            var (grainVersion, state) = JournalSnapshot.Read<TLogView>(snapshot.Json, _context.Json);
-            return (grainVersion, state ?? InitialState);
+            (grainVersion, var state) = JournalSnapshot.Read<TLogView>(snapshot.Json, _context.Json);
+            return (grainVersion, state ?? InitialState, false);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
-            throw new InvalidOperationException(
+            unreadable = new InvalidOperationException(
                 $"The snapshot of stream '{_stream}' of {Services.GrainId} at version {snapshot.Version} cannot be read as " +
                 $"{typeof(TLogView)}: {e.Message}", e);
+            if (JournalSnapshot.GrainVersion(snapshot.Json) is not { } version)
+            {
+                throw unreadable;
+            }
+
+            grainVersion = version;
+            LogSnapshotUnreadable(_context.Logger, e, _stream, snapshot.Version, typeof(TLogView));
         }
+
+        // Grain event g is stream version base + g, and the snapshot covers grain events 0..grainVersion-1.
+        var baseVersion = snapshot.Version + 1 - grainVersion;
+        var view = InitialState;
+        var replayed = 0;
+        await foreach (var e in _context.Journal.ReadStreamAsync(_stream, baseVersion, snapshot.Version + 1, cancellationToken))
+        {
+            if (e.Version != baseVersion + replayed)
+            {
+                break;
+            }
+
+            Apply(view, Deserialize(e), nameof(ReadSnapshotAsync));
+            replayed++;
+        }
+
+        return replayed == grainVersion
+            ? (grainVersion, view, true)
+            : throw new InvalidOperationException(
+                $"{unreadable.Message} The events it covers are no longer all stored to rebuild it from: give the state type " +
+                "the stored members back (or read it tolerantly) to read the snapshot.", unreadable.InnerException);
     }
 
     /// <summary>Serialization errors are bugs in the event types, not outages: they fail the write, naming what failed.</summary>
@@ -424,6 +460,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The state of grain type {GrainType} ({StateType}, stream {Stream}) cannot be snapshotted, so its activations replay every event; reported once per grain type: {Reason}")]
     private static partial void LogUnsnapshottable(ILogger logger, Exception exception, string grainType, Type stateType, string stream, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot of stream {Stream} at version {Version} cannot be read as {StateType}; rebuilding that state from its events")]
+    private static partial void LogSnapshotUnreadable(ILogger logger, Exception exception, string stream, long version, Type stateType);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed")]
     private static partial void LogFailure(ILogger logger, Exception exception, string operation);
