@@ -48,6 +48,10 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     // A load that failed for good (an event or snapshot that cannot be read), until a load succeeds.
     private ExceptionDispatchInfo? _loadFailure;
 
+    // The activation's first read, and whether anyone has synchronized since (see Synchronize).
+    private Task? _firstRead;
+    private bool _synchronized;
+
     public PostgresLogViewAdaptor(
         ILogViewAdaptorHost<TLogView, TLogEntry> host,
         TLogView initialState,
@@ -67,14 +71,34 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     /// Waits until the view is refreshed from the journal, and fails if it could not be read.
     /// </summary>
     /// <remarks>
-    /// Orleans 10 runs the grain lifecycle, whose post-activation step starts the first read without awaiting it,
+    /// <para>Orleans 10 runs the grain lifecycle, whose post-activation step starts the first read without awaiting it,
     /// before <c>OnActivateAsync</c> calls this. The base class then waits for a cycle that no longer reads, and a
     /// first read that failed would go unnoticed: the grain would serve an empty state. Re-implementing the
-    /// interface method lets that failure fail the activation (and every later synchronization) instead.
+    /// interface method lets that failure fail the activation (and every later synchronization) instead.</para>
+    /// <para>The activation's own synchronization does not read the stream again: the post-activation step has just
+    /// started the first read, which sees everything committed before the activation, so it waits for that read.
+    /// Orleans' base class would queue a second full read behind it, doubling what an activation costs.</para>
     /// </remarks>
     public new async Task Synchronize()
     {
-        await base.Synchronize();
+        if (!_synchronized && _firstRead is { } firstRead)
+        {
+            _synchronized = true;
+            try
+            {
+                await firstRead;
+            }
+            catch (Exception) when (_loadFailure is not null)
+            {
+                // Rethrown below, as after any other read.
+            }
+        }
+        else
+        {
+            _synchronized = true;
+            await base.Synchronize();
+        }
+
         _loadFailure?.Throw();
     }
 
@@ -147,7 +171,14 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     /// all once the silo stops; then the read fails with a transient <see cref="OrleansPgStoreException"/> naming the
     /// stream, which fails the activation (or the refresh) instead of holding it, and shutdown, for ever.
     /// </remarks>
-    protected override async Task ReadAsync()
+    protected override Task ReadAsync()
+    {
+        var read = ReadWithRetriesAsync();
+        _firstRead ??= read;
+        return read;
+    }
+
+    private async Task ReadWithRetriesAsync()
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
