@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.Schema;
 
@@ -119,6 +120,33 @@ internal sealed class StoreConnection : IAsyncDisposable
             throw new NpgsqlException(
                 $"Preparing the statement took longer than the command timeout ({_commandTimeoutSeconds} s)",
                 new TimeoutException("Timeout during preparing attempt", e));
+        }
+    }
+
+    /// <summary>
+    /// Prepares <paramref name="statements"/> on a connection the caller holds, typically one the pool has just
+    /// opened: Npgsql keeps a prepared statement with its physical connection, so later commands with the same text
+    /// and parameter types run without preparing. Only an optimization: a failure (a table not created yet, missing
+    /// rights, an outage) is logged at Debug and reported as <c>false</c>, never thrown.
+    /// </summary>
+    public async Task<bool> PrepareOnAsync(
+        NpgsqlConnection connection, IEnumerable<(string Sql, NpgsqlParameter[] Parameters)> statements, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var (sql, parameters) in statements)
+            {
+                await using var command = CreateCommand(sql, connection);
+                command.Parameters.AddRange(parameters);
+                await BoundedAsync(command.PrepareAsync, cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            Logger.WarmUpSkipped(e, QualifiedTable, e.Message);
+            return false;
         }
     }
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace OrleansPgStore.Store.Diagnostics;
 
-/// <summary>The engine's log messages. Event ids: 1xxx journal, 2xxx durable state, 9xxx schema.</summary>
+/// <summary>The engine's log messages. Event ids: 1xxx journal, 2xxx durable state, 3xxx reactions and leases, 8xxx connections, 9xxx schema.</summary>
 internal static partial class LogMessages
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
@@ -57,6 +57,10 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning,
         Message = "Worker {Holder} could not release its correlation lease on stopping; another worker takes it over when it expires")]
     public static partial void ReleaseFailed(this ILogger logger, string holder, Exception exception);
+
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Debug,
+        Message = "Preparing the statements of {Table} on a new connection was skipped: {Reason}")]
+    public static partial void WarmUpSkipped(this ILogger logger, Exception exception, string table, string reason);
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
         Message = "Seeded {Table} in {ElapsedMs} ms")]

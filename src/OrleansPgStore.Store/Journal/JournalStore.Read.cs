@@ -45,6 +45,21 @@ public sealed partial class JournalStore
     }
 
     /// <summary>
+    /// Prepares the statements a JournaledGrain's activation runs (<see cref="ReplayAsync"/>, <see cref="LoadAsync"/>)
+    /// on <paramref name="connection"/>, e.g. from a data source's physical connection initializer: an activation
+    /// that lands on a connection the pool has just opened then neither prepares them nor waits for the server to
+    /// load the table's metadata. Only an optimization: returns <c>false</c> instead of throwing when it cannot.
+    /// </summary>
+    public Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return _store.PrepareOnAsync(
+            connection,
+            [(_sql.Replay, [StreamParameter("")]), (_sql.Load, [StreamParameter("")])],
+            cancellationToken);
+    }
+
+    /// <summary>
     /// Streams the events of <paramref name="stream"/> with versions from <paramref name="fromVersion"/> (inclusive)
     /// to <paramref name="toVersion"/> (exclusive; <c>null</c>: to the end), in version order, snapshots excluded.
     /// Events removed by truncation are simply not there.

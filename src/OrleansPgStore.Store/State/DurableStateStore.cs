@@ -181,6 +181,17 @@ public sealed class DurableStateStore : IAsyncDisposable
         return new StateConcurrencyException(persistenceId, expected, actual);
     }
 
+    /// <summary>
+    /// Prepares the statement a grain's activation runs (<see cref="LoadAsync"/>) on <paramref name="connection"/>,
+    /// e.g. from a data source's physical connection initializer. Only an optimization: returns <c>false</c> instead
+    /// of throwing when it cannot.
+    /// </summary>
+    public Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return _store.PrepareOnAsync(connection, [(_sql.Load, [Id("")])], cancellationToken);
+    }
+
     private static NpgsqlParameter Id(string persistenceId)
         => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = persistenceId };
 
