@@ -13,7 +13,7 @@ public sealed partial class ReactionLoop
     /// fenced block and ack record progress, and one commit makes both durable. A lost lease rolls everything back;
     /// the transaction is then redone without the lost targets (the projections run again: their first writes are gone).
     /// A lost connection is redone too: if the lost commit did land, the redo's fenced ack misses (the lease was released)
-    /// and it rolls back.
+    /// and it rolls back; those targets are then reported as dropped although their first commit stands.
     /// </summary>
     private async Task<CycleReport> ProjectAndAckAsync(IReadOnlyList<TargetResult> results, long claimedAt, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace OrleansPgStore.Reactions;
 /// <summary>
 /// Hosts one engine <see cref="ReactionWorker"/> for as long as the activation lives: the worker claims target
 /// streams, runs the handlers and acks, competing with the workers on other silos through leases in PostgreSQL.
-/// A worker that dies loses only its leases, which expire and are claimed by another worker.
+/// A worker that dies loses only its leases: released as soon as its silo is declared dead, or else when they expire.
 /// </summary>
 /// <remarks>
 /// Kept alive while its silo runs, and revived by a reminder after a silo fails. Placed on the silo that asks for it

@@ -163,10 +163,53 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         {
             await cluster.DisposeAsync();
         }
-
-        static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
-            => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
     }
+
+    [Fact]
+    public async Task A_worker_lost_with_its_silo_is_revived_by_its_reminder_when_no_silo_checks()
+    {
+        var effects = $"\"{_schema.Name}\".revival_effects";
+        await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
+        // The silos check their workers once at start only: a lost worker can come back through its reminder alone.
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: TimeSpan.FromHours(1));
+        try
+        {
+            await cluster.DeployAsync();
+            var deadline = DateTime.UtcNow + Patience;
+            while (cluster.Silos.Any(s => Runtime(s).LocalHolders.Count != 1))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the workers never settled one per silo");
+                await Task.Delay(100);
+            }
+
+            // Keep the silo holding the in-memory reminder table (its reminders would die with it); kill the other.
+            var management = cluster.Client.GetGrain<IManagementGrain>(0);
+            var table = (await management.GetDetailedGrainStatistics())
+                .Single(g => g.GrainType.Contains("ReminderTable", StringComparison.Ordinal));
+            var victim = cluster.Silos.Single(s => s.SiloAddress != table.SiloAddress);
+            var survivor = cluster.Silos.Single(s => s.SiloAddress == table.SiloAddress);
+            await cluster.KillSiloAsync(victim);
+
+            // Reminders tick at Orleans' minimum period (1 minute).
+            deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+            while (Runtime(survivor).LocalHolders.Count != 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the lost worker was not revived");
+                await Task.Delay(500);
+            }
+
+            await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+            var committed = await journal.CommitAsync("account/revived", [new EventData("Deposited", "{}")]);
+            await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects} WHERE position = {committed[0].Position}"), atLeast: 1);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    private static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
+        => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
 
     [Fact]
     public void Wrong_reaction_settings_are_named_by_the_validator()
@@ -184,7 +227,8 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
     }
 
     private static InProcessTestCluster BuildCluster(
-        string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null, short silos = 2)
+        string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null, short silos = 2,
+        TimeSpan? workerCheckInterval = null)
         => TestClusters.Build(
             connectionString,
             schema,
@@ -192,7 +236,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
             configure: options =>
             {
                 options.Reactions.Workers = 2;
-                options.Reactions.WorkerCheckInterval = TimeSpan.FromSeconds(1);
+                options.Reactions.WorkerCheckInterval = workerCheckInterval ?? TimeSpan.FromSeconds(1);
                 options.Reactions.Loop.LeaseDuration = leaseDuration ?? TimeSpan.FromSeconds(3);
                 options.Reactions.Loop.PageSize = 2;
                 options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
