@@ -5,7 +5,7 @@ namespace OrleansPgStore.Store.Connection;
 
 /// <summary>Checks <see cref="StoreOptions"/>; each failure names the setting that is wrong.</summary>
 /// <typeparam name="TOptions">The store's options type.</typeparam>
-public sealed class StoreOptionsValidator<TOptions> : IValidateOptions<TOptions>
+internal sealed class StoreOptionsValidator<TOptions> : IValidateOptions<TOptions>
     where TOptions : StoreOptions
 {
     /// <inheritdoc/>

@@ -10,4 +10,4 @@ namespace OrleansPgStore.Store.Journal;
 /// True when matching events are already visible beyond <paramref name="SettledBefore"/>: commits below them are still
 /// in flight, and they will be readable within moments.
 /// </param>
-public sealed record FeedPage(IReadOnlyList<RecordedEvent> Events, long SettledBefore, bool Settling);
+internal sealed record FeedPage(IReadOnlyList<RecordedEvent> Events, long SettledBefore, bool Settling);

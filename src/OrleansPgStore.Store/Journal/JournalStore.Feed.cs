@@ -10,7 +10,7 @@ public sealed partial class JournalStore
     /// (<paramref name="after"/>, <paramref name="upTo"/>], oldest first, never past an event that a commit still in
     /// flight could precede. Does not wait for such commits (see <see cref="QueryAsync"/> for that).
     /// </summary>
-    public async Task<FeedPage> ReadFeedAsync(
+    internal async Task<FeedPage> ReadFeedAsync(
         long after, long upTo, IReadOnlyCollection<string> names, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(names);

@@ -9,7 +9,7 @@ namespace OrleansPgStore.Store.Leasing;
 /// <param name="Retry">How many claims since the last success: 0 on a first attempt.</param>
 /// <param name="Lagging">True when claimed from the lagging frontier (lowest watermark), false from the leading one.</param>
 /// <param name="LeasedUntil">When the lease expires (the database's clock).</param>
-public sealed record Lease(
+internal sealed record Lease(
     string Stream,
     string? Source,
     long At,

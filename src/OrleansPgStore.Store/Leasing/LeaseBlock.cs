@@ -5,4 +5,4 @@ namespace OrleansPgStore.Store.Leasing;
 /// <param name="Holder">The holder; the block is dropped unless it still holds the lease.</param>
 /// <param name="At">The watermark to keep: the position of the last event handled before the failure.</param>
 /// <param name="Error">The error text, kept for operators.</param>
-public sealed record LeaseBlock(string Stream, string Holder, long At, string Error);
+internal sealed record LeaseBlock(string Stream, string Holder, long At, string Error);

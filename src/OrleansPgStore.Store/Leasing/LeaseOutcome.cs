@@ -9,4 +9,4 @@ namespace OrleansPgStore.Store.Leasing;
 /// (measured by the database's clock) and keeps its retry count: backoff state lives in the database, not in one
 /// worker's memory.
 /// </param>
-public sealed record LeaseOutcome(string Stream, string Holder, long At, TimeSpan? RetryAfter = null);
+internal sealed record LeaseOutcome(string Stream, string Holder, long At, TimeSpan? RetryAfter = null);

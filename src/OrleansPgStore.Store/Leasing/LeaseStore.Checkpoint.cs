@@ -11,7 +11,7 @@ public sealed partial class LeaseStore
     /// one worker at a time advances it.
     /// </summary>
     /// <returns>The checkpoint's position (-1 when new), or <c>null</c> when another holder has it.</returns>
-    public async Task<long?> TryAcquireCheckpointAsync(
+    internal async Task<long?> TryAcquireCheckpointAsync(
         string name, string holder, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
@@ -38,7 +38,7 @@ public sealed partial class LeaseStore
     /// <paramref name="position"/>, but only while <paramref name="holder"/> still holds the checkpoint's lease.
     /// </summary>
     /// <returns>False (and nothing written) when the lease was lost.</returns>
-    public async Task<bool> AdvanceCheckpointAsync(
+    internal async Task<bool> AdvanceCheckpointAsync(
         string name, string holder, long position, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
@@ -78,7 +78,7 @@ public sealed partial class LeaseStore
     }
 
     /// <summary>Releases the checkpoint's lease, if <paramref name="holder"/> has it.</summary>
-    public async Task ReleaseCheckpointAsync(string name, string holder, CancellationToken cancellationToken = default)
+    internal async Task ReleaseCheckpointAsync(string name, string holder, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
         EventValidation.Key(holder, "Lease holder", nameof(holder));

@@ -23,7 +23,7 @@ public sealed partial class LeaseStore
     /// <exception cref="LeaseLostException">
     /// Some report missed its lease; nothing is reported. The caller must roll the transaction back.
     /// </exception>
-    public async Task ReportWithinAsync(
+    internal async Task ReportWithinAsync(
         NpgsqlTransaction transaction,
         IReadOnlyList<LeaseOutcome> outcomes,
         IReadOnlyList<LeaseBlock> blocks,

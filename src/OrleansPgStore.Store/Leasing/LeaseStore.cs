@@ -104,7 +104,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// <param name="leaseDuration">How long the leases last (the database's clock); at most <see cref="MaxDuration"/>.</param>
     /// <param name="lane">The lane to claim from; defaults to the default lane.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<IReadOnlyList<Lease>> ClaimAsync(
+    internal async Task<IReadOnlyList<Lease>> ClaimAsync(
         int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lagging);
@@ -154,7 +154,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// the retry count; with <see cref="LeaseOutcome.RetryAfter"/> the target is deferred instead and keeps its count.
     /// Only the current holder's reports apply; the others are returned as dropped.
     /// </summary>
-    public async Task<AckResult> AckAsync(IReadOnlyList<LeaseOutcome> outcomes, CancellationToken cancellationToken = default)
+    internal async Task<AckResult> AckAsync(IReadOnlyList<LeaseOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
         if (outcomes.Count == 0)
@@ -173,7 +173,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
     /// current holder can block, and blocking a blocked target is a no-op.
     /// </summary>
     /// <returns>The targets that were blocked by this call.</returns>
-    public async Task<IReadOnlyList<string>> BlockAsync(IReadOnlyList<LeaseBlock> blocks, CancellationToken cancellationToken = default)
+    internal async Task<IReadOnlyList<string>> BlockAsync(IReadOnlyList<LeaseBlock> blocks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blocks);
         if (blocks.Count == 0)
@@ -186,7 +186,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
     }
 
     /// <summary>Registers targets and raises their work marks (never lowers them), so claims find the work.</summary>
-    public async Task RaiseWorkAsync(IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
+    internal async Task RaiseWorkAsync(IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(marks);
         if (marks.Count == 0)

@@ -12,7 +12,7 @@ namespace OrleansPgStore.Store.Schema;
 /// A name must match <c>^[a-zA-Z_][a-zA-Z0-9_]*$</c> and fit PostgreSQL's 63-byte identifier limit, and it is
 /// always double-quoted, so it keeps its case and can never end a statement early.
 /// </remarks>
-public static partial class SqlIdentifier
+internal static partial class SqlIdentifier
 {
     /// <summary>PostgreSQL's identifier length limit (NAMEDATALEN - 1).</summary>
     public const int MaxLength = 63;

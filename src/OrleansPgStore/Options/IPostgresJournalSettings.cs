@@ -3,7 +3,7 @@ using OrleansPgStore.Store.Journal;
 namespace OrleansPgStore.Options;
 
 /// <summary>How JournaledGrains map onto the events table: stream names, snapshots and event type names.</summary>
-public interface IPostgresJournalSettings
+internal interface IPostgresJournalSettings
 {
     /// <summary>
     /// Put in front of every stream name: a grain's stream is <c>{StreamPrefix}{grainType}/{grainKey}</c>
