@@ -67,13 +67,4 @@ public sealed class ReactionOptions
             throw new ArgumentException("ReactionOptions." + message);
         }
     }
-
-    /// <summary>A copy of these options under another <see cref="Name"/>; the original is left as it is.</summary>
-    public ReactionOptions WithName(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        var copy = (ReactionOptions)MemberwiseClone();
-        copy.Name = name;
-        return copy;
-    }
 }
