@@ -17,7 +17,6 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
 {
     private readonly PostgresJournalServices _services;
     private readonly PostgresReactionOptions _options;
-    private readonly ReactionOptions _loop;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Lazy<ReactionRegistry> _registry;
     private readonly ConcurrentDictionary<ReactionWorker, bool> _local = new();
@@ -30,9 +29,11 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         _options = options;
         _loggerFactory = loggerFactory;
         _registry = new Lazy<ReactionRegistry>(() => options.Build(serviceProvider));
-        // Workers of different registrations must not share a correlation checkpoint: default to the provider name,
-        // on a copy (the options belong to the options system and are shared).
-        _loop = options.Loop.Name == ReactionOptions.DefaultName ? options.Loop.WithName(services.Name) : options.Loop;
+        // Workers of different registrations must not share a correlation checkpoint: default to the provider name.
+        if (options.Loop.Name == ReactionOptions.DefaultName)
+        {
+            options.Loop.Name = services.Name;
+        }
     }
 
     public string Name => _services.Name;
@@ -54,7 +55,7 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     public ReactionLoop CreateLoop(string holder)
     {
         var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
-        return new ReactionLoop(_services.Journal, leases, _registry.Value, _loop, _loggerFactory, holder);
+        return new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
     }
 
     /// <summary>The lease holders of the workers active on this silo.</summary>
