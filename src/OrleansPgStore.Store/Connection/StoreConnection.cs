@@ -25,7 +25,11 @@ internal sealed class StoreConnection : IAsyncDisposable
         QuotedSchema = SqlIdentifier.Quote(options.Schema, "Schema");
         QualifiedTable = QuotedSchema + "." + SqlIdentifier.Quote(options.Table, "Table");
         Logger = logger;
+        Database = new NpgsqlConnectionStringBuilder(DataSource.ConnectionString).Database;
     }
+
+    /// <summary>The database's name, for traces (<c>db.namespace</c>).</summary>
+    public string? Database { get; }
 
     public NpgsqlDataSource DataSource { get; }
 

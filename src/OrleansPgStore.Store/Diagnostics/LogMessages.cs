@@ -18,8 +18,20 @@ internal static partial class LogMessages
     public static partial void IdempotentCommit(this ILogger logger, string stream, int count);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
-        Message = "Commit listener on channel '{Channel}' lost its connection; reconnecting in {DelayMs} ms")]
-    public static partial void ListenerReconnecting(this ILogger logger, string channel, double delayMs, Exception exception);
+        Message = "Commit listener on channel '{Channel}' lost its connection; reconnecting in {Delay} (further attempts are logged at Debug until it is back)")]
+    public static partial void ListenerReconnecting(this ILogger logger, string channel, string delay, Exception exception);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Debug,
+        Message = "Commit listener on channel '{Channel}' is still reconnecting: attempt {Attempt} failed ({Error}); next in {Delay}")]
+    public static partial void ListenerStillReconnecting(this ILogger logger, string channel, int attempt, string error, string delay);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Error,
+        Message = "Commit listener on channel '{Channel}' has been disconnected for {Duration} ({Attempts} attempts, last error: {Error}); reactions only poll until the database is reachable again")]
+    public static partial void ListenerDown(this ILogger logger, string channel, string duration, int attempts, string error);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Information,
+        Message = "Commit listener on channel '{Channel}' reconnected after {Attempts} failed attempts over {Duration}")]
+    public static partial void ListenerRestored(this ILogger logger, string channel, int attempts, string duration);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Commit listener callback on channel '{Channel}' failed")]
     public static partial void ListenerCallbackFailed(this ILogger logger, string channel, Exception exception);

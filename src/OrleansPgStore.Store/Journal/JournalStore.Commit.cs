@@ -52,26 +52,28 @@ public sealed partial class JournalStore
             return [];
         }
 
-        var started = StoreInstruments.Start();
-        var operation = $"Commit to stream '{EventValidation.Shorten(stream)}'";
+        var operation = StoreOperation.Start(
+            "journal.commit", _store, stream, parent: TraceContext.Parse(metadata.Causation?.TraceParent));
+        operation.Tag("orleanspgstore.event_count", events.Count);
+        metadata = TraceContext.Stamp(metadata, operation.Activity);
         try
         {
             var committed = await CommitWithRetriesAsync(stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
-            StoreInstruments.Record("journal.commit", started, "ok");
+            operation.Succeeded();
             RaiseCommitted(stream);
             return committed;
         }
         catch (StreamConcurrencyException e)
         {
-            StoreInstruments.Record("journal.commit", started, "conflict");
-            StoreInstruments.Conflict("journal.commit");
+            operation.Conflicted();
             _logger.StreamConflict(stream, e.ExpectedVersion, e.ActualVersion);
             throw;
         }
         catch (Exception e)
         {
-            StoreInstruments.Record("journal.commit", started, "error");
-            throw _store.Translate(operation, e);
+            var translated = _store.Translate($"Commit to stream '{EventValidation.Shorten(stream)}'", e);
+            operation.Failed(translated);
+            throw translated;
         }
     }
 
