@@ -27,7 +27,7 @@ public sealed class StoreAdmin : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<StoreAdminOptions>.ThrowIfInvalid(options);
-        _store = new StoreConnection(options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Admin"));
+        _store = new StoreConnection(options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Admin"), loggerFactory);
         var quotedSchema = _store.QuotedSchema;
         _tables = [options.Table, options.StateTable, options.SubscriptionsTable];
         _quotedTables = _tables.Select((t, i) => quotedSchema + "." + SqlIdentifier.Quote(t, i switch
@@ -38,6 +38,9 @@ public sealed class StoreAdmin : IAsyncDisposable
         })).ToArray();
         _sql = new AdminSql(_quotedTables[0], _quotedTables[2]);
     }
+
+    /// <summary>The subscriptions table, schema-qualified and quoted (the lag gauges' <c>table</c> tag).</summary>
+    public string SubscriptionsTable => _quotedTables[2];
 
     /// <summary>Whether the database answers: one round trip.</summary>
     /// <exception cref="Errors.StoreOperationException">It does not (the message says why).</exception>

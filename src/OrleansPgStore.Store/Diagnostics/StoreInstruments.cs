@@ -39,6 +39,18 @@ public static class StoreInstruments
         "orleanspgstore.concurrency.conflicts", unit: "{conflict}",
         description: "Optimistic-concurrency conflicts reported to callers.");
 
+    private static readonly ObservableGauge<long> LagEvents = Meter.CreateObservableGauge(
+        "orleanspgstore.reactions.lag.events", () => ReactionLagSample.Measure(l => l.EventsBehind),
+        unit: "{event}", description: "Events not yet handled, per lane (last sample).");
+
+    private static readonly ObservableGauge<double> LagSeconds = Meter.CreateObservableGauge(
+        "orleanspgstore.reactions.lag.seconds", ReactionLagSample.MeasureSeconds,
+        unit: "s", description: "Age of the oldest event not yet handled, per lane (last sample).");
+
+    private static readonly ObservableGauge<long> Blocked = Meter.CreateObservableGauge(
+        "orleanspgstore.reactions.blocked", () => ReactionLagSample.Measure(l => l.Blocked),
+        unit: "{target}", description: "Blocked reaction targets, per lane (last sample).");
+
     private static readonly Counter<long> SnapshotFailures = Meter.CreateCounter<long>(
         "orleanspgstore.journal.snapshot_failures", unit: "{snapshot}",
         description: "Snapshots that could not be saved (activation then replays more events).");
@@ -58,16 +70,6 @@ public static class StoreInstruments
     private static readonly Counter<long> Faults = Meter.CreateCounter<long>(
         "orleanspgstore.faults", unit: "{fault}",
         description: "Self-healing faults (retried connection losses, timeouts), by operation.");
-
-    static StoreInstruments()
-    {
-        Meter.CreateObservableGauge("orleanspgstore.reactions.lag.events", () => ReactionLagSample.Measure(l => l.EventsBehind),
-            unit: "{event}", description: "Events not yet handled, per lane (last sample).");
-        Meter.CreateObservableGauge("orleanspgstore.reactions.lag.seconds", () => ReactionLagSample.MeasureSeconds(),
-            unit: "s", description: "Age of the oldest event not yet handled, per lane (last sample).");
-        Meter.CreateObservableGauge("orleanspgstore.reactions.blocked", () => ReactionLagSample.Measure(l => l.Blocked),
-            unit: "{target}", description: "Blocked reaction targets, per lane (last sample).");
-    }
 
     internal static long Start() => Stopwatch.GetTimestamp();
 
@@ -144,6 +146,9 @@ public static class StoreInstruments
             Faults.Add(1, new KeyValuePair<string, object?>("operation", operation));
         }
     }
+
+    /// <summary>Whether a metrics listener observes the reaction lag gauges (so sampling is worth a query).</summary>
+    public static bool IsReactionLagObserved => LagEvents.Enabled || LagSeconds.Enabled || Blocked.Enabled;
 
     /// <summary>
     /// Publishes a lag sample for the lag gauges. Hosts that want the gauges sample periodically (the Orleans plugin

@@ -45,7 +45,7 @@ public sealed partial class JournalStore : IAsyncDisposable
 
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Journal");
-        _store = new StoreConnection(options, _logger);
+        _store = new StoreConnection(options, _logger, loggerFactory);
         _sql = new JournalSql(_store.QualifiedTable);
     }
 

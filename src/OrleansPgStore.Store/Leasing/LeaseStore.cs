@@ -34,7 +34,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<LeaseStoreOptions>.ThrowIfInvalid(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Leasing");
-        _store = new StoreConnection(options, logger);
+        _store = new StoreConnection(options, logger, loggerFactory);
         _sql = new LeaseSql(_store.QualifiedTable);
         _synchronousCommit = options.SynchronousCommit;
     }

@@ -32,7 +32,7 @@ public sealed class DurableStateStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<DurableStateStoreOptions>.ThrowIfInvalid(options);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.State");
-        _store = new StoreConnection(options, _logger);
+        _store = new StoreConnection(options, _logger, loggerFactory);
         _sql = new StateSql(_store.QualifiedTable);
     }
 

@@ -163,7 +163,8 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     protected override int GetConfirmedVersion() => _version;
 
     /// <inheritdoc/>
-    protected override PostgresSubmissionEntry<TLogEntry> MakeSubmissionEntry(TLogEntry entry) => new() { Entry = entry };
+    protected override PostgresSubmissionEntry<TLogEntry> MakeSubmissionEntry(TLogEntry entry)
+        => new() { Entry = entry, Metadata = JournalRequestContext.Capture() };
 
     /// <inheritdoc/>
     /// <remarks>
@@ -246,7 +247,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             IReadOnlyList<RecordedEvent> committed;
             try
             {
-                committed = await _context.Journal.CommitAsync(_stream, events, expectedVersion: expected);
+                committed = await _context.Journal.CommitAsync(_stream, events, batch[0].Metadata, expected);
             }
             catch (StreamConcurrencyException e)
             {
