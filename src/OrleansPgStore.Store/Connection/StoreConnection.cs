@@ -28,8 +28,12 @@ internal sealed class StoreConnection : IAsyncDisposable
         QuotedSchema = SqlIdentifier.Quote(options.Schema, "Schema");
         QualifiedTable = QuotedSchema + "." + SqlIdentifier.Quote(options.Table, "Table");
         Logger = logger;
+        CollectionName = options.Schema + "." + options.Table;
         Database = new NpgsqlConnectionStringBuilder(DataSource.ConnectionString).Database;
     }
+
+    /// <summary><c>schema.table</c>, unquoted: the <c>db.collection.name</c> of spans and metrics.</summary>
+    public string CollectionName { get; }
 
     /// <summary>The database's name, for traces (<c>db.namespace</c>).</summary>
     public string? Database { get; }

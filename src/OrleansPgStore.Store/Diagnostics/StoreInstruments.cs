@@ -8,8 +8,8 @@ namespace OrleansPgStore.Store.Diagnostics;
 /// <see cref="Name"/>. Nothing is measured or allocated for an instrument nobody listens to.
 /// </summary>
 /// <remarks>
-/// Instruments: <c>orleanspgstore.operation.duration</c> (s; tags <c>operation</c>, <c>status</c> = ok, conflict or
-/// error, <c>error.type</c> on errors), <c>orleanspgstore.journal.events_appended</c>,
+/// Instruments: <c>orleanspgstore.operation.duration</c> (s; tags <c>operation</c>, <c>db.collection.name</c>,
+/// <c>status</c> = ok, conflict or error, <c>error.type</c> on errors), <c>orleanspgstore.journal.events_appended</c>,
 /// <c>orleanspgstore.concurrency.conflicts</c>, <c>orleanspgstore.journal.snapshot_failures</c>,
 /// <c>orleanspgstore.journal.retention.deleted</c>, <c>orleanspgstore.reactions.events_handled</c>,
 /// <c>orleanspgstore.listener.connected</c> (up-down: connected LISTEN sessions),
@@ -73,7 +73,7 @@ public static class StoreInstruments
 
     internal static long Start() => Stopwatch.GetTimestamp();
 
-    internal static void Record(string operation, long startTimestamp, string status, Exception? error = null)
+    internal static void Record(string operation, string collection, long startTimestamp, string status, Exception? error = null)
     {
         if (OperationDuration.Enabled)
         {
@@ -81,6 +81,7 @@ public static class StoreInstruments
             {
                 { "operation", operation },
                 { "status", status },
+                { "db.collection.name", collection },
             };
             if (error is not null)
             {
@@ -91,19 +92,19 @@ public static class StoreInstruments
         }
     }
 
-    internal static void Appended(int count)
+    internal static void Appended(int count, string collection)
     {
         if (EventsAppended.Enabled)
         {
-            EventsAppended.Add(count);
+            EventsAppended.Add(count, new KeyValuePair<string, object?>("db.collection.name", collection));
         }
     }
 
-    internal static void Conflict(string operation)
+    internal static void Conflict(string operation, string collection)
     {
         if (Conflicts.Enabled)
         {
-            Conflicts.Add(1, new KeyValuePair<string, object?>("operation", operation));
+            Conflicts.Add(1, new("operation", operation), new("db.collection.name", collection));
         }
     }
 
@@ -115,19 +116,19 @@ public static class StoreInstruments
         }
     }
 
-    internal static void SnapshotFailed()
+    internal static void SnapshotFailed(string collection)
     {
         if (SnapshotFailures.Enabled)
         {
-            SnapshotFailures.Add(1);
+            SnapshotFailures.Add(1, new KeyValuePair<string, object?>("db.collection.name", collection));
         }
     }
 
-    internal static void RetentionRemoved(long rows)
+    internal static void RetentionRemoved(long rows, string collection)
     {
         if (RetentionDeleted.Enabled && rows > 0)
         {
-            RetentionDeleted.Add(rows);
+            RetentionDeleted.Add(rows, new KeyValuePair<string, object?>("db.collection.name", collection));
         }
     }
 

@@ -15,12 +15,14 @@ namespace OrleansPgStore.Store.Diagnostics;
 internal struct StoreOperation
 {
     private readonly string _name;
+    private readonly string _collection;
     private readonly long _started;
     private bool _ended;
 
-    private StoreOperation(string name, Activity? activity)
+    private StoreOperation(string name, string collection, Activity? activity)
     {
         _name = name;
+        _collection = collection;
         _started = StoreInstruments.Start();
         Activity = activity;
     }
@@ -50,7 +52,7 @@ internal struct StoreOperation
         {
             activity.SetTag("db.system.name", "postgresql");
             activity.SetTag("db.namespace", store.Database);
-            activity.SetTag("db.collection.name", store.Schema + "." + store.Table);
+            activity.SetTag("db.collection.name", store.CollectionName);
             activity.SetTag("db.operation.name", name);
             if (stream is not null)
             {
@@ -58,7 +60,7 @@ internal struct StoreOperation
             }
         }
 
-        return new StoreOperation(name, activity);
+        return new StoreOperation(name, store.CollectionName, activity);
     }
 
     /// <summary>Adds a tag to the span when it records data.</summary>
@@ -78,7 +80,7 @@ internal struct StoreOperation
     {
         Tag("orleanspgstore.outcome", "conflict");
         End("conflict", null);
-        StoreInstruments.Conflict(_name);
+        StoreInstruments.Conflict(_name, _collection);
     }
 
     /// <summary>The operation failed with <paramref name="exception"/>: recorded on the span (status, exception event).</summary>
@@ -95,7 +97,7 @@ internal struct StoreOperation
         }
 
         _ended = true;
-        StoreInstruments.Record(_name, _started, status, exception);
+        StoreInstruments.Record(_name, _collection, _started, status, exception);
         if (Activity is null)
         {
             return;

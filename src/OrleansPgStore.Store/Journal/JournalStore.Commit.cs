@@ -139,7 +139,7 @@ public sealed partial class JournalStore
             throw new StreamConcurrencyException(stream, expectedVersion ?? -1, await CurrentVersionAsync(stream, cancellationToken).ConfigureAwait(false));
         }
 
-        StoreInstruments.Appended(1);
+        StoreInstruments.Appended(1, _store.CollectionName);
         return [committed];
     }
 
@@ -203,7 +203,7 @@ public sealed partial class JournalStore
         ];
     }
 
-    private static async Task<IReadOnlyList<RecordedEvent>> ReadCommitAsync(
+    private async Task<IReadOnlyList<RecordedEvent>> ReadCommitAsync(
         NpgsqlDataReader reader, string stream, IReadOnlyList<EventData> events, EventMetadata metadata,
         long? expectedVersion, CancellationToken cancellationToken)
     {
@@ -218,7 +218,7 @@ public sealed partial class JournalStore
             committed.Add(ToRecorded(reader, stream, events[committed.Count], metadata));
         }
 
-        StoreInstruments.Appended(committed.Count);
+        StoreInstruments.Appended(committed.Count, _store.CollectionName);
         return committed;
     }
 
@@ -245,7 +245,7 @@ public sealed partial class JournalStore
 
         if (appended.Count > 0)
         {
-            StoreInstruments.Appended(appended.Count);
+            StoreInstruments.Appended(appended.Count, _store.CollectionName);
             return appended;
         }
 

@@ -60,7 +60,7 @@ public sealed partial class JournalStore
                     delete.Parameters.Add(at.Clone());
                     delete.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = streams.ToArray() });
                     long deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    StoreInstruments.RetentionRemoved(deleted);
+                    StoreInstruments.RetentionRemoved(deleted, _store.CollectionName);
                     // Streams whose first snapshot appeared after the count can make "done" pass "total".
                     state = new RetentionProgress(state.StreamsDone + streams.Count, Math.Max(total, state.StreamsDone + streams.Count),
                         state.RowsDeleted + deleted);

@@ -48,7 +48,7 @@ public sealed partial class JournalStore
         {
             var translated = _store.Translate($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", e);
             operation.Failed(translated);
-            StoreInstruments.SnapshotFailed();
+            StoreInstruments.SnapshotFailed(_store.CollectionName);
             throw translated;
         }
     }
@@ -157,7 +157,7 @@ public sealed partial class JournalStore
             command.Parameters.Add(new NpgsqlParameter("cutoff", NpgsqlDbType.TimestampTz) { Value = cutoff.ToUniversalTime() });
             command.Parameters.Add(new NpgsqlParameter("stream", NpgsqlDbType.Text) { Value = (object?)stream ?? DBNull.Value });
             long deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            StoreInstruments.RetentionRemoved(deleted);
+            StoreInstruments.RetentionRemoved(deleted, _store.CollectionName);
             operation.Succeeded();
             return deleted;
         }
