@@ -8,13 +8,15 @@ namespace OrleansPgStore.Store.Tests.Diagnostics;
 
 public sealed class StoreTracingTests(SchemaFixture db) : IClassFixture<SchemaFixture>
 {
-    private static readonly ActivitySource Caller = new("OrleansPgStore.Tests.Caller");
+    // A constant: listeners test the name while the static source is being created.
+    private const string CallerName = "OrleansPgStore.Tests.Caller";
+    private static readonly ActivitySource Caller = new(CallerName);
 
     [Fact]
     public async Task A_commit_is_a_child_span_of_the_call_with_database_attributes_and_its_context_is_stored_with_the_events()
     {
         await using var store = await db.JournalAsync("trace_commit");
-        using var capture = new TelemetryCapture("trace_commit", alsoSources: Caller.Name);
+        using var capture = new TelemetryCapture("trace_commit", alsoSources: CallerName);
 
         RecordedEvent stored;
         string commitId;
@@ -136,7 +138,7 @@ public sealed class StoreTracingTests(SchemaFixture db) : IClassFixture<SchemaFi
         await using var store = await db.JournalAsync("trace_caller_only");
         using var listener = new ActivityListener
         {
-            ShouldListenTo = s => s.Name == Caller.Name,
+            ShouldListenTo = s => s.Name == CallerName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(listener);
