@@ -63,8 +63,8 @@ internal struct StoreOperation
         return new StoreOperation(name, store.CollectionName, activity);
     }
 
-    /// <summary>Adds a tag to the span when it records data.</summary>
-    public readonly void Tag(string key, object? value)
+    /// <summary>Adds a tag to the span when it records data (generic, so nothing is boxed when nobody listens).</summary>
+    public readonly void Tag<T>(string key, T value)
     {
         if (Activity is { IsAllDataRequested: true })
         {
