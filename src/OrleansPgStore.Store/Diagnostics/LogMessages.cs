@@ -5,6 +5,10 @@ namespace OrleansPgStore.Store.Diagnostics;
 /// <summary>The engine's log messages. Event ids: 1xxx journal, 2xxx durable state, 3xxx reactions and leases, 8xxx connections, 9xxx schema.</summary>
 internal static partial class LogMessages
 {
+    // The reaction worker's retry delays: the first after a success, and the cap.
+    private const double FirstCycleRetryMs = 100;
+    private const double CappedCycleRetryMs = 30_000;
+
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
         Message = "Commit to stream '{Stream}' conflicted: expected version {Expected}, actual {Actual}")]
     public static partial void StreamConflict(this ILogger logger, string stream, long expected, long actual);
@@ -44,16 +48,67 @@ internal static partial class LogMessages
         Message = "Report for target '{Stream}' by {Holder} was dropped: the lease had moved on; the work will be redone")]
     public static partial void LeaseReportDropped(this ILogger logger, string stream, string holder);
 
+    /// <summary>
+    /// A handler failed and will be retried. Calm: the first attempt's failure is a Warning with the stack, later ones
+    /// are Debug lines that count (the target is blocked, at Error, when the retries run out).
+    /// </summary>
+    public static void TargetRetrying(this ILogger logger, string stream, long attempt, double delayMs, Exception exception)
+    {
+        var delay = Durations.Format(TimeSpan.FromMilliseconds(delayMs));
+        if (attempt <= 1)
+        {
+            logger.TargetFailed(stream, delay, exception);
+        }
+        else
+        {
+            logger.TargetFailedAgain(stream, attempt, exception.Message, delay);
+        }
+    }
+
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning,
-        Message = "Handler failed on target '{Stream}' (attempt {Attempt}); retrying in {DelayMs} ms")]
-    public static partial void TargetRetrying(this ILogger logger, string stream, long attempt, double delayMs, Exception exception);
+        Message = "Handler failed on target '{Stream}'; retrying in {Delay} (further attempts are logged at Debug until it succeeds or is blocked)")]
+    private static partial void TargetFailed(this ILogger logger, string stream, string delay, Exception exception);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug,
+        Message = "Handler failed again on target '{Stream}' (attempt {Attempt}: {Error}); retrying in {Delay}")]
+    private static partial void TargetFailedAgain(this ILogger logger, string stream, long attempt, string error, string delay);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error,
         Message = "Handler failed on target '{Stream}' (attempt {Attempt}); retries exhausted, blocking it")]
     public static partial void TargetBlocked(this ILogger logger, string stream, long attempt, Exception exception);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Reaction cycle of worker {Holder} failed; retrying in {DelayMs} ms")]
-    public static partial void CycleFailed(this ILogger logger, string holder, double delayMs, Exception exception);
+    /// <summary>
+    /// A worker's cycle failed (usually the database is away); the worker retries with a delay doubling from 100 ms to
+    /// 30 s. Calm: the first failure of an outage (the shortest delay) is a Warning with the stack, later ones are Debug
+    /// lines, and once the delay has reached its cap (the outage has lasted about a minute) each retry is an Error.
+    /// </summary>
+    public static void CycleFailed(this ILogger logger, string holder, double delayMs, Exception exception)
+    {
+        var delay = Durations.Format(TimeSpan.FromMilliseconds(delayMs));
+        if (delayMs <= FirstCycleRetryMs)
+        {
+            logger.CycleFailedFirst(holder, delay, exception);
+        }
+        else if (delayMs >= CappedCycleRetryMs)
+        {
+            logger.CycleStillFailing(holder, exception.Message, delay);
+        }
+        else
+        {
+            logger.CycleFailedAgain(holder, exception.Message, delay);
+        }
+    }
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
+        Message = "Reaction cycle of worker {Holder} failed; retrying in {Delay} (further failures are logged at Debug until a cycle succeeds)")]
+    private static partial void CycleFailedFirst(this ILogger logger, string holder, string delay, Exception exception);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Reaction cycle of worker {Holder} failed again ({Error}); retrying in {Delay}")]
+    private static partial void CycleFailedAgain(this ILogger logger, string holder, string error, string delay);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Error,
+        Message = "Reaction cycles of worker {Holder} have been failing for about a minute or more (last error: {Error}); retrying every {Delay}")]
+    private static partial void CycleStillFailing(this ILogger logger, string holder, string error, string delay);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
         Message = "Fetching the events of {Count} claimed targets in one statement failed; fetching them one by one")]

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Logging;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Reactions;
 using OrleansPgStore.Store.Tests.Support;
 
 namespace OrleansPgStore.Store.Tests.Diagnostics;
 
-public sealed class CalmLogTests
+public sealed class CalmLogTests(SchemaFixture db) : IClassFixture<SchemaFixture>
 {
     [Fact]
     public async Task A_listener_that_cannot_connect_warns_once_with_the_stack_then_counts_at_debug_with_rounded_delays()
@@ -38,6 +40,42 @@ public sealed class CalmLogTests
         Assert.False(listener.IsConnected);
         // The store built its data source with the logger factory: Npgsql's own logs arrive too.
         Assert.Contains(logs.Entries, e => e.Category.StartsWith("Npgsql", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failing_handler_warns_with_the_stack_on_its_first_attempt_then_counts_at_debug_and_blocks_at_error()
+    {
+        var logs = new ListLoggerFactory();
+        await using var journal = await db.JournalAsync("calm_handler_events");
+        await using var leases = await db.LeasesAsync("calm_handler_subs");
+        var loop = new ReactionLoop(journal, leases,
+            new ReactionRegistry().On("Happened", (_, _) => throw new InvalidOperationException("boom")),
+            new ReactionOptions
+            {
+                MaxRetries = 3,
+                Backoff = new RetryBackoff
+                {
+                    Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.FromMilliseconds(1117.6106), Jitter = 0,
+                },
+            },
+            logs);
+        await journal.CommitAsync("poison", Events.Many(1));
+
+        await Eventually.WaitAsync(async () =>
+        {
+            await leases.DeferAsync(new SubscriptionFilter(), null);   // no waiting out the backoff
+            await loop.RunCycleAsync();
+            return logs.Entries.Any(e => e.Level == LogLevel.Error);
+        }, "the target was blocked");
+
+        var reactions = logs.Entries.Where(e => e.Category == "OrleansPgStore.Reactions").ToList();
+        var warning = Assert.Single(reactions, e => e.Level == LogLevel.Warning);
+        Assert.NotNull(warning.Exception);
+        Assert.Contains("retrying in 1.1 s", warning.Message);
+        Assert.Equal(2, reactions.Count(e => e.Level == LogLevel.Debug && e.Exception is null && e.Message.Contains("failed again")));
+        var error = Assert.Single(reactions, e => e.Level == LogLevel.Error);
+        Assert.Contains("blocking it", error.Message);
+        Assert.NotNull(error.Exception);
     }
 
     [Theory]
