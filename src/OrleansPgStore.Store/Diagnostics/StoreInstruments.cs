@@ -15,7 +15,8 @@ namespace OrleansPgStore.Store.Diagnostics;
 /// <c>orleanspgstore.listener.connected</c> (up-down: connected LISTEN sessions),
 /// <c>orleanspgstore.reactions.lag.events</c>, <c>orleanspgstore.reactions.lag.seconds</c> and
 /// <c>orleanspgstore.reactions.blocked</c> (gauges per <c>lane</c>, from the last <see cref="Admin.StoreAdmin.ReactionLagAsync"/>
-/// sample), <c>orleanspgstore.faults</c> (self-healing faults by <c>operation</c>).
+/// sample), <c>orleanspgstore.faults</c> (self-healing faults by <c>operation</c>), <c>orleanspgstore.reactions.delay</c>
+/// (s from commit to handling, per <c>lane</c>).
 /// </remarks>
 public static class StoreInstruments
 {
@@ -24,7 +25,7 @@ public static class StoreInstruments
 
     internal static readonly ActivitySource ActivitySource = new(Name, typeof(StoreInstruments).Assembly.GetName().Version?.ToString());
 
-    private static readonly Meter Meter = new(Name, typeof(StoreInstruments).Assembly.GetName().Version?.ToString());
+    internal static readonly Meter Meter = new(Name, typeof(StoreInstruments).Assembly.GetName().Version?.ToString());
 
     private static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>(
         "orleanspgstore.operation.duration", unit: "s",
