@@ -5,10 +5,6 @@ namespace OrleansPgStore.Store.Diagnostics;
 /// <summary>The engine's log messages. Event ids: 1xxx journal, 2xxx durable state, 3xxx reactions and leases, 8xxx connections, 9xxx schema.</summary>
 internal static partial class LogMessages
 {
-    // The reaction worker's retry delays: the first after a success, and the cap.
-    private const double FirstCycleRetryMs = 100;
-    private const double CappedCycleRetryMs = 30_000;
-
     [LoggerMessage(EventId = 1001, Level = LogLevel.Debug,
         Message = "Commit to stream '{Stream}' conflicted: expected version {Expected}, actual {Actual}")]
     public static partial void StreamConflict(this ILogger logger, string stream, long expected, long actual);
@@ -78,24 +74,23 @@ internal static partial class LogMessages
     public static partial void TargetBlocked(this ILogger logger, string stream, long attempt, Exception exception);
 
     /// <summary>
-    /// A worker's cycle failed (usually the database is away); the worker retries with a delay doubling from 100 ms to
-    /// 30 s. Calm: the first failure of an outage (the shortest delay) is a Warning with the stack, later ones are Debug
-    /// lines, and once the delay has reached its cap (the outage has lasted about a minute) each retry is an Error.
+    /// A worker's cycle failed (usually the database is away) and will be retried. Calm: the first failure of a run is
+    /// a Warning with the stack, later ones are Debug lines that count, and a run lasting past a minute is one Error.
     /// </summary>
-    public static void CycleFailed(this ILogger logger, string holder, double delayMs, Exception exception)
+    public static void CycleFailed(this ILogger logger, string holder, double delayMs, Outage outage, OutageStep step, Exception exception)
     {
         var delay = Durations.Format(TimeSpan.FromMilliseconds(delayMs));
-        if (delayMs <= FirstCycleRetryMs)
+        switch (step)
         {
-            logger.CycleFailedFirst(holder, delay, exception);
-        }
-        else if (delayMs >= CappedCycleRetryMs)
-        {
-            logger.CycleStillFailing(holder, exception.Message, delay);
-        }
-        else
-        {
-            logger.CycleFailedAgain(holder, exception.Message, delay);
+            case OutageStep.First:
+                logger.CycleFailedFirst(holder, delay, exception);
+                break;
+            case OutageStep.Lasting:
+                logger.CycleStillFailing(holder, Durations.Format(outage.Duration), outage.Failures, exception.Message, delay);
+                break;
+            default:
+                logger.CycleFailedAgain(holder, outage.Failures, exception.Message, delay);
+                break;
         }
     }
 
@@ -103,12 +98,13 @@ internal static partial class LogMessages
         Message = "Reaction cycle of worker {Holder} failed; retrying in {Delay} (further failures are logged at Debug until a cycle succeeds)")]
     private static partial void CycleFailedFirst(this ILogger logger, string holder, string delay, Exception exception);
 
-    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug, Message = "Reaction cycle of worker {Holder} failed again ({Error}); retrying in {Delay}")]
-    private static partial void CycleFailedAgain(this ILogger logger, string holder, string error, string delay);
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug,
+        Message = "Reaction cycle of worker {Holder} failed again (failure {Failures}: {Error}); retrying in {Delay}")]
+    private static partial void CycleFailedAgain(this ILogger logger, string holder, int failures, string error, string delay);
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Error,
-        Message = "Reaction cycles of worker {Holder} have been failing for about a minute or more (last error: {Error}); retrying every {Delay}")]
-    private static partial void CycleStillFailing(this ILogger logger, string holder, string error, string delay);
+        Message = "Reaction cycles of worker {Holder} have been failing for {Duration} ({Failures} failures, last error: {Error}); still retrying every {Delay}")]
+    private static partial void CycleStillFailing(this ILogger logger, string holder, string duration, int failures, string error, string delay);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
         Message = "Fetching the events of {Count} claimed targets in one statement failed; fetching them one by one")]

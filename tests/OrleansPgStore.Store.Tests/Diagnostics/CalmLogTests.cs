@@ -78,6 +78,20 @@ public sealed class CalmLogTests(SchemaFixture db) : IClassFixture<SchemaFixture
         Assert.NotNull(error.Exception);
     }
 
+    [Fact]
+    public void An_outage_is_logged_in_full_once_then_counted_and_escalated_once_it_lasts()
+    {
+        var outage = new Outage(worthAnError: TimeSpan.Zero);
+
+        Assert.Equal([OutageStep.First, OutageStep.Lasting, OutageStep.Again, OutageStep.Again],
+            Enumerable.Range(0, 4).Select(_ => outage.Failed()));
+        Assert.Equal(4, outage.Failures);
+        outage.Reset();
+        Assert.Equal(OutageStep.First, outage.Failed());
+        var brief = new Outage();   // escalates only after a minute
+        Assert.Equal([OutageStep.First, OutageStep.Again], [brief.Failed(), brief.Failed()]);
+    }
+
     [Theory]
     [InlineData(0.4, "<1 ms")]
     [InlineData(1117.6106, "1.1 s")]
