@@ -40,7 +40,7 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
                   $"synchronous_commit={await Scalar<string>("SHOW synchronous_commit")}; {Environment.ProcessorCount} cores; {seconds}s per measurement");
 
 var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
-var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "projections"];
+var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "projections", "tracing"];
 if (only.Contains("journal"))
 {
     await JournalBenchmarks.RunAsync(context, journal);
@@ -59,6 +59,11 @@ if (only.Contains("reactions"))
 if (only.Contains("projections"))
 {
     await ProjectionBenchmarks.RunAsync(context);
+}
+
+if (only.Contains("tracing"))
+{
+    await TracingBenchmarks.RunAsync(context, journal);
 }
 
 var table = report.ToMarkdown();

@@ -15,9 +15,12 @@ internal sealed class StoreConnection : IAsyncDisposable
     private readonly bool _ownsDataSource;
     private readonly int _commandTimeoutSeconds;
 
-    public StoreConnection(StoreOptions options, ILogger logger)
+    /// <param name="options">Where the database and the table are.</param>
+    /// <param name="logger">The store's logger.</param>
+    /// <param name="loggerFactory">Npgsql's own logs go here when the store builds its data source.</param>
+    public StoreConnection(StoreOptions options, ILogger logger, ILoggerFactory? loggerFactory = null)
     {
-        DataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
+        DataSource = options.DataSource ?? StoreDataSource.Create(options.ConnectionString!, loggerFactory);
         _ownsDataSource = options.DataSource is null;
         _commandTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(options.CommandTimeout.TotalSeconds));
         Schema = options.Schema;
@@ -25,7 +28,15 @@ internal sealed class StoreConnection : IAsyncDisposable
         QuotedSchema = SqlIdentifier.Quote(options.Schema, "Schema");
         QualifiedTable = QuotedSchema + "." + SqlIdentifier.Quote(options.Table, "Table");
         Logger = logger;
+        CollectionName = options.Schema + "." + options.Table;
+        Database = new NpgsqlConnectionStringBuilder(DataSource.ConnectionString).Database;
     }
+
+    /// <summary><c>schema.table</c>, unquoted: the <c>db.collection.name</c> of spans and metrics.</summary>
+    public string CollectionName { get; }
+
+    /// <summary>The database's name, for traces (<c>db.namespace</c>).</summary>
+    public string? Database { get; }
 
     public NpgsqlDataSource DataSource { get; }
 

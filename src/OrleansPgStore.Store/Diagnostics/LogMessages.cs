@@ -18,8 +18,20 @@ internal static partial class LogMessages
     public static partial void IdempotentCommit(this ILogger logger, string stream, int count);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
-        Message = "Commit listener on channel '{Channel}' lost its connection; reconnecting in {DelayMs} ms")]
-    public static partial void ListenerReconnecting(this ILogger logger, string channel, double delayMs, Exception exception);
+        Message = "Commit listener on channel '{Channel}' lost its connection; reconnecting in {Delay} (further attempts are logged at Debug until it is back)")]
+    public static partial void ListenerReconnecting(this ILogger logger, string channel, string delay, Exception exception);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Debug,
+        Message = "Commit listener on channel '{Channel}' is still reconnecting: attempt {Attempt} failed ({Error}); next in {Delay}")]
+    public static partial void ListenerStillReconnecting(this ILogger logger, string channel, int attempt, string error, string delay);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Error,
+        Message = "Commit listener on channel '{Channel}' has been disconnected for {Duration} ({Attempts} attempts, last error: {Error}); reactions only poll until the database is reachable again")]
+    public static partial void ListenerDown(this ILogger logger, string channel, string duration, int attempts, string error);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Information,
+        Message = "Commit listener on channel '{Channel}' reconnected after {Attempts} failed attempts over {Duration}")]
+    public static partial void ListenerRestored(this ILogger logger, string channel, int attempts, string duration);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Commit listener callback on channel '{Channel}' failed")]
     public static partial void ListenerCallbackFailed(this ILogger logger, string channel, Exception exception);
@@ -32,16 +44,67 @@ internal static partial class LogMessages
         Message = "Report for target '{Stream}' by {Holder} was dropped: the lease had moved on; the work will be redone")]
     public static partial void LeaseReportDropped(this ILogger logger, string stream, string holder);
 
+    /// <summary>
+    /// A handler failed and will be retried. Calm: the first attempt's failure is a Warning with the stack, later ones
+    /// are Debug lines that count (the target is blocked, at Error, when the retries run out).
+    /// </summary>
+    public static void TargetRetrying(this ILogger logger, string stream, long attempt, double delayMs, Exception exception)
+    {
+        var delay = Durations.Format(TimeSpan.FromMilliseconds(delayMs));
+        if (attempt <= 1)
+        {
+            logger.TargetFailed(stream, delay, exception);
+        }
+        else
+        {
+            logger.TargetFailedAgain(stream, attempt, exception.Message, delay);
+        }
+    }
+
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning,
-        Message = "Handler failed on target '{Stream}' (attempt {Attempt}); retrying in {DelayMs} ms")]
-    public static partial void TargetRetrying(this ILogger logger, string stream, long attempt, double delayMs, Exception exception);
+        Message = "Handler failed on target '{Stream}'; retrying in {Delay} (further attempts are logged at Debug until it succeeds or is blocked)")]
+    private static partial void TargetFailed(this ILogger logger, string stream, string delay, Exception exception);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug,
+        Message = "Handler failed again on target '{Stream}' (attempt {Attempt}: {Error}); retrying in {Delay}")]
+    private static partial void TargetFailedAgain(this ILogger logger, string stream, long attempt, string error, string delay);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Error,
         Message = "Handler failed on target '{Stream}' (attempt {Attempt}); retries exhausted, blocking it")]
     public static partial void TargetBlocked(this ILogger logger, string stream, long attempt, Exception exception);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Reaction cycle of worker {Holder} failed; retrying in {DelayMs} ms")]
-    public static partial void CycleFailed(this ILogger logger, string holder, double delayMs, Exception exception);
+    /// <summary>
+    /// A worker's cycle failed (usually the database is away) and will be retried. Calm: the first failure of a run is
+    /// a Warning with the stack, later ones are Debug lines that count, and a run lasting past a minute is one Error.
+    /// </summary>
+    public static void CycleFailed(this ILogger logger, string holder, double delayMs, Outage outage, OutageStep step, Exception exception)
+    {
+        var delay = Durations.Format(TimeSpan.FromMilliseconds(delayMs));
+        switch (step)
+        {
+            case OutageStep.First:
+                logger.CycleFailedFirst(holder, delay, exception);
+                break;
+            case OutageStep.Lasting:
+                logger.CycleStillFailing(holder, Durations.Format(outage.Duration), outage.Failures, exception.Message, delay);
+                break;
+            default:
+                logger.CycleFailedAgain(holder, outage.Failures, exception.Message, delay);
+                break;
+        }
+    }
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
+        Message = "Reaction cycle of worker {Holder} failed; retrying in {Delay} (further failures are logged at Debug until a cycle succeeds)")]
+    private static partial void CycleFailedFirst(this ILogger logger, string holder, string delay, Exception exception);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Debug,
+        Message = "Reaction cycle of worker {Holder} failed again (failure {Failures}: {Error}); retrying in {Delay}")]
+    private static partial void CycleFailedAgain(this ILogger logger, string holder, int failures, string error, string delay);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Error,
+        Message = "Reaction cycles of worker {Holder} have been failing for {Duration} ({Failures} failures, last error: {Error}); still retrying every {Delay}")]
+    private static partial void CycleStillFailing(this ILogger logger, string holder, string duration, int failures, string error, string delay);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning,
         Message = "Fetching the events of {Count} claimed targets in one statement failed; fetching them one by one")]

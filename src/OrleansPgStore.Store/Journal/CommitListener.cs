@@ -15,6 +15,9 @@ public sealed class CommitListener : IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
 
+    // An outage longer than this needs a person (the database is gone, not blinking): logged once at Error.
+    private static readonly TimeSpan OutageWorthAnError = TimeSpan.FromMinutes(1);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _channel;
     private readonly string _instanceId;
@@ -38,6 +41,9 @@ public sealed class CommitListener : IAsyncDisposable
     /// <summary>How many times the listener has (re)connected; 1 after the first successful LISTEN.</summary>
     public int Connections { get; private set; }
 
+    /// <summary>Whether the LISTEN connection is up right now (false while it reconnects, and after disposal).</summary>
+    public bool IsConnected => _connection is not null;
+
     /// <summary>Starts listening; completes once the first LISTEN is in place (or the token is cancelled).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -51,6 +57,9 @@ public sealed class CommitListener : IAsyncDisposable
     private async Task RunAsync(CancellationToken stop)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
+        var failures = 0;
+        var outageStarted = 0L;
+        var escalated = false;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -63,17 +72,32 @@ public sealed class CommitListener : IAsyncDisposable
                 }
 
                 _connection = connection;
+                StoreInstruments.ListenerConnected(true);
                 Connections++;
                 backoff = TimeSpan.FromMilliseconds(100);
-                _firstListen.TrySetResult();
-                while (!stop.IsCancellationRequested)
+                if (failures > 0)
                 {
-                    if (!await connection.WaitAsync(KeepAlive, stop).ConfigureAwait(false))
+                    _logger.ListenerRestored(_channel, failures, Durations.Format(System.Diagnostics.Stopwatch.GetElapsedTime(outageStarted)));
+                    (failures, escalated) = (0, false);
+                }
+
+                _firstListen.TrySetResult();
+                try
+                {
+                    while (!stop.IsCancellationRequested)
                     {
-                        // Quiet for a while: make sure the connection is still alive.
-                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                        await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                        if (!await connection.WaitAsync(KeepAlive, stop).ConfigureAwait(false))
+                        {
+                            // Quiet for a while: make sure the connection is still alive.
+                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                            await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                        }
                     }
+                }
+                finally
+                {
+                    _connection = null;
+                    StoreInstruments.ListenerConnected(false);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -82,8 +106,25 @@ public sealed class CommitListener : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _connection = null;
-                _logger.ListenerReconnecting(_channel, backoff.TotalMilliseconds, e);
+                // Calm logs: the first failure of an outage with its stack, then one Debug line per attempt, one Error
+                // if the outage outlasts a minute, one Information when it is over.
+                StoreInstruments.Fault("listener");
+                if (failures++ == 0)
+                {
+                    outageStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                    _logger.ListenerReconnecting(_channel, Durations.Format(backoff), e);
+                }
+                else
+                {
+                    _logger.ListenerStillReconnecting(_channel, failures, e.Message, Durations.Format(backoff));
+                    var down = System.Diagnostics.Stopwatch.GetElapsedTime(outageStarted);
+                    if (!escalated && down >= OutageWorthAnError)
+                    {
+                        escalated = true;
+                        _logger.ListenerDown(_channel, Durations.Format(down), failures, e.Message);
+                    }
+                }
+
                 try
                 {
                     await Task.Delay(backoff, stop).ConfigureAwait(false);

@@ -85,6 +85,12 @@ internal static class EventValidation
             OptionalText(causation.EventStream, $"The causation stream {where}");
             OptionalText(causation.EventName, $"The causation event name {where}");
             OptionalText(causation.Command, $"The causation command {where}");
+            if (causation.TraceParent is not null && !System.Diagnostics.ActivityContext.TryParse(causation.TraceParent, null, out _))
+            {
+                throw new ArgumentException(
+                    $"The causation trace parent {where} is not a W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>'): '{Shorten(causation.TraceParent)}'.",
+                    "metadata");
+            }
         }
     }
 

@@ -52,26 +52,28 @@ public sealed partial class JournalStore
             return [];
         }
 
-        var started = StoreInstruments.Start();
-        var operation = $"Commit to stream '{EventValidation.Shorten(stream)}'";
+        var operation = StoreOperation.Start(
+            "journal.commit", _store, stream, parent: TraceContext.Parse(metadata.Causation?.TraceParent));
+        operation.Tag("orleanspgstore.event_count", events.Count);
+        metadata = TraceContext.Stamp(metadata, operation.Activity);
         try
         {
             var committed = await CommitWithRetriesAsync(stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
-            StoreInstruments.Record("journal.commit", started, "ok");
+            operation.Succeeded();
             RaiseCommitted(stream);
             return committed;
         }
         catch (StreamConcurrencyException e)
         {
-            StoreInstruments.Record("journal.commit", started, "conflict");
-            StoreInstruments.Conflict("journal.commit");
+            operation.Conflicted();
             _logger.StreamConflict(stream, e.ExpectedVersion, e.ActualVersion);
             throw;
         }
         catch (Exception e)
         {
-            StoreInstruments.Record("journal.commit", started, "error");
-            throw _store.Translate(operation, e);
+            var translated = _store.Translate($"Commit to stream '{EventValidation.Shorten(stream)}'", e);
+            operation.Failed(translated);
+            throw translated;
         }
     }
 
@@ -137,7 +139,7 @@ public sealed partial class JournalStore
             throw new StreamConcurrencyException(stream, expectedVersion ?? -1, await CurrentVersionAsync(stream, cancellationToken).ConfigureAwait(false));
         }
 
-        StoreInstruments.Appended(1);
+        StoreInstruments.Appended(1, _store.CollectionName);
         return [committed];
     }
 
@@ -201,7 +203,7 @@ public sealed partial class JournalStore
         ];
     }
 
-    private static async Task<IReadOnlyList<RecordedEvent>> ReadCommitAsync(
+    private async Task<IReadOnlyList<RecordedEvent>> ReadCommitAsync(
         NpgsqlDataReader reader, string stream, IReadOnlyList<EventData> events, EventMetadata metadata,
         long? expectedVersion, CancellationToken cancellationToken)
     {
@@ -216,7 +218,7 @@ public sealed partial class JournalStore
             committed.Add(ToRecorded(reader, stream, events[committed.Count], metadata));
         }
 
-        StoreInstruments.Appended(committed.Count);
+        StoreInstruments.Appended(committed.Count, _store.CollectionName);
         return committed;
     }
 
@@ -243,7 +245,7 @@ public sealed partial class JournalStore
 
         if (appended.Count > 0)
         {
-            StoreInstruments.Appended(appended.Count);
+            StoreInstruments.Appended(appended.Count, _store.CollectionName);
             return appended;
         }
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Diagnostics;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -15,6 +16,7 @@ public sealed partial class JournalStore
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var operation = StoreOperation.Start("journal.feed", _store);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.ReadFeedRange, cancellationToken,
@@ -33,11 +35,12 @@ public sealed partial class JournalStore
                 }
             }
 
+            operation.Succeeded();
             return new FeedPage(events, fence, settling);
         }
         catch (Exception e)
         {
-            throw _store.Translate("Reading the feed", e);
+            throw Failed(ref operation, "Reading the feed", e);
         }
     }
 
@@ -52,6 +55,7 @@ public sealed partial class JournalStore
         EventValidation.Stream(stream);
         ArgumentNullException.ThrowIfNull(names);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var operation = StoreOperation.Start("journal.fetch", _store, stream);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.ReadStreamRange, cancellationToken,
@@ -63,11 +67,12 @@ public sealed partial class JournalStore
                 events.Add(RecordedEventReader.Read(reader));
             }
 
+            operation.Succeeded();
             return events;
         }
         catch (Exception e)
         {
-            throw _store.Translate($"Reading stream '{EventValidation.Shorten(stream)}'", e);
+            throw Failed(ref operation, $"Reading stream '{EventValidation.Shorten(stream)}'", e);
         }
     }
 
@@ -93,6 +98,8 @@ public sealed partial class JournalStore
             EventValidation.Stream(range.Stream, nameof(ranges));
         }
 
+        var operation = StoreOperation.Start("journal.fetch", _store);
+        operation.Tag("orleanspgstore.stream_count", ranges.Count);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.ReadStreamRanges, cancellationToken,
@@ -106,11 +113,12 @@ public sealed partial class JournalStore
                 result[reader.GetInt64(0)].Add(RecordedEventReader.Read(reader, offset: 1));
             }
 
+            operation.Succeeded();
             return result;
         }
         catch (Exception e)
         {
-            throw _store.Translate("Reading streams for reactions", e);
+            throw Failed(ref operation, "Reading streams for reactions", e);
         }
     }
 

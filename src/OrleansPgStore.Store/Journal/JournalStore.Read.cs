@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Diagnostics;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -20,7 +21,8 @@ public sealed partial class JournalStore
     {
         EventValidation.Stream(stream);
         return ReadAsync(
-            $"Loading stream '{EventValidation.Shorten(stream)}'",
+            "journal.load",
+            stream,
             _sql.Load,
             [StreamParameter(stream)],
             static reader => RecordedEventReader.Read(reader),
@@ -36,7 +38,8 @@ public sealed partial class JournalStore
     {
         EventValidation.Stream(stream);
         return ReadAsync(
-            $"Loading stream '{EventValidation.Shorten(stream)}'",
+            "journal.load",
+            stream,
             _sql.Replay,
             [StreamParameter(stream)],
             static reader => new ReplayEntry(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3)),
@@ -70,7 +73,8 @@ public sealed partial class JournalStore
         EventValidation.Stream(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(fromVersion);
         return ReadAsync(
-            $"Reading stream '{EventValidation.Shorten(stream)}'",
+            "journal.read",
+            stream,
             _sql.ReadStream,
             [
                 StreamParameter(stream),
@@ -89,89 +93,103 @@ public sealed partial class JournalStore
     /// than in a wrapping iterator, because a second iterator layer cost a measurable share of a long load.
     /// </remarks>
     private async IAsyncEnumerable<T> ReadAsync<T>(
-        string operation,
+        string name,
+        string stream,
         string sql,
         NpgsqlParameter[] parameters,
         Func<NpgsqlDataReader, T> read,
         [EnumeratorCancellation] CancellationToken cancellationToken,
         Func<T, (long Version, bool IsSnapshot)>? snapshotOf = null)
     {
-        PreparedCommand prepared;
-        NpgsqlDataReader reader;
+        // One span and one duration per enumeration: from the first row asked for to the last one read (or until the
+        // caller stops early).
+        var operation = StoreOperation.Start(name, _store, stream);
         try
         {
-            prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            throw _store.Translate(operation, e);
-        }
-
-        await using var preparedScope = prepared.ConfigureAwait(false);
-        try
-        {
-            reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            throw _store.Translate(operation, e);
-        }
-
-        await using (reader.ConfigureAwait(false))
-        {
-            var first = true;
-            var holding = false;
-            T held = default!;
-            while (true)
+            PreparedCommand prepared;
+            NpgsqlDataReader reader;
+            try
             {
-                bool more;
-                try
-                {
-                    more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    throw _store.Translate(operation, e);
-                }
-
-                if (!more)
-                {
-                    break;
-                }
-
-                var row = read(reader);
-                if (snapshotOf is not null)
-                {
-                    if (first)
-                    {
-                        first = false;
-                        if (!snapshotOf(row).IsSnapshot)
-                        {
-                            // Perhaps covered by a snapshot at the same version: the next row tells.
-                            (held, holding) = (row, true);
-                            continue;
-                        }
-                    }
-                    else if (holding)
-                    {
-                        holding = false;
-                        var (version, isSnapshot) = snapshotOf(row);
-                        if (!isSnapshot || snapshotOf(held).Version != version)
-                        {
-                            yield return held;
-                        }
-                    }
-                }
-
-                yield return row;
+                prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                throw ReadFailed(ref operation, name, stream, e);
             }
 
-            if (holding)
+            await using var preparedScope = prepared.ConfigureAwait(false);
+            try
             {
-                yield return held;
+                reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception e)
+            {
+                throw ReadFailed(ref operation, name, stream, e);
+            }
+
+            await using (reader.ConfigureAwait(false))
+            {
+                var first = true;
+                var holding = false;
+                T held = default!;
+                while (true)
+                {
+                    bool more;
+                    try
+                    {
+                        more = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e)
+                    {
+                        throw ReadFailed(ref operation, name, stream, e);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    var row = read(reader);
+                    if (snapshotOf is not null)
+                    {
+                        if (first)
+                        {
+                            first = false;
+                            if (!snapshotOf(row).IsSnapshot)
+                            {
+                                // Perhaps covered by a snapshot at the same version: the next row tells.
+                                (held, holding) = (row, true);
+                                continue;
+                            }
+                        }
+                        else if (holding)
+                        {
+                            holding = false;
+                            var (version, isSnapshot) = snapshotOf(row);
+                            if (!isSnapshot || snapshotOf(held).Version != version)
+                            {
+                                yield return held;
+                            }
+                        }
+                    }
+
+                    yield return row;
+                }
+
+                if (holding)
+                {
+                    yield return held;
+                }
+            }
+        }
+        finally
+        {
+            operation.Complete();
         }
     }
+
+    private Exception ReadFailed(ref StoreOperation operation, string name, string stream, Exception e)
+        => Failed(ref operation, $"{(name == "journal.read" ? "Reading" : "Loading")} stream '{EventValidation.Shorten(stream)}'", e);
 
     /// <summary>Streams the events matching <paramref name="query"/>, in position order (newest first when backward).</summary>
     /// <remarks>
@@ -197,84 +215,92 @@ public sealed partial class JournalStore
         long? after = query.After, before = query.Before;
         var settleDelay = TimeSpan.FromMilliseconds(1);
         DateTime? settleDeadline = null;
-        var operation = "Query of the journal";
-
-        while (remaining > 0)
+        var operation = StoreOperation.Start("journal.query", _store, query.Stream);
+        try
         {
-            var pageSize = (int)Math.Min(remaining, _options.PageSize);
-            await using var command = CreateQueryCommand(query, after, before, pageSize);
-            NpgsqlDataReader reader;
-            try
+            while (remaining > 0)
             {
-                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidRegularExpression)
-            {
-                throw new ArgumentException($"Query StreamPattern is not a valid regular expression: {e.MessageText}", nameof(query), e);
-            }
-            catch (Exception e)
-            {
-                throw _store.Translate(operation, e);
-            }
-
-            var read = 0;
-            var heldBack = false;
-            await using (reader.ConfigureAwait(false))
-            {
-                while (true)
+                var pageSize = (int)Math.Min(remaining, _options.PageSize);
+                await using var command = CreateQueryCommand(query, after, before, pageSize);
+                NpgsqlDataReader reader;
+                try
                 {
-                    try
+                    reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidRegularExpression)
+                {
+                    var invalid = new ArgumentException($"Query StreamPattern is not a valid regular expression: {e.MessageText}", nameof(query), e);
+                    operation.Failed(invalid);
+                    throw invalid;
+                }
+                catch (Exception e)
+                {
+                    throw Failed(ref operation, "Query of the journal", e);
+                }
+
+                var read = 0;
+                var heldBack = false;
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (true)
                     {
-                        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        try
                         {
+                            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                            {
+                                break;
+                            }
+                        }
+                        catch (Exception e)
+                        {
+                            throw Failed(ref operation, "Query of the journal", e);
+                        }
+
+                        var e1 = RecordedEventReader.Read(reader);
+                        if (fenced && e1.Position >= reader.GetInt64(10))
+                        {
+                            // Visible already, but a commit still in flight may yet land below it.
+                            heldBack = true;
                             break;
                         }
-                    }
-                    catch (Exception e)
-                    {
-                        throw _store.Translate(operation, e);
-                    }
 
-                    var e1 = RecordedEventReader.Read(reader);
-                    if (fenced && e1.Position >= reader.GetInt64(10))
-                    {
-                        // Visible already, but a commit still in flight may yet land below it.
-                        heldBack = true;
-                        break;
-                    }
+                        read++;
+                        remaining--;
+                        if (query.Backward)
+                        {
+                            before = e1.Position;
+                        }
+                        else
+                        {
+                            after = e1.Position;
+                        }
 
-                    read++;
-                    remaining--;
-                    if (query.Backward)
-                    {
-                        before = e1.Position;
+                        yield return e1;
                     }
-                    else
-                    {
-                        after = e1.Position;
-                    }
-
-                    yield return e1;
                 }
-            }
 
-            if (heldBack)
-            {
-                settleDeadline ??= DateTime.UtcNow + _options.FeedSettleTimeout;
-                if (DateTime.UtcNow >= settleDeadline)
+                if (heldBack)
+                {
+                    settleDeadline ??= DateTime.UtcNow + _options.FeedSettleTimeout;
+                    if (DateTime.UtcNow >= settleDeadline)
+                    {
+                        yield break;
+                    }
+
+                    await Task.Delay(settleDelay, cancellationToken).ConfigureAwait(false);
+                    settleDelay = TimeSpan.FromTicks(Math.Min(settleDelay.Ticks * 2, TimeSpan.FromMilliseconds(32).Ticks));
+                    continue;
+                }
+
+                if (read < pageSize)
                 {
                     yield break;
                 }
-
-                await Task.Delay(settleDelay, cancellationToken).ConfigureAwait(false);
-                settleDelay = TimeSpan.FromTicks(Math.Min(settleDelay.Ticks * 2, TimeSpan.FromMilliseconds(32).Ticks));
-                continue;
             }
-
-            if (read < pageSize)
-            {
-                yield break;
-            }
+        }
+        finally
+        {
+            operation.Complete();
         }
     }
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
 
 namespace OrleansPgStore.Store.Journal;
@@ -19,6 +20,7 @@ public sealed partial class JournalStore
         ArgumentOutOfRangeException.ThrowIfNegative(version);
         EventValidation.Json(stateJson, $"The snapshot of stream '{EventValidation.Shorten(stream)}'", nameof(stateJson));
 
+        var operation = StoreOperation.Start("journal.snapshot", _store, stream);
         try
         {
             await using var command = _store.CreateCommand(_sql.SaveSnapshot);
@@ -38,11 +40,16 @@ public sealed partial class JournalStore
                     "its tombstone cannot be replaced by a snapshot.", nameof(version));
             }
 
-            return SnapshotRow(reader, stream, SnapshotName, stateJson);
+            var snapshot = SnapshotRow(reader, stream, SnapshotName, stateJson);
+            operation.Succeeded();
+            return snapshot;
         }
         catch (Exception e)
         {
-            throw _store.Translate($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", e);
+            var translated = _store.Translate($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", e);
+            operation.Failed(translated);
+            StoreInstruments.SnapshotFailed(_store.CollectionName);
+            throw translated;
         }
     }
 
@@ -69,6 +76,7 @@ public sealed partial class JournalStore
 
         var name = snapshotJson is null ? TombstoneName : SnapshotName;
         var data = snapshotJson ?? "null";
+        var operation = StoreOperation.Start("journal.truncate", _store, stream);
         try
         {
             await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -88,6 +96,7 @@ public sealed partial class JournalStore
 
             if (version < 0)
             {
+                operation.Succeeded();
                 return null;
             }
 
@@ -108,11 +117,19 @@ public sealed partial class JournalStore
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            operation.Succeeded();
             return kept;
+        }
+        catch (StreamConcurrencyException)
+        {
+            operation.Conflicted();
+            throw;
         }
         catch (Exception e)
         {
-            throw _store.Translate($"Truncating stream '{EventValidation.Shorten(stream)}'", e);
+            var translated = _store.Translate($"Truncating stream '{EventValidation.Shorten(stream)}'", e);
+            operation.Failed(translated);
+            throw translated;
         }
     }
 
@@ -133,16 +150,22 @@ public sealed partial class JournalStore
             EventValidation.Stream(stream);
         }
 
+        var operation = StoreOperation.Start("journal.retention", _store, stream);
         try
         {
             await using var command = _store.CreateCommand(_sql.TruncateBefore);
             command.Parameters.Add(new NpgsqlParameter("cutoff", NpgsqlDbType.TimestampTz) { Value = cutoff.ToUniversalTime() });
             command.Parameters.Add(new NpgsqlParameter("stream", NpgsqlDbType.Text) { Value = (object?)stream ?? DBNull.Value });
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            long deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            StoreInstruments.RetentionRemoved(deleted, _store.CollectionName);
+            operation.Succeeded();
+            return deleted;
         }
         catch (Exception e)
         {
-            throw _store.Translate("Windowed truncation of the journal", e);
+            var translated = _store.Translate("Windowed truncation of the journal", e);
+            operation.Failed(translated);
+            throw translated;
         }
     }
 

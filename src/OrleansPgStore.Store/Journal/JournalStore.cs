@@ -45,7 +45,7 @@ public sealed partial class JournalStore : IAsyncDisposable
 
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Journal");
-        _store = new StoreConnection(options, _logger);
+        _store = new StoreConnection(options, _logger, loggerFactory);
         _sql = new JournalSql(_store.QualifiedTable);
     }
 
@@ -76,6 +76,14 @@ public sealed partial class JournalStore : IAsyncDisposable
     /// </summary>
     public Task DropAsync(CancellationToken cancellationToken = default)
         => SchemaInstaller.DropAsync(_store, cancellationToken);
+
+    /// <summary>Translates <paramref name="e"/> for <paramref name="what"/> and records it on the operation's span.</summary>
+    private Exception Failed(ref Diagnostics.StoreOperation operation, string what, Exception e)
+    {
+        var translated = _store.Translate(what, e);
+        operation.Failed(translated);
+        return translated;
+    }
 
     /// <summary>Disposes the data source if the store created it from a connection string.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();

@@ -1,4 +1,5 @@
 using Npgsql;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
 
 namespace OrleansPgStore.Store.Leasing;
@@ -92,6 +93,7 @@ public sealed partial class LeaseStore
         string operation, string sql, NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlParameter[] parameters,
         CancellationToken cancellationToken)
     {
+        var span = StoreOperation.Start(operation == "Ack" ? "lease.ack" : "lease.block", _store);
         try
         {
             await using var command = _store.CreateCommand(sql, connection, transaction);
@@ -103,11 +105,14 @@ public sealed partial class LeaseStore
                 streams.Add(reader.GetString(0));
             }
 
+            span.Succeeded();
             return streams;
         }
         catch (Exception e)
         {
-            throw _store.Translate(operation, e);
+            var translated = _store.Translate(operation, e);
+            span.Failed(translated);
+            throw translated;
         }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Connection;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Schema;
 
@@ -34,7 +35,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<LeaseStoreOptions>.ThrowIfInvalid(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Leasing");
-        _store = new StoreConnection(options, logger);
+        _store = new StoreConnection(options, logger, loggerFactory);
         _sql = new LeaseSql(_store.QualifiedTable);
         _synchronousCommit = options.SynchronousCommit;
     }
@@ -120,6 +121,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
         }
 
         var reserve = lagging >= 2 ? Math.Max(1, lagging / 4) : 0;
+        var operation = StoreOperation.Start("lease.claim", _store);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.Claim, cancellationToken,
@@ -141,11 +143,15 @@ public sealed partial class LeaseStore : IAsyncDisposable
                     LeasedUntil: reader.GetFieldValue<DateTimeOffset>(6)));
             }
 
+            operation.Tag("orleanspgstore.lease_count", leases.Count);
+            operation.Succeeded();
             return leases;
         }
         catch (Exception e)
         {
-            throw _store.Translate("Claim", e);
+            var translated = _store.Translate("Claim", e);
+            operation.Failed(translated);
+            throw translated;
         }
     }
 
@@ -288,6 +294,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
 
     private async Task<HashSet<string>> ApplyAsync(string operation, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
     {
+        var span = StoreOperation.Start(operation switch { "Ack" => "lease.ack", "Block" => "lease.block", _ => "lease.report" }, _store);
         try
         {
             await using var prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
@@ -298,11 +305,14 @@ public sealed partial class LeaseStore : IAsyncDisposable
                 streams.Add(reader.GetString(0));
             }
 
+            span.Succeeded();
             return streams;
         }
         catch (Exception e)
         {
-            throw _store.Translate(operation, e);
+            var translated = _store.Translate(operation, e);
+            span.Failed(translated);
+            throw translated;
         }
     }
 

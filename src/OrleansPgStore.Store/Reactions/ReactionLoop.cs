@@ -180,9 +180,11 @@ public sealed partial class ReactionLoop
         var handledAt = lease.At;
         var count = 0;
         IReadOnlyList<RecordedEvent> events = [];
+        Activity? span = null;
         try
         {
             events = prefetched ?? await FetchTargetAsync(lease, leaseTime.Token).ConfigureAwait(false);
+            span = ReactionTelemetry.StartHandle(lease.Stream, _options.Lane, lease.Retry, events);
             foreach (var reaction in _registry.Reactions.Where(r => r.BatchHandler is not null))
             {
                 var batch = events.Where(e => reaction.Handles(e, lease.Stream)).ToList();
@@ -210,11 +212,17 @@ public sealed partial class ReactionLoop
 
             // A short page means everything up to the work mark is done.
             var at = events.Count < _options.PageSize ? Math.Max(lease.Work, handledAt) : handledAt;
+            ReactionTelemetry.Handled(span, _options.Lane, events);
             return new TargetResult(lease, events, count, new LeaseOutcome(lease.Stream, Holder, at), null);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            ReactionTelemetry.Failed(span, e);
             return Failed(lease, events, count, handledAt, e);
+        }
+        finally
+        {
+            span?.Dispose();
         }
     }
 

@@ -121,12 +121,14 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     private async Task RunAsync(CancellationToken stop)
     {
         var errorDelay = TimeSpan.FromMilliseconds(100);
+        var outage = new Outage();
         while (!stop.IsCancellationRequested)
         {
             try
             {
                 var result = await loop.RunCycleAsync(stop).ConfigureAwait(false);
                 errorDelay = TimeSpan.FromMilliseconds(100);
+                outage.Reset();
                 Interlocked.Add(ref _handled, result.Handled);
                 if (!result.Idle)
                 {
@@ -143,7 +145,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
             catch (Exception e)
             {
                 // The database may be restarting: keep trying, with a capped backoff.
-                _logger.CycleFailed(loop.Holder, errorDelay.TotalMilliseconds, e);
+                _logger.CycleFailed(loop.Holder, errorDelay.TotalMilliseconds, outage, outage.Failed(), e);
                 try
                 {
                     await Task.Delay(errorDelay, stop).ConfigureAwait(false);

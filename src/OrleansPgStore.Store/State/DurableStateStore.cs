@@ -32,7 +32,7 @@ public sealed class DurableStateStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<DurableStateStoreOptions>.ThrowIfInvalid(options);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.State");
-        _store = new StoreConnection(options, _logger);
+        _store = new StoreConnection(options, _logger, loggerFactory);
         _sql = new StateSql(_store.QualifiedTable);
     }
 
@@ -64,7 +64,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     public async Task<DurableStateRecord?> LoadAsync(string persistenceId, CancellationToken cancellationToken = default)
     {
         ValidateId(persistenceId);
-        var started = StoreInstruments.Start();
+        var operation = StoreOperation.Start("state.load", _store, persistenceId);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.Load, cancellationToken, Id(persistenceId)).ConfigureAwait(false);
@@ -72,13 +72,12 @@ public sealed class DurableStateStore : IAsyncDisposable
             var record = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
                 ? new DurableStateRecord(persistenceId, reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2))
                 : null;
-            StoreInstruments.Record("state.load", started, "ok");
+            operation.Succeeded();
             return record;
         }
         catch (Exception e)
         {
-            StoreInstruments.Record("state.load", started, "error");
-            throw _store.Translate($"Loading state '{EventValidation.Shorten(persistenceId)}'", e);
+            throw Failed(ref operation, $"Loading state '{EventValidation.Shorten(persistenceId)}'", e);
         }
     }
 
@@ -95,7 +94,7 @@ public sealed class DurableStateStore : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(expectedRevision);
         EventValidation.Json(stateJson, $"The state '{EventValidation.Shorten(persistenceId)}'", nameof(stateJson));
 
-        var started = StoreInstruments.Start();
+        var operation = StoreOperation.Start("state.upsert", _store, persistenceId);
         try
         {
             var state = new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = stateJson };
@@ -105,17 +104,16 @@ public sealed class DurableStateStore : IAsyncDisposable
                     new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = expectedRevision }).ConfigureAwait(false);
             if (await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision)
             {
-                StoreInstruments.Record("state.upsert", started, "ok");
+                operation.Succeeded();
                 return revision;
             }
 
             var actual = await RevisionAsync(persistenceId, cancellationToken).ConfigureAwait(false);
-            throw Conflict("state.upsert", started, persistenceId, expectedRevision, actual);
+            throw Conflict(ref operation, persistenceId, expectedRevision, actual);
         }
         catch (Exception e) when (e is not StateConcurrencyException)
         {
-            StoreInstruments.Record("state.upsert", started, "error");
-            throw _store.Translate($"Writing state '{EventValidation.Shorten(persistenceId)}'", e);
+            throw Failed(ref operation, $"Writing state '{EventValidation.Shorten(persistenceId)}'", e);
         }
     }
 
@@ -137,30 +135,29 @@ public sealed class DurableStateStore : IAsyncDisposable
             ArgumentOutOfRangeException.ThrowIfNegative(expected, nameof(expectedRevision));
         }
 
-        var started = StoreInstruments.Start();
+        var operation = StoreOperation.Start("state.delete", _store, persistenceId);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.Delete, cancellationToken, Id(persistenceId),
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedRevision ?? DBNull.Value }).ConfigureAwait(false);
             if (await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
             {
-                StoreInstruments.Record("state.delete", started, "ok");
+                operation.Succeeded();
                 return true;
             }
 
             var actual = expectedRevision is null ? 0 : await RevisionAsync(persistenceId, cancellationToken).ConfigureAwait(false);
             if (actual == 0)
             {
-                StoreInstruments.Record("state.delete", started, "ok");
+                operation.Succeeded();
                 return false;
             }
 
-            throw Conflict("state.delete", started, persistenceId, expectedRevision!.Value, actual);
+            throw Conflict(ref operation, persistenceId, expectedRevision!.Value, actual);
         }
         catch (Exception e) when (e is not StateConcurrencyException)
         {
-            StoreInstruments.Record("state.delete", started, "error");
-            throw _store.Translate($"Deleting state '{EventValidation.Shorten(persistenceId)}'", e);
+            throw Failed(ref operation, $"Deleting state '{EventValidation.Shorten(persistenceId)}'", e);
         }
     }
 
@@ -173,10 +170,16 @@ public sealed class DurableStateStore : IAsyncDisposable
         return await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : 0;
     }
 
-    private StateConcurrencyException Conflict(string operation, long started, string persistenceId, long expected, long actual)
+    private Exception Failed(ref StoreOperation operation, string what, Exception e)
     {
-        StoreInstruments.Record(operation, started, "conflict");
-        StoreInstruments.Conflict(operation);
+        var translated = _store.Translate(what, e);
+        operation.Failed(translated);
+        return translated;
+    }
+
+    private StateConcurrencyException Conflict(ref StoreOperation operation, string persistenceId, long expected, long actual)
+    {
+        operation.Conflicted();
         _logger.StateConflict(persistenceId, expected, actual);
         return new StateConcurrencyException(persistenceId, expected, actual);
     }

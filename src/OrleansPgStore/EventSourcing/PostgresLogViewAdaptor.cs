@@ -163,7 +163,8 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     protected override int GetConfirmedVersion() => _version;
 
     /// <inheritdoc/>
-    protected override PostgresSubmissionEntry<TLogEntry> MakeSubmissionEntry(TLogEntry entry) => new() { Entry = entry };
+    protected override PostgresSubmissionEntry<TLogEntry> MakeSubmissionEntry(TLogEntry entry)
+        => new() { Entry = entry, Metadata = JournalRequestContext.Capture() };
 
     /// <inheritdoc/>
     /// <remarks>
@@ -196,7 +197,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             catch (Exception e) when (IsTransient(e) || attempt.IsCancellationRequested)
             {
                 LastPrimaryIssue.Record(new PostgresJournalReadFailed { Exception = e }, Host, Services);
-                LogReadFailed(_context.Logger, e, _stream, ConsecutiveFailures);
+                LogRetrying(e, "Reading");
                 if (attempt.IsCancellationRequested || Stopwatch.GetElapsedTime(started) >= _context.ReadRetryTimeout)
                 {
                     var reason = _context.Stopping.IsCancellationRequested ? "the silo is stopping" : $"retrying for {_context.ReadRetryTimeout}";
@@ -246,7 +247,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             IReadOnlyList<RecordedEvent> committed;
             try
             {
-                committed = await _context.Journal.CommitAsync(_stream, events, expectedVersion: expected);
+                committed = await _context.Journal.CommitAsync(_stream, events, batch[0].Metadata, expected);
             }
             catch (StreamConcurrencyException e)
             {
@@ -258,7 +259,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             {
                 // The commit may or may not have happened; the retry resends the same ids and so cannot append twice.
                 LastPrimaryIssue.Record(new PostgresJournalWriteFailed { Exception = e }, Host, Services);
-                LogWriteFailed(_context.Logger, e, _stream, batch.Length, ConsecutiveFailures);
+                LogRetrying(e, $"Appending {batch.Length} event(s) to", write: true);
                 await LastPrimaryIssue.DelayBeforeRetry();
                 continue;
             }
@@ -479,12 +480,6 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     private static bool IsTransient(Exception e)
         => e is OrleansPgStoreException and not (ConcurrencyException or StoreNotSeededException)
             or NpgsqlException or TimeoutException or IOException or SocketException;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading stream {Stream} failed (attempt {Attempt}); retrying")]
-    private static partial void LogReadFailed(ILogger logger, Exception exception, string stream, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} event(s) to stream {Stream} failed or its outcome is unknown (attempt {Attempt}); retrying the same batch")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, string stream, int count, int attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {Stream} moved on (expected version {Expected}, found {Actual}); reloading and resubmitting")]
     private static partial void LogConflict(ILogger logger, string stream, long expected, long actual);

@@ -1,4 +1,5 @@
 using Orleans.EventSourcing.Common;
+using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.EventSourcing;
 
@@ -12,4 +13,7 @@ internal sealed class PostgresSubmissionEntry<TLogEntry> : SubmissionEntry<TLogE
 
     /// <summary>The event's id in the journal; a retry that finds it stored appends nothing.</summary>
     public Guid EventId { get; } = Guid.CreateVersion7();
+
+    /// <summary>Correlation, causation and trace context of the call that raised the event.</summary>
+    public EventMetadata Metadata { get; init; } = EventMetadata.None;
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OrleansPgStore.Options;
+using OrleansPgStore.Store.Admin;
+using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.State;
@@ -18,8 +20,10 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     private int _disposed;
 
     private PostgresJournalServices(
-        string name, NpgsqlDataSource dataSource, bool ownsDataSource, JournalStore journal, DurableStateStore states, LeaseStore? leases)
+        string name, NpgsqlDataSource dataSource, bool ownsDataSource, JournalStore journal, DurableStateStore states, LeaseStore? leases,
+        StoreAdmin admin)
     {
+        Admin = admin;
         Name = name;
         DataSource = dataSource;
         _ownsDataSource = ownsDataSource;
@@ -43,11 +47,14 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     /// <summary>The subscriptions of the reaction workers; <c>null</c> when no reaction is registered.</summary>
     public LeaseStore? Leases { get; }
 
+    /// <summary>Inspection of the tables, reaction lag and blocked targets (health checks and metrics use it).</summary>
+    public StoreAdmin Admin { get; }
+
     /// <summary>Creates the data source (unless the options bring one) and the stores over it.</summary>
     internal static PostgresJournalServices Create(string name, PostgresJournalOptions options, ILoggerFactory loggerFactory)
     {
         var owns = options.DataSource is null;
-        var dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
+        var dataSource = options.DataSource ?? StoreDataSource.Create(options.ConnectionString!, loggerFactory);
         try
         {
             var journal = new JournalStore(
@@ -82,7 +89,18 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
                     },
                     loggerFactory)
                 : null;
-            return new PostgresJournalServices(name, dataSource, owns, journal, states, leases);
+            var admin = new StoreAdmin(
+                new StoreAdminOptions
+                {
+                    DataSource = dataSource,
+                    Schema = options.Schema,
+                    Table = options.EventsTable,
+                    StateTable = options.StateTable,
+                    SubscriptionsTable = options.Reactions.SubscriptionsTable,
+                    CommandTimeout = options.CommandTimeout,
+                },
+                loggerFactory);
+            return new PostgresJournalServices(name, dataSource, owns, journal, states, leases, admin);
         }
         catch
         {

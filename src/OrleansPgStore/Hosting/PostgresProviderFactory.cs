@@ -14,6 +14,7 @@ using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Options;
 using OrleansPgStore.Serialization;
 using OrleansPgStore.Storage;
+using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.State;
 
@@ -40,7 +41,7 @@ internal static class PostgresProviderFactory
     {
         var options = Options<PostgresLogConsistencyOptions>(services, name);
         var loggerFactory = services.GetRequiredService<ILoggerFactory>();
-        return WithDataSource(options, dataSource => new PostgresLogConsistencyProvider(
+        return WithDataSource(options, loggerFactory, dataSource => new PostgresLogConsistencyProvider(
             name, options, options,
             new JournalStore(
                 new JournalStoreOptions
@@ -84,7 +85,7 @@ internal static class PostgresProviderFactory
     /// <summary>A stand-alone grain storage from explicit dependencies (also outside a silo).</summary>
     public static PostgresGrainStorage GrainStorage(
         string name, PostgresGrainStorageOptions options, string serviceId, IActivatorProvider activators, ILoggerFactory loggerFactory)
-        => WithDataSource(options, dataSource => new PostgresGrainStorage(
+        => WithDataSource(options, loggerFactory, dataSource => new PostgresGrainStorage(
             name,
             serviceId,
             new DurableStateStore(
@@ -114,9 +115,11 @@ internal static class PostgresProviderFactory
     }
 
 
-    private static T WithDataSource<T>(PostgresStoreOptions options, Func<(NpgsqlDataSource Shared, NpgsqlDataSource? Owned), T> create)
+    private static T WithDataSource<T>(
+        PostgresStoreOptions options, ILoggerFactory loggerFactory, Func<(NpgsqlDataSource Shared, NpgsqlDataSource? Owned), T> create)
     {
-        var owned = options.DataSource is null ? NpgsqlDataSource.Create(options.ConnectionString!) : null;
+        // Npgsql logs through the silo's logger factory.
+        var owned = options.DataSource is null ? StoreDataSource.Create(options.ConnectionString!, loggerFactory) : null;
         try
         {
             return create((owned ?? options.DataSource!, owned));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -11,6 +12,7 @@ using Orleans.Runtime.Hosting;
 using Orleans.Storage;
 using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Hosting;
+using OrleansPgStore.Maintenance;
 using OrleansPgStore.Options;
 using OrleansPgStore.Reactions;
 using OrleansPgStore.Storage;
@@ -132,6 +134,19 @@ public static class PostgresServiceCollectionExtensions
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
             sp,
             sp.GetRequiredService<ILogger<ReactionWorkerStarter>>()));
+
+        // Scheduled retention (off unless Retention.KeepFor is set) and the lag gauges' sampling (only with reactions).
+        services.AddSingleton<IHostedService>(sp => new PostgresRetentionService(
+            name,
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Retention,
+            () => sp.GetRequiredKeyedService<PostgresJournalServices>(name),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetRequiredService<ILogger<PostgresRetentionService>>()));
+        services.AddSingleton<IHostedService>(sp => new ReactionLagSampler(
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
+            () => sp.GetRequiredKeyedService<PostgresJournalServices>(name),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System,
+            sp.GetRequiredService<ILogger<ReactionLagSampler>>()));
 
         AddLogConsistency(services, logConsistencyName, names.LogConsistencyAsDefault, sp => PostgresProviderFactory.LogConsistency(
             sp, name, logConsistencyName, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));

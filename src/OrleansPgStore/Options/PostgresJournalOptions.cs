@@ -44,4 +44,7 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
 
     /// <summary>Reactions and projections over the events, and the workers that run them. None by default.</summary>
     public PostgresReactionOptions Reactions { get; } = new();
+
+    /// <summary>Scheduled trimming of history behind snapshots. Off by default.</summary>
+    public PostgresRetentionOptions Retention { get; } = new();
 }

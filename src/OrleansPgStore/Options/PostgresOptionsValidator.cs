@@ -65,6 +65,7 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
                 Identifier(journal.EventsTable, $"{type}.EventsTable", failures);
                 Identifier(journal.StateTable, $"{type}.StateTable", failures);
                 CheckReactions(journal.Reactions, $"{type}.Reactions", failures);
+                CheckRetention(journal.Retention, $"{type}.Retention", failures);
                 break;
             case PostgresLogConsistencyOptions log:
                 Identifier(log.Table, $"{type}.Table", failures);
@@ -149,6 +150,11 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             failures.Add($"{prefix}.ReminderPeriod must be at least 1 minute, Orleans' smallest reminder period (was {reactions.ReminderPeriod}).");
         }
 
+        if (reactions.LagSampleInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{prefix}.LagSampleInterval must be positive (was {reactions.LagSampleInterval}).");
+        }
+
         if (reactions.WorkerCheckInterval <= TimeSpan.Zero)
         {
             failures.Add($"{prefix}.WorkerCheckInterval must be positive (was {reactions.WorkerCheckInterval}).");
@@ -167,6 +173,24 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
         catch (ArgumentException e)
         {
             failures.Add($"{prefix}.Loop: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+    }
+
+    private static void CheckRetention(PostgresRetentionOptions retention, string prefix, List<string> failures)
+    {
+        if (retention.KeepFor <= TimeSpan.Zero)
+        {
+            failures.Add($"{prefix}.KeepFor must be positive, or null to turn retention off (was {retention.KeepFor}).");
+        }
+
+        if (retention.Interval <= TimeSpan.Zero)
+        {
+            failures.Add($"{prefix}.Interval must be positive (was {retention.Interval}).");
+        }
+
+        if (retention.BatchSize <= 0)
+        {
+            failures.Add($"{prefix}.BatchSize must be positive (was {retention.BatchSize}).");
         }
     }
 

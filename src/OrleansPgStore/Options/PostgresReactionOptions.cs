@@ -48,6 +48,12 @@ public sealed class PostgresReactionOptions
     /// </summary>
     public TimeSpan WorkerCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often each silo measures reaction lag and blocked targets for the <c>orleanspgstore.reactions.*</c> gauges
+    /// (only while something listens to them). Defaults to 30 seconds.
+    /// </summary>
+    public TimeSpan LagSampleInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Claim sizes, lease duration, page size, retries, backoff and poll interval of each worker.</summary>
     public ReactionOptions Loop { get; set; } = new();
 

@@ -45,6 +45,9 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
 
     public PostgresReactionOptions Options => _options;
 
+    /// <summary>Whether this silo's LISTEN connection is up; <c>null</c> when the silo does not listen.</summary>
+    public bool? ListenerConnected => _listener?.IsConnected;
+
     /// <summary>A worker for one grain activation, identified as <paramref name="holder"/> in its leases.</summary>
     public ReactionWorker CreateWorker(string holder)
     {

@@ -26,7 +26,8 @@ public static class TestClusters
         short silos = 2,
         string? serviceId = null,
         Action<PostgresJournalOptions>? configure = null,
-        Action<ISiloBuilder>? configureSilo = null)
+        Action<ISiloBuilder>? configureSilo = null,
+        Action<IClientBuilder>? configureClient = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
@@ -47,6 +48,11 @@ public static class TestClusters
             });
             configureSilo?.Invoke(silo);
         });
+        if (configureClient is not null)
+        {
+            builder.ConfigureClient(configureClient);
+        }
+
         return builder.Build();
     }
 }

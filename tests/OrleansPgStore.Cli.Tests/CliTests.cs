@@ -1,0 +1,196 @@
+using System.Text.Json;
+using OrleansPgStore.Cli.Tests.Support;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Testing;
+
+namespace OrleansPgStore.Cli.Tests;
+
+/// <summary>The tool end to end against a real PostgreSQL: a schema of its own per test.</summary>
+public sealed class CliTests : IAsyncLifetime
+{
+    private PostgresTestSchema _schema = null!;
+
+    public async ValueTask InitializeAsync() => _schema = await PostgresTestSchema.CreateAsync("cli");
+
+    public async ValueTask DisposeAsync() => await _schema.DisposeAsync();
+
+    private Task<CliRun> Run(params string[] args) => CliRunner.RunAsync([.. args, "--connection", _schema.ConnectionString, "--schema", _schema.Name]);
+
+    [Fact]
+    public async Task Schema_seed_creates_the_tables_and_status_then_reports_them()
+    {
+        var before = await Run("status", "--json");
+        Assert.Equal(ExitCodes.Attention, before.ExitCode);
+
+        var seed = await Run("schema", "seed");
+        Assert.Equal(ExitCodes.Ok, seed.ExitCode);
+        Assert.Contains($"Seeded {_schema.Name}.events, {_schema.Name}.durable_state, {_schema.Name}.subscriptions.", seed.Output);
+
+        var status = await Run("status", "--json");
+        Assert.True(status.ExitCode == ExitCodes.Ok, status.ToString());
+        using var json = JsonDocument.Parse(status.Output);
+        Assert.All(json.RootElement.GetProperty("tables").EnumerateArray(), t => Assert.True(t.GetProperty("exists").GetBoolean()));
+        Assert.Equal(0, json.RootElement.GetProperty("events").GetInt64());
+    }
+
+    [Fact]
+    public async Task Status_shows_counts_lag_and_blocked_targets_with_their_errors_and_exits_3()
+    {
+        await SeedAsync();
+        await using var journal = Journal();
+        await journal.CommitAsync("account/1", [new EventData("Deposited", "{}"), new EventData("Deposited", "{}")]);
+        await using var leases = Leases();
+        await leases.SubscribeAsync([new Subscription("projection/a", "account/1", Lane: "fast")]);
+        await BlockAsync("projection/a", "handler threw: division by zero");
+
+        var status = await Run("status");
+
+        Assert.Equal(ExitCodes.Attention, status.ExitCode);
+        Assert.Contains("Events: 2, snapshots: 0", status.Output);
+        Assert.Contains("fast", status.Output);
+        Assert.Contains("projection/a", status.Output);
+        Assert.Contains("handler threw: division by zero", status.Output);
+    }
+
+    [Fact]
+    public async Task Targets_filters_are_exact_and_dry_runs_change_nothing()
+    {
+        await SeedAsync();
+        await using var leases = Leases();
+        await leases.SubscribeAsync([new Subscription("s1"), new Subscription("s12"), new Subscription("s2")]);
+        await BlockAsync("s1", "boom");
+        await BlockAsync("s12", "boom");
+
+        var list = await Run("targets", "list", "--stream", "s1", "--json");
+        Assert.Equal(ExitCodes.Ok, list.ExitCode);
+        using (var json = JsonDocument.Parse(list.Output))
+        {
+            Assert.Equal(["s1"], json.RootElement.EnumerateArray().Select(t => t.GetProperty("stream").GetString()));
+        }
+
+        var dry = await Run("targets", "unblock", "--stream", "s1", "--stream", "s2", "--dry-run", "--json");
+        Assert.Equal(ExitCodes.Ok, dry.ExitCode);
+        using (var json = JsonDocument.Parse(dry.Output))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("count").GetInt32());
+        }
+
+        Assert.Equal(2, await BlockedCountAsync());
+
+        var unblock = await Run("targets", "unblock", "--stream", "s1");
+        Assert.Equal(ExitCodes.Ok, unblock.ExitCode);
+        Assert.Contains("'unblock' changed 1 target(s).", unblock.Output);
+        Assert.Equal(["s12"], (await leases.QueryStreamsAsync(new SubscriptionFilter { Blocked = true })).Select(t => t.Stream));
+    }
+
+    [Fact]
+    public async Task Changing_every_target_needs_all_and_reset_defer_prioritize_apply()
+    {
+        await SeedAsync();
+        await using var leases = Leases();
+        await leases.SubscribeAsync([new Subscription("a", Lane: "l1"), new Subscription("b", Lane: "l2", Priority: 5)]);
+
+        var refused = await Run("targets", "reset");
+        Assert.Equal(ExitCodes.Usage, refused.ExitCode);
+        Assert.Contains("--all", refused.Error);
+
+        Assert.Equal(ExitCodes.Ok, (await Run("targets", "reset", "--all")).ExitCode);
+
+        var dry = await Run("targets", "prioritize", "--priority", "5", "--all", "--dry-run", "--json");
+        using (var json = JsonDocument.Parse(dry.Output))
+        {
+            // b already has priority 5: only a would change.
+            Assert.Equal(["a"], json.RootElement.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("stream").GetString()));
+        }
+
+        Assert.Equal(ExitCodes.Ok, (await Run("targets", "prioritize", "--priority", "5", "--lane", "l1")).ExitCode);
+        Assert.Equal(ExitCodes.Ok, (await Run("targets", "defer", "--for", "01:00:00", "--lane", "l2")).ExitCode);
+        Assert.Equal(ExitCodes.Usage, (await Run("targets", "defer", "--lane", "l2")).ExitCode);
+
+        var states = (await leases.QueryStreamsAsync(new SubscriptionFilter())).ToDictionary(t => t.Stream);
+        Assert.Equal(5, states["a"].Priority);
+        Assert.Null(states["a"].Due);
+        Assert.NotNull(states["b"].Due);
+    }
+
+    [Fact]
+    public async Task Stream_show_prints_events_with_their_metadata()
+    {
+        await SeedAsync();
+        await using var journal = Journal();
+        await journal.CommitAsync("account/7", [new EventData("Deposited", """{"amount":5}""")],
+            new EventMetadata("order-9", EventCausation.FromCommand("PlaceOrder")));
+
+        var text = await Run("stream", "show", "account/7");
+        Assert.Equal(ExitCodes.Ok, text.ExitCode);
+        Assert.Contains("order-9", text.Output);
+        Assert.Contains("PlaceOrder", text.Output);
+
+        var json = await Run("stream", "show", "account/7", "--json");
+        using var document = JsonDocument.Parse(json.Output);
+        var e = Assert.Single(document.RootElement.GetProperty("events").EnumerateArray());
+        Assert.Equal("order-9", e.GetProperty("correlationId").GetString());
+        Assert.Equal(5, e.GetProperty("data").GetProperty("amount").GetInt32());
+    }
+
+    [Fact]
+    public async Task Retention_run_trims_behind_snapshots_and_reports_what_it_deleted()
+    {
+        await SeedAsync();
+        await using var journal = Journal();
+        for (var i = 0; i < 3; i++)
+        {
+            await journal.CommitAsync($"s{i}", Enumerable.Range(0, 4).Select(_ => new EventData("E", "{}")).ToList());
+            await journal.SaveSnapshotAsync($"s{i}", 2, "{}");
+        }
+
+        var cutoff = DateTimeOffset.UtcNow.AddMinutes(1).ToString("O");
+        var run = await Run("retention", "run", "--before", cutoff, "--batch-size", "2");
+
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
+        Assert.Contains("Deleted 9 row(s) from 3 stream(s)", run.Output);
+        var again = await Run("retention", "run", "--before", cutoff, "--json");
+        using var json = JsonDocument.Parse(again.Output);
+        Assert.Equal(0, json.RootElement.GetProperty("rowsDeleted").GetInt64());
+    }
+
+    [Fact]
+    public async Task Schema_sql_prints_the_ddl_of_the_three_tables()
+    {
+        var run = await CliRunner.RunAsync("schema", "sql", "--schema", "app", "--events-table", "ev");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Contains("CREATE TABLE IF NOT EXISTS \"app\".\"ev\"", run.Output);
+        Assert.Contains("\"app\".\"durable_state\"", run.Output);
+        Assert.Contains("\"app\".\"subscriptions\"", run.Output);
+    }
+
+    [Fact]
+    public async Task Usage_errors_exit_1_and_failures_exit_2_naming_what_failed()
+    {
+        Assert.Equal(ExitCodes.Usage, (await CliRunner.RunAsync("nonsense")).ExitCode);
+        Assert.Equal(ExitCodes.Usage, (await CliRunner.RunAsync("retention", "run", "--connection", "Host=x")).ExitCode);
+        Assert.Equal(ExitCodes.Usage, (await CliRunner.RunAsync("schema", "sql", "--schema", "bad name")).ExitCode);
+
+        var unreachable = await CliRunner.RunAsync("status", "--connection", "Host=127.0.0.1;Port=1;Timeout=2");
+        Assert.Equal(ExitCodes.Failed, unreachable.ExitCode);
+        Assert.Contains("failed", unreachable.Error);
+
+        var missing = await Run("stream", "show", "x");
+        Assert.Equal(ExitCodes.Failed, missing.ExitCode);
+        Assert.Contains("events", missing.Error);
+    }
+
+    private async Task SeedAsync() => Assert.Equal(ExitCodes.Ok, (await Run("schema", "seed")).ExitCode);
+
+    private JournalStore Journal() => new(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+
+    private LeaseStore Leases() => new(new LeaseStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+
+    private Task BlockAsync(string stream, string error)
+        => _schema.ExecuteAsync($"UPDATE \"{_schema.Name}\".subscriptions SET blocked = true, error = '{error}' WHERE stream = '{stream}'");
+
+    private async Task<long> BlockedCountAsync()
+        => await _schema.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema.Name}\".subscriptions WHERE blocked");
+}
