@@ -54,10 +54,25 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     internal static PostgresJournalServices Create(string name, PostgresJournalOptions options, ILoggerFactory loggerFactory)
     {
         var owns = options.DataSource is null;
-        var dataSource = options.DataSource ?? StoreDataSource.Create(options.ConnectionString!, loggerFactory);
+        // Every connection the pool opens gets the activation reads prepared before anyone uses it, so an activation
+        // costs the same on a pool that a burst of writers has widened as on a fresh one. Only our own data source:
+        // one the user brings is left as it is.
+        JournalStore? journal = null;
+        DurableStateStore? states = null;
+        var dataSource = options.DataSource ?? StoreDataSource.Create(
+            options.ConnectionString!,
+            loggerFactory,
+            async connection =>
+            {
+                if (journal is not null && states is not null)
+                {
+                    await journal.PrepareConnectionAsync(connection).ConfigureAwait(false);
+                    await states.PrepareConnectionAsync(connection).ConfigureAwait(false);
+                }
+            });
         try
         {
-            var journal = new JournalStore(
+            journal = new JournalStore(
                 new JournalStoreOptions
                 {
                     DataSource = dataSource,
@@ -68,7 +83,7 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
                     NotifyOnCommit = options.Reactions.HasReactions && options.Reactions.NotifyOnCommit,
                 },
                 loggerFactory);
-            var states = new DurableStateStore(
+            states = new DurableStateStore(
                 new DurableStateStoreOptions
                 {
                     DataSource = dataSource,
