@@ -14,8 +14,9 @@ namespace OrleansPgStore.Store.Reactions;
 /// loops, in any number of processes, compete for the same targets through leases.
 /// </summary>
 /// <remarks>
-/// Delivery is at least once per target and in order within a target; nothing is skipped. Drive it with
-/// <see cref="ReactionWorker"/>, or call <see cref="RunCycleAsync"/> from a timer (the Orleans worker grain does).
+/// Delivery is at least once per target and in order within a target; nothing is skipped. A projection's writes
+/// commit with its progress, so its effects happen exactly once. Drive it with <see cref="ReactionWorker"/> (the
+/// Orleans worker grain does), or call <see cref="RunCycleAsync"/> yourself, e.g. from a timer.
 /// </remarks>
 public sealed partial class ReactionLoop
 {
