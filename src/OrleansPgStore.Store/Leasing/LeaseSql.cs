@@ -64,8 +64,8 @@ internal sealed class LeaseSql
             RETURNING s.stream, s.source, s.at, s.work, s.retry, l.lagging, s.leased_until
             """;
 
-        // $1 streams, $2 holders, $3 watermarks, $4 retry delays in milliseconds (null: success).
-        Ack = $"""
+        // $1 streams, $2 holders, $3 watermarks, $4 retry delays in milliseconds (null: success). Only the holder acks.
+        string AckWhere(string fence) => $"""
             WITH commit_mode AS ({CommitMode(5)})
             UPDATE {table} s
             SET at = greatest(s.at, i.at),
@@ -74,45 +74,30 @@ internal sealed class LeaseSql
                 leased_by = NULL,
                 leased_until = NULL
             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS i(stream, holder, at, delay), commit_mode
-            WHERE s.stream = i.stream AND s.leased_by = i.holder
+            WHERE s.stream = i.stream AND s.leased_by = i.holder{fence}
             RETURNING s.stream
             """;
+
+        // $1 streams, $2 holders, $3 watermarks, $4 errors. Only the holder blocks, and only once.
+        string BlockWhere(string fence) => $"""
+            WITH commit_mode AS ({CommitMode(5)})
+            UPDATE {table} s
+            SET blocked = true, error = i.error, at = greatest(s.at, i.at), leased_by = NULL, leased_until = NULL
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error), commit_mode
+            WHERE s.stream = i.stream AND s.leased_by = i.holder{fence} AND NOT s.blocked
+            RETURNING s.stream
+            """;
+
+        Ack = AckWhere("");
+        Block = BlockWhere("");
 
         // The fenced forms run inside a projection's transaction: only a holder whose lease is still live by the
         // server's clock at this statement (clock_timestamp, not the transaction's start) may report. The row lock
         // taken here keeps anyone from claiming the target until the transaction ends, so the lease cannot be lost
         // between this check and the commit.
-        FencedAck = $"""
-            WITH commit_mode AS ({CommitMode(5)})
-            UPDATE {table} s
-            SET at = greatest(s.at, i.at),
-                retry = CASE WHEN i.delay IS NULL THEN -1 ELSE s.retry END,
-                due = now() + i.delay * interval '1 millisecond',
-                leased_by = NULL,
-                leased_until = NULL
-            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS i(stream, holder, at, delay), commit_mode
-            WHERE s.stream = i.stream AND s.leased_by = i.holder AND s.leased_until > clock_timestamp()
-            RETURNING s.stream
-            """;
-
-        FencedBlock = $"""
-            WITH commit_mode AS ({CommitMode(5)})
-            UPDATE {table} s
-            SET blocked = true, error = i.error, at = greatest(s.at, i.at), leased_by = NULL, leased_until = NULL
-            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error), commit_mode
-            WHERE s.stream = i.stream AND s.leased_by = i.holder AND s.leased_until > clock_timestamp() AND NOT s.blocked
-            RETURNING s.stream
-            """;
-
-        // $1 streams, $2 holders, $3 watermarks, $4 errors. Only the holder blocks, and only once.
-        Block = $"""
-            WITH commit_mode AS ({CommitMode(5)})
-            UPDATE {table} s
-            SET blocked = true, error = i.error, at = greatest(s.at, i.at), leased_by = NULL, leased_until = NULL
-            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS i(stream, holder, at, error), commit_mode
-            WHERE s.stream = i.stream AND s.leased_by = i.holder AND NOT s.blocked
-            RETURNING s.stream
-            """;
+        const string liveLease = " AND s.leased_until > clock_timestamp()";
+        FencedAck = AckWhere(liveLease);
+        FencedBlock = BlockWhere(liveLease);
 
         // $1 streams, $2 sources, $3 priorities, $4 lanes. New rows count via xmax = 0 (inserted, not updated).
         // The watermark is the targets' only: checkpoints share the table under reserved '$' names.

@@ -33,18 +33,18 @@ public sealed partial class LeaseStore
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(outcomes);
         ArgumentNullException.ThrowIfNull(blocks);
-        var connection = transaction.Connection ?? throw new ArgumentException("The transaction is already finished.", nameof(transaction));
+        _ = transaction.Connection ?? throw new ArgumentException("The transaction is already finished.", nameof(transaction));
         var lost = new List<string>();
         if (blocks.Count > 0)
         {
-            var blocked = await ApplyWithinAsync("Block", _sql.FencedBlock, connection, transaction, BlockParameters(blocks), cancellationToken)
+            var blocked = await ApplyAsync("Block", _sql.FencedBlock, BlockParameters(blocks), transaction, cancellationToken)
                 .ConfigureAwait(false);
             lost.AddRange(blocks.Select(b => b.Stream).Where(s => !blocked.Contains(s)));
         }
 
         if (outcomes.Count > 0)
         {
-            var acked = await ApplyWithinAsync("Ack", _sql.FencedAck, connection, transaction, AckParameters(outcomes), cancellationToken)
+            var acked = await ApplyAsync("Ack", _sql.FencedAck, AckParameters(outcomes), transaction, cancellationToken)
                 .ConfigureAwait(false);
             lost.AddRange(outcomes.Select(o => o.Stream).Where(s => !acked.Contains(s)));
         }
@@ -86,33 +86,6 @@ public sealed partial class LeaseStore
         catch (Exception e)
         {
             throw _store.Translate("Reset", e);
-        }
-    }
-
-    private async Task<HashSet<string>> ApplyWithinAsync(
-        string operation, string sql, NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlParameter[] parameters,
-        CancellationToken cancellationToken)
-    {
-        var span = StoreOperation.Start(operation == "Ack" ? "lease.ack" : "lease.block", _store);
-        try
-        {
-            await using var command = _store.CreateCommand(sql, connection, transaction);
-            command.Parameters.AddRange(parameters);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var streams = new HashSet<string>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                streams.Add(reader.GetString(0));
-            }
-
-            span.Succeeded();
-            return streams;
-        }
-        catch (Exception e)
-        {
-            var translated = _store.Translate(operation, e);
-            span.Failed(translated);
-            throw translated;
         }
     }
 }

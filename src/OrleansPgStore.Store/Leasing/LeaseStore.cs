@@ -168,7 +168,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
             return new AckResult([], []);
         }
 
-        var applied = await ApplyAsync("Ack", _sql.Ack, cancellationToken, AckParameters(outcomes)).ConfigureAwait(false);
+        var applied = await ApplyAsync("Ack", _sql.Ack, AckParameters(outcomes), within: null, cancellationToken).ConfigureAwait(false);
         return new AckResult(
             outcomes.Where(o => applied.Contains(o.Stream)).ToList(),
             outcomes.Where(o => !applied.Contains(o.Stream)).ToList());
@@ -187,7 +187,7 @@ public sealed partial class LeaseStore : IAsyncDisposable
             return [];
         }
 
-        var blocked = await ApplyAsync("Block", _sql.Block, cancellationToken, BlockParameters(blocks)).ConfigureAwait(false);
+        var blocked = await ApplyAsync("Block", _sql.Block, BlockParameters(blocks), within: null, cancellationToken).ConfigureAwait(false);
         return blocks.Select(b => b.Stream).Where(blocked.Contains).ToList();
     }
 
@@ -292,13 +292,21 @@ public sealed partial class LeaseStore : IAsyncDisposable
         ];
     }
 
-    private async Task<HashSet<string>> ApplyAsync(string operation, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    /// <summary>
+    /// Runs an ack or block and returns the targets it applied to: prepared on a pooled connection, or inside the
+    /// caller's transaction (a projection's fenced report).
+    /// </summary>
+    private async Task<HashSet<string>> ApplyAsync(
+        string operation, string sql, NpgsqlParameter[] parameters, NpgsqlTransaction? within, CancellationToken cancellationToken)
     {
-        var span = StoreOperation.Start(operation switch { "Ack" => "lease.ack", "Block" => "lease.block", _ => "lease.report" }, _store);
+        var span = StoreOperation.Start(operation == "Ack" ? "lease.ack" : "lease.block", _store);
         try
         {
-            await using var prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
-            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var prepared = within is null ? await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false) : null;
+            await using var inTransaction = within is null ? null : _store.CreateCommand(sql, within.Connection!, within);
+            inTransaction?.Parameters.AddRange(parameters);
+            var command = prepared?.Command ?? inTransaction!;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var streams = new HashSet<string>(StringComparer.Ordinal);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
