@@ -155,9 +155,9 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             failures.Add($"{prefix}.LagSampleInterval must be positive (was {reactions.LagSampleInterval}).");
         }
 
-        if (reactions.WorkerCheckInterval <= TimeSpan.Zero)
+        if (reactions.WorkerCheckInterval <= TimeSpan.Zero && reactions.WorkerCheckInterval != Timeout.InfiniteTimeSpan)
         {
-            failures.Add($"{prefix}.WorkerCheckInterval must be positive (was {reactions.WorkerCheckInterval}).");
+            failures.Add($"{prefix}.WorkerCheckInterval must be positive, or Timeout.InfiniteTimeSpan for no checks after start (was {reactions.WorkerCheckInterval}).");
         }
 
         if (reactions.Loop is null)

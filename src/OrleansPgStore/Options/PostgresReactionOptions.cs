@@ -44,7 +44,9 @@ public sealed class PostgresReactionOptions
 
     /// <summary>
     /// How often each silo makes sure all <see cref="Workers"/> are running, re-creating those lost with a failed
-    /// silo (reminders do the same, more slowly, when a reminder service is configured). Defaults to 10 seconds.
+    /// silo (reminders do the same, more slowly, when a reminder service is configured). Silos also check at once
+    /// whenever the set of active silos changes. <see cref="Timeout.InfiniteTimeSpan"/> checks only at start, leaving
+    /// lost workers to their reminders. Defaults to 10 seconds.
     /// </summary>
     public TimeSpan WorkerCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -9,8 +9,7 @@ public interface IReactionWorkerGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Activates the worker (which starts its loop) and registers the reminder that revives it. Idempotent. Called by
-    /// the silo the worker belongs on (<paramref name="silo"/>); an activation elsewhere steps down, so the next call
-    /// activates it there.
+    /// the silo the worker belongs on (<paramref name="silo"/>); an activation elsewhere migrates there.
     /// </summary>
     [Alias("EnsureStartedOn")]
     Task EnsureStartedAsync(string silo);

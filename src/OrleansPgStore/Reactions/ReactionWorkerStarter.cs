@@ -6,16 +6,19 @@ namespace OrleansPgStore.Reactions;
 
 /// <summary>
 /// When the silo becomes active, starts the silo's LISTEN connection and makes sure this silo's share of the reaction
-/// worker grains runs; then checks again every <see cref="PostgresReactionOptions.WorkerCheckInterval"/>, so workers
-/// lost with a failed silo come back on the survivors even without a reminder service. Runs on every silo
-/// (idempotent). Registered unkeyed, as the silo only runs unkeyed participants.
+/// worker grains runs; then checks again whenever the set of active silos changes and every
+/// <see cref="PostgresReactionOptions.WorkerCheckInterval"/>, so workers move to a silo that joins and come back on
+/// the survivors of one that fails, even without a reminder service. Runs on every silo (idempotent). Registered
+/// unkeyed, as the silo only runs unkeyed participants.
 /// </summary>
 internal sealed partial class ReactionWorkerStarter(
     string name, PostgresReactionOptions options, IServiceProvider services, ILogger<ReactionWorkerStarter> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _membershipChanged = new(0);
     private Task? _checking;
+    private Task? _watching;
 
     public void Participate(ISiloLifecycle lifecycle)
     {
@@ -31,15 +34,22 @@ internal sealed partial class ReactionWorkerStarter(
         await runtime.StartListeningAsync(cancellationToken).ConfigureAwait(false);
         await EnsureWorkersAsync().ConfigureAwait(false);
         LogWorkersStarted(logger, options.Workers, name);
-        _checking = Task.Run(() => CheckAsync(_stop.Token), CancellationToken.None);
+        if (options.WorkerCheckInterval != Timeout.InfiniteTimeSpan)
+        {
+            _watching = Task.Run(() => WatchMembershipAsync(_stop.Token), CancellationToken.None);
+            _checking = Task.Run(() => CheckAsync(_stop.Token), CancellationToken.None);
+        }
     }
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_checking is not null)
+        foreach (var task in new[] { _watching, _checking })
         {
-            await _checking.ConfigureAwait(false);
+            if (task is not null)
+            {
+                await task.ConfigureAwait(false);
+            }
         }
 
         await services.GetRequiredKeyedService<PostgresReactionRuntime>(name).DisposeAsync().ConfigureAwait(false);
@@ -54,14 +64,18 @@ internal sealed partial class ReactionWorkerStarter(
     {
         var grains = services.GetRequiredService<IGrainFactory>();
         var local = services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
+        // This silo counts as active even before its own snapshot says so (it runs at the Active stage): a silo that
+        // left itself out would take every worker, and the others would lose theirs until their next check.
         var active = services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active)
             .Select(m => m.SiloAddress.ToParsableString())
+            .Append(local)
+            .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .ToList();
         var rank = active.IndexOf(local);
         return Task.WhenAll(Enumerable.Range(0, options.Workers)
-            .Where(i => rank < 0 || i % active.Count == rank)
+            .Where(i => i % active.Count == rank)
             .Select(i => grains.GetGrain<IReactionWorkerGrain>($"{name}/{i}").EnsureStartedAsync(local)));
     }
 
@@ -71,7 +85,13 @@ internal sealed partial class ReactionWorkerStarter(
         {
             try
             {
-                await Task.Delay(options.WorkerCheckInterval, stop).ConfigureAwait(false);
+                // Whichever comes first: the interval, or a change in the set of active silos.
+                await _membershipChanged.WaitAsync(options.WorkerCheckInterval, stop).ConfigureAwait(false);
+                while (_membershipChanged.CurrentCount > 0)
+                {
+                    await _membershipChanged.WaitAsync(stop).ConfigureAwait(false);
+                }
+
                 await EnsureWorkersAsync().ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -82,6 +102,29 @@ internal sealed partial class ReactionWorkerStarter(
             {
                 LogCheckFailed(logger, e, name);
             }
+        }
+    }
+
+    /// <summary>Signals a check whenever the set of active silos changes (a silo joined, or one was declared dead).</summary>
+    private async Task WatchMembershipAsync(CancellationToken stop)
+    {
+        var membership = services.GetRequiredService<IClusterMembershipService>();
+        HashSet<SiloAddress>? known = null;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stop).ConfigureAwait(false))
+            {
+                var active = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToHashSet();
+                if (known is not null && !known.SetEquals(active))
+                {
+                    _membershipChanged.Release();
+                }
+
+                known = active;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
         }
     }
 

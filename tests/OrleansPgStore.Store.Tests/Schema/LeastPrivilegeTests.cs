@@ -158,7 +158,10 @@ public sealed class LeastPrivilegeTests : IAsyncLifetime
     /// <summary>The three stores of one process, connected as the role, with notifications on.</summary>
     private sealed class Stores(string connectionString, string schema) : IAsyncDisposable
     {
-        public JournalStore Journal { get; } = new(new JournalStoreOptions { ConnectionString = connectionString, Schema = schema, NotifyOnCommit = true });
+        public JournalStore Journal { get; } = new(new JournalStoreOptions
+        {
+            ConnectionString = connectionString, Schema = schema, NotifyOnCommit = true, FeedSettleTimeout = SchemaFixture.PatientFeed,
+        });
 
         public DurableStateStore State { get; } = new(new DurableStateStoreOptions { ConnectionString = connectionString, Schema = schema });
 

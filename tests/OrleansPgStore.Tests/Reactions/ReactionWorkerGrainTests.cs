@@ -65,10 +65,6 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
         await using var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects);
         await cluster.DeployAsync();
-        await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
-        await journal.CommitAsync("account/x", [new EventData("Deposited", "{}")]);
-
-        await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
         var workers = Enumerable.Range(0, 2).Select(i => cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}")).ToList();
 
         // One worker per silo: worker i belongs on the silo ranked i mod 2 (one first placed elsewhere moves there).
@@ -83,8 +79,13 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         }
 
         Assert.All(cluster.Silos.Zip(local), p => Assert.StartsWith(p.First.SiloAddress.ToParsableString() + "/", p.Second[0]));
-        var busy = await Task.WhenAll(workers.Select(w => w.GetBusyCyclesAsync()));
-        Assert.True(busy.Sum() >= 1);
+
+        // Busy cycles count per activation: commit once the workers stay where they are.
+        await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+        await journal.CommitAsync("account/x", [new EventData("Deposited", "{}")]);
+        await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
+        // The cycle that wrote the effect counts itself when it ends, just after.
+        await WaitForAsync(async () => (await Task.WhenAll(workers.Select(w => w.GetBusyCyclesAsync()))).Sum(), atLeast: 1);
     }
 
     [Fact]
@@ -145,7 +146,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
             while ((idle = cluster.Silos.FirstOrDefault(s => Runtime(s).LocalHolders.Count == 0)) is null
                    || cluster.Silos.Count(s => Runtime(s).LocalHolders.Count == 1) != 2)
             {
-                Assert.True(DateTime.UtcNow < deadline, "the workers never settled one per silo");
+                Assert.True(DateTime.UtcNow < deadline, $"the workers never settled one per silo: {Holders(cluster)}");
                 await Task.Delay(100);
             }
 
@@ -171,14 +172,22 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         var effects = $"\"{_schema.Name}\".revival_effects";
         await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
         // The silos check their workers once at start only: a lost worker can come back through its reminder alone.
-        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: TimeSpan.FromHours(1));
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: Timeout.InfiniteTimeSpan);
         try
         {
             await cluster.DeployAsync();
+            // With no checks after start, the silos' start checks may have raced each other: ask for each worker on
+            // its silo as a later check would.
+            var ranked = cluster.Silos.Select(s => s.SiloAddress.ToParsableString()).Order(StringComparer.Ordinal).ToList();
             var deadline = DateTime.UtcNow + Patience;
             while (cluster.Silos.Any(s => Runtime(s).LocalHolders.Count != 1))
             {
-                Assert.True(DateTime.UtcNow < deadline, "the workers never settled one per silo");
+                Assert.True(DateTime.UtcNow < deadline, $"the workers never settled one per silo: {Holders(cluster)}");
+                for (var i = 0; i < 2; i++)
+                {
+                    await cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}").EnsureStartedAsync(ranked[i]);
+                }
+
                 await Task.Delay(100);
             }
 
@@ -194,7 +203,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
             deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
             while (Runtime(survivor).LocalHolders.Count != 2)
             {
-                Assert.True(DateTime.UtcNow < deadline, "the lost worker was not revived");
+                Assert.True(DateTime.UtcNow < deadline, $"the lost worker was not revived: {Holders(cluster)}");
                 await Task.Delay(500);
             }
 
@@ -210,6 +219,10 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
 
     private static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
         => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
+
+    /// <summary>Which workers each live silo runs, for failure messages.</summary>
+    private static string Holders(InProcessTestCluster cluster)
+        => string.Join("; ", cluster.Silos.Select(s => $"{s.SiloAddress} runs [{string.Join(", ", Runtime(s).LocalHolders)}]"));
 
     [Fact]
     public void Wrong_reaction_settings_are_named_by_the_validator()
