@@ -60,6 +60,14 @@ public sealed class ReactionOptions
         Check(PollInterval > TimeSpan.Zero, "PollInterval must be positive.");
     }
 
+    /// <summary>A copy named <paramref name="name"/>, leaving these options (which a host may share) untouched.</summary>
+    internal ReactionOptions WithName(string name)
+    {
+        var copy = (ReactionOptions)MemberwiseClone();
+        copy.Name = name;
+        return copy;
+    }
+
     private static void Check(bool ok, string message)
     {
         if (!ok)

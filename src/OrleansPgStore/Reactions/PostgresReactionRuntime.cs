@@ -20,6 +20,7 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly Lazy<ReactionRegistry> _registry;
     private readonly ConcurrentDictionary<ReactionWorker, bool> _local = new();
+    private readonly ReactionOptions _loop;
     private CommitListener? _listener;
 
     public PostgresReactionRuntime(
@@ -30,11 +31,12 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _registry = new Lazy<ReactionRegistry>(() => options.Build(serviceProvider));
         // Workers of different registrations must not share a correlation checkpoint: default to the provider name.
-        if (options.Loop.Name == ReactionOptions.DefaultName)
-        {
-            options.Loop.Name = services.Name;
-        }
+        // A copy, as the options instance belongs to the options system (and to every reader of it).
+        _loop = options.Loop.Name == ReactionOptions.DefaultName ? options.Loop.WithName(services.Name) : options.Loop;
     }
+
+    /// <summary>The loop settings the workers run with: <see cref="PostgresReactionOptions.Loop"/>, named.</summary>
+    public ReactionOptions Loop => _loop;
 
     public string Name => _services.Name;
 
@@ -58,7 +60,7 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     public ReactionLoop CreateLoop(string holder)
     {
         var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
-        return new ReactionLoop(_services.Journal, leases, _registry.Value, _options.Loop, _loggerFactory, holder);
+        return new ReactionLoop(_services.Journal, leases, _registry.Value, _loop, _loggerFactory, holder);
     }
 
     /// <summary>The lease holders of the workers active on this silo.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -86,6 +87,11 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         await WaitForAsync(() => _schema.ScalarAsync<long>($"SELECT count(*) FROM {effects}"), atLeast: 1);
         // The cycle that wrote the effect counts itself when it ends, just after.
         await WaitForAsync(async () => (await Task.WhenAll(workers.Select(w => w.GetBusyCyclesAsync()))).Sum(), atLeast: 1);
+
+        // The workers' checkpoint is named after the provider, in a copy: the options a silo was given stay as given.
+        var silo = cluster.Silos[0].ServiceProvider;
+        Assert.Equal(TestClusters.Provider, Runtime(cluster.Silos[0]).Loop.Name);
+        Assert.Equal("default", silo.GetRequiredService<IOptionsMonitor<PostgresJournalOptions>>().Get(TestClusters.Provider).Reactions.Loop.Name);
     }
 
     [Fact]
