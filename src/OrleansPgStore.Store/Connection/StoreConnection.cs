@@ -136,9 +136,12 @@ internal sealed class StoreConnection : IAsyncDisposable
 
     /// <summary>
     /// Prepares <paramref name="statements"/> on a connection the caller holds, typically one the pool has just
-    /// opened: Npgsql keeps a prepared statement with its physical connection, so later commands with the same text
-    /// and parameter types run without preparing. Only an optimization: a failure (a table not created yet, missing
-    /// rights, an outage) is logged at Debug and reported as <c>false</c>, never thrown.
+    /// opened, and runs each once with its given parameters (which should match no row): Npgsql keeps a prepared
+    /// statement with its physical connection, so later commands with the same text and parameter types run without
+    /// preparing; and the first planning on a new server backend loads the table's statistics and index metadata
+    /// (about 4 ms for a stream load, against 0.2–0.4 ms warm), which the run pays here instead of the first caller.
+    /// Only an optimization: a failure (a table not created yet, missing rights, an outage) is logged at Debug and
+    /// reported as <c>false</c>, never thrown.
     /// </summary>
     public async Task<bool> PrepareOnAsync(
         NpgsqlConnection connection, IEnumerable<(string Sql, NpgsqlParameter[] Parameters)> statements, CancellationToken cancellationToken)
@@ -150,6 +153,7 @@ internal sealed class StoreConnection : IAsyncDisposable
                 await using var command = CreateCommand(sql, connection);
                 command.Parameters.AddRange(parameters);
                 await BoundedAsync(command.PrepareAsync, cancellationToken).ConfigureAwait(false);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             }
 
             return true;

@@ -49,9 +49,10 @@ public sealed partial class JournalStore
 
     /// <summary>
     /// Prepares the statements a JournaledGrain's activation runs (<see cref="ReplayAsync"/>, <see cref="LoadAsync"/>)
-    /// on <paramref name="connection"/>, e.g. from a data source's physical connection initializer: an activation
-    /// that lands on a connection the pool has just opened then neither prepares them nor waits for the server to
-    /// load the table's metadata. Only an optimization: returns <c>false</c> instead of throwing when it cannot.
+    /// on <paramref name="connection"/> and runs each once for a stream that cannot exist, e.g. from a data source's
+    /// physical connection initializer: an activation that lands on a connection the pool has just opened then
+    /// neither prepares them nor waits for the server to load the table's statistics and index metadata.
+    /// Only an optimization: returns <c>false</c> instead of throwing when it cannot.
     /// </summary>
     public Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {

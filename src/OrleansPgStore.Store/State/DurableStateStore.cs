@@ -185,9 +185,9 @@ public sealed class DurableStateStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Prepares the statement a grain's activation runs (<see cref="LoadAsync"/>) on <paramref name="connection"/>,
-    /// e.g. from a data source's physical connection initializer. Only an optimization: returns <c>false</c> instead
-    /// of throwing when it cannot.
+    /// Prepares the statement a grain's activation runs (<see cref="LoadAsync"/>) on <paramref name="connection"/>
+    /// and runs it once for an id that cannot exist, e.g. from a data source's physical connection initializer.
+    /// Only an optimization: returns <c>false</c> instead of throwing when it cannot.
     /// </summary>
     public Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {

@@ -5,11 +5,14 @@ using OrleansPgStore.Store.Tests.Support;
 
 namespace OrleansPgStore.Store.Tests.Connection;
 
-/// <summary>Statements prepared when the pool opens a connection, so reads on it do not pay for preparing.</summary>
+/// <summary>
+/// Statements prepared and planned once when the pool opens a connection, so reads on it pay neither for preparing nor
+/// for the server loading the table's metadata.
+/// </summary>
 public sealed class ConnectionWarmUpTests(SchemaFixture db) : IClassFixture<SchemaFixture>
 {
     [Fact]
-    public async Task A_new_physical_connection_has_the_activation_reads_prepared_before_anyone_uses_it()
+    public async Task A_new_physical_connection_has_the_activation_reads_prepared_and_planned_before_anyone_uses_it()
     {
         JournalStore? journal = null;
         DurableStateStore? states = null;
@@ -42,13 +45,14 @@ public sealed class ConnectionWarmUpTests(SchemaFixture db) : IClassFixture<Sche
         warmed.Clear();
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var prepared = new NpgsqlCommand(
-            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%warm_%'", connection);
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE '%warm_%'", connection);
         var statements = new List<string>();
         await using (var reader = await prepared.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())
             {
                 statements.Add(reader.GetString(0));
+                Assert.Equal(1L, reader.GetInt64(1)); // planned (and run) once, by the warm-up
             }
         }
 
