@@ -77,6 +77,37 @@ public sealed class ReactionRegistry
         return this;
     }
 
+    /// <summary>
+    /// A projection written one event at a time: <paramref name="apply"/> runs for each new event, in order within its
+    /// target, in the worker's open transaction, and everything commits once per cycle with the targets' watermarks,
+    /// exactly once in effect like <see cref="Project"/>. The shape of a plain per-event handler without its costs:
+    /// no commit per event, no idempotency to build. Each statement is a round trip; for the most speed, write the whole
+    /// batch at once with <see cref="Project"/>.
+    /// </summary>
+    /// <param name="eventNames">The event names the projection handles.</param>
+    /// <param name="apply">Writes one event's effect through <see cref="ProjectionTransaction.CreateCommand"/>.</param>
+    /// <param name="reset">Clears the read model when the projection is rebuilt, in the transaction of the reset.</param>
+    /// <param name="target">Maps an event to its target; <c>null</c> result: not handled. Defaults to <see cref="ReactionTarget.OwnStream"/>.</param>
+    /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>
+    /// <param name="lane">Lane of the targets this projection registers. Defaults to the default lane.</param>
+    public ReactionRegistry ProjectEach(
+        IReadOnlyCollection<string> eventNames,
+        Func<RecordedEvent, ProjectionTransaction, CancellationToken, Task> apply,
+        Func<ProjectionTransaction, CancellationToken, Task>? reset = null,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        return Project(eventNames, async (batch, ct) =>
+        {
+            foreach (var e in batch.Events)
+            {
+                await apply(e, batch, ct).ConfigureAwait(false);
+            }
+        }, reset, target, priority, lane);
+    }
+
     /// <summary>True when a projection is registered: the loop then acks in the projections' transaction.</summary>
     internal bool HasProjections => _reactions.Any(r => r.Projection is not null);
 

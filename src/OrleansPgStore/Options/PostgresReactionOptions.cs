@@ -131,6 +131,38 @@ public sealed class PostgresReactionOptions
         return this;
     }
 
+    /// <summary>
+    /// A projection written one event at a time, exactly once in effect like <see cref="Project"/>:
+    /// <paramref name="apply"/> runs for each new event (in order within its target) in the worker's open transaction,
+    /// which commits once per cycle with the targets' watermarks. The shape of a plain per-event handler, without a
+    /// commit per event or idempotency to build.
+    /// </summary>
+    /// <param name="eventNames">The event names as stored.</param>
+    /// <param name="apply">Writes one event's effect through <see cref="ProjectionTransaction.CreateCommand"/>; gets the silo's services.</param>
+    /// <param name="reset">Clears the read model in the transaction of a rebuild's reset.</param>
+    /// <param name="target">Maps an event to its target; defaults to the event's own stream.</param>
+    /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>
+    /// <param name="lane">Lane of the targets this projection registers. Defaults to the default lane.</param>
+    public PostgresReactionOptions ProjectEach(
+        IReadOnlyCollection<string> eventNames,
+        Func<RecordedEvent, ProjectionTransaction, IServiceProvider, CancellationToken, Task> apply,
+        Func<ProjectionTransaction, IServiceProvider, CancellationToken, Task>? reset = null,
+        Func<RecordedEvent, ReactionTarget?>? target = null,
+        int priority = 0,
+        string lane = "")
+    {
+        ArgumentNullException.ThrowIfNull(eventNames);
+        ArgumentNullException.ThrowIfNull(apply);
+        _registrations.Add((registry, services) => registry.ProjectEach(
+            eventNames,
+            (e, transaction, ct) => apply(e, transaction, services, ct),
+            reset is null ? null : (transaction, ct) => reset(transaction, services, ct),
+            target,
+            priority,
+            lane));
+        return this;
+    }
+
     /// <summary>The engine's registry of these reactions, with handlers bound to <paramref name="services"/>.</summary>
     internal ReactionRegistry Build(IServiceProvider services)
     {

@@ -173,6 +173,48 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
     }
 
     [Fact]
+    public async Task A_per_event_projection_lands_each_event_once_and_a_failing_event_rolls_back_its_whole_attempt()
+    {
+        await using var journal = await db.JournalAsync("each_events");
+        await using var leases = await db.LeasesAsync("each_subs");
+        var model = await ModelAsync("each_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 6; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(4)));
+        }
+
+        // The third event of s5 fails: the two before it were written in the same transaction and roll back with it.
+        var poison = committed.Where(e => e.Stream == "s5").ElementAt(2);
+        var apply = model.ApplyEach("each");
+        var seen = new List<long>();
+        var registry = new ReactionRegistry().ProjectEach(["Happened"], async (e, transaction, ct) =>
+        {
+            seen.Add(e.Position);
+            await apply(e, transaction, ct);
+            if (e.Position == poison.Position)
+            {
+                throw new InvalidOperationException("poison");
+            }
+        });
+        var loop = new ReactionLoop(journal, leases, registry, Options("each", o =>
+        {
+            o.MaxRetries = 1;
+            o.PageSize = 100;
+        }));
+        await loop.UntilIdleAsync();
+
+        Assert.True(Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s5"))).Blocked);
+        await model.AssertExactlyOnceAsync(committed.Where(e => e.Stream != "s5"));
+        // Called per event, in order within each target.
+        foreach (var stream in committed.Where(e => e.Stream != "s5").Select(e => e.Stream).Distinct())
+        {
+            var mine = committed.Where(e => e.Stream == stream).Select(e => e.Position).ToList();
+            Assert.Equal(mine, seen.Where(mine.Contains).Distinct());
+        }
+    }
+
+    [Fact]
     public async Task Rebuild_clears_the_read_model_with_the_reset_and_replays_reporting_progress()
     {
         await using var journal = await db.JournalAsync("rebuild_events");

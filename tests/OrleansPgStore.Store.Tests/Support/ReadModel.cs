@@ -37,6 +37,17 @@ public sealed class ReadModel(NpgsqlDataSource dataSource, string schema, string
         await command.ExecuteNonQueryAsync(ct);
     };
 
+    /// <summary>The per-event projection: one INSERT per event, in the worker's transaction.</summary>
+    public Func<RecordedEvent, ProjectionTransaction, CancellationToken, Task> ApplyEach(string holder) => async (e, transaction, ct) =>
+    {
+        await using var command = transaction.CreateCommand($"INSERT INTO {Table} (position, stream, version, holder) VALUES ($1, $2, $3, $4)");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Version });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = holder });
+        await command.ExecuteNonQueryAsync(ct);
+    };
+
     /// <summary>The reset hook: empties the read model.</summary>
     public async Task ClearAsync(ProjectionTransaction transaction, CancellationToken cancellationToken)
     {

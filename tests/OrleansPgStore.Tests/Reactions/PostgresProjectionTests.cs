@@ -19,11 +19,13 @@ public sealed class PostgresProjectionTests : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _schema.DisposeAsync();
 
     [Fact]
-    public async Task A_projection_on_the_silo_builder_lands_each_event_once_and_rebuilds_with_progress()
+    public async Task Projections_on_the_silo_builder_land_each_event_once_and_rebuild_with_progress()
     {
         // No key on the read model: a duplicate effect would be a second row.
         var model = $"\"{_schema.Name}\".model";
+        var withdrawals = $"\"{_schema.Name}\".withdrawals";
         await _schema.ExecuteAsync($"CREATE TABLE {model} (position bigint NOT NULL, stream text NOT NULL)");
+        await _schema.ExecuteAsync($"CREATE TABLE {withdrawals} (position bigint NOT NULL, stream text NOT NULL)");
         await using var cluster = TestClusters.Build(
             _schema.ConnectionString,
             _schema.Name,
@@ -47,6 +49,21 @@ public sealed class PostgresProjectionTests : IAsyncLifetime
                         await using var command = transaction.CreateCommand($"DELETE FROM {model}");
                         await command.ExecuteNonQueryAsync(ct);
                     });
+                // The per-event shape: one INSERT per event, in the same transaction.
+                options.Reactions.ProjectEach(
+                    ["Withdrawn"],
+                    async (e, transaction, _, ct) =>
+                    {
+                        await using var command = transaction.CreateCommand($"INSERT INTO {withdrawals} VALUES ($1, $2)");
+                        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
+                        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
+                        await command.ExecuteNonQueryAsync(ct);
+                    },
+                    async (transaction, _, ct) =>
+                    {
+                        await using var command = transaction.CreateCommand($"DELETE FROM {withdrawals}");
+                        await command.ExecuteNonQueryAsync(ct);
+                    });
             },
             configureSilo: silo => silo.UseInMemoryReminderService());
         await cluster.DeployAsync();
@@ -54,11 +71,15 @@ public sealed class PostgresProjectionTests : IAsyncLifetime
         var committed = new List<RecordedEvent>();
         for (var s = 0; s < 10; s++)
         {
-            committed.AddRange(await journal.CommitAsync($"account/{s}", Enumerable.Range(0, 7).Select(i => new EventData("Deposited", "{}")).ToList()));
+            committed.AddRange(await journal.CommitAsync($"account/{s}", Enumerable.Range(0, 7).Select(i => new EventData(i % 3 == 2 ? "Withdrawn" : "Deposited", "{}")).ToList()));
         }
 
-        await WaitForRowsAsync(model, committed.Count);
-        await AssertExactlyOnceAsync(model, committed);
+        var deposits = committed.Where(e => e.Name == "Deposited").ToList();
+        var withdrawn = committed.Where(e => e.Name == "Withdrawn").ToList();
+        await WaitForRowsAsync(model, deposits.Count);
+        await WaitForRowsAsync(withdrawals, withdrawn.Count);
+        await AssertExactlyOnceAsync(model, deposits);
+        await AssertExactlyOnceAsync(withdrawals, withdrawn);
 
         var reactions = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider);
         var reports = new List<RebuildProgress>();
@@ -66,7 +87,8 @@ public sealed class PostgresProjectionTests : IAsyncLifetime
 
         Assert.Equal(new RebuildProgress(committed.Count, committed.Count, 10), final);
         Assert.Equal(0, reports[0].Done);
-        await AssertExactlyOnceAsync(model, committed);
+        await AssertExactlyOnceAsync(model, deposits);
+        await AssertExactlyOnceAsync(withdrawals, withdrawn);
     }
 
     private async Task WaitForRowsAsync(string model, long count)
