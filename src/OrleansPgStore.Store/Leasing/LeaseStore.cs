@@ -124,10 +124,10 @@ public sealed partial class LeaseStore : IAsyncDisposable
         var operation = StoreOperation.Start("lease.claim", _store);
         try
         {
-            await using var prepared = await _store.PrepareAsync(_sql.Claim, cancellationToken,
-                Int(lagging - reserve), Int(leading), Text(holder),
+            await using var prepared = await _store.PrepareAsync(_sql.Claim(lagging - reserve, reserve, leading), cancellationToken,
+                Text(holder),
                 new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
-                Text(lane), Int(reserve), CommitMode()).ConfigureAwait(false);
+                Text(lane), CommitMode()).ConfigureAwait(false);
             await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var leases = new List<Lease>();
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -384,8 +384,6 @@ public sealed partial class LeaseStore : IAsyncDisposable
         => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = _synchronousCommit ? DBNull.Value : "off" };
 
     private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
-
-    private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = value };
 
     private static NpgsqlParameter TextArray(IEnumerable<string?> values)
         => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = values.ToArray() };
