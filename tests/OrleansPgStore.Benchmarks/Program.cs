@@ -6,7 +6,7 @@ using OrleansPgStore.Store.State;
 using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
-// Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--only journal,state,reactions,projections]
+// Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--only journal,state,reactions,projections,tracing,killstorm]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -40,7 +40,7 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
                   $"synchronous_commit={await Scalar<string>("SHOW synchronous_commit")}; {Environment.ProcessorCount} cores; {seconds}s per measurement");
 
 var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
-var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "projections", "tracing"];
+var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "projections", "tracing", "killstorm"];
 if (only.Contains("journal"))
 {
     await JournalBenchmarks.RunAsync(context, journal);
@@ -64,6 +64,11 @@ if (only.Contains("projections"))
 if (only.Contains("tracing"))
 {
     await TracingBenchmarks.RunAsync(context, journal);
+}
+
+if (only.Contains("killstorm"))
+{
+    await KillStormBenchmarks.RunAsync(context);
 }
 
 var table = report.ToMarkdown();

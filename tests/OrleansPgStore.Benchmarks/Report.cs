@@ -15,6 +15,13 @@ public sealed class Report
         Console.WriteLine($"  {scenario}: baseline {Format(baseline, unit)}, ours {Format(ours, unit)} ({ratio:0.00}×)");
     }
 
+    /// <summary>Two measured values side by side with no ratio (counts, where a ratio would mean nothing or divide by zero).</summary>
+    public void AddPair(string scenario, double baseline, double ours, string unit, string target)
+    {
+        _rows.Add((scenario, Format(baseline, unit), Format(ours, unit), "", target));
+        Console.WriteLine($"  {scenario}: baseline {Format(baseline, unit)}, ours {Format(ours, unit)}");
+    }
+
     public void AddValue(string scenario, double ours, string unit, string target)
     {
         _rows.Add((scenario, "", Format(ours, unit), "", target));
@@ -39,6 +46,6 @@ public sealed class Report
         "ms" => value.ToString("0.00", CultureInfo.InvariantCulture) + " ms",
         "ns" => value.ToString("#,0.0", CultureInfo.InvariantCulture) + " ns",
         "%" => value.ToString("0.0###", CultureInfo.InvariantCulture) + " %",
-        _ => value.ToString("#,0", CultureInfo.InvariantCulture) + " " + unit,
+        _ => (value.ToString("#,0", CultureInfo.InvariantCulture) + " " + unit).TrimEnd(),
     };
 }
