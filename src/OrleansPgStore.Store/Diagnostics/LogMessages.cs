@@ -114,6 +114,12 @@ internal static partial class LogMessages
         Message = "Work discovery of worker {Holder} failed; claiming targets with known work goes on, discovery retries next cycle")]
     public static partial void DiscoveryFailed(this ILogger logger, string holder, Exception exception);
 
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Debug, Message = "Released {Count} leases {Holder} held when its last cycle failed")]
+    public static partial void LeftLeasesReleased(this ILogger logger, int count, string holder);
+
+    [LoggerMessage(EventId = 3014, Level = LogLevel.Debug, Message = "Releasing the leases {Holder} held when its last cycle failed did not work ({Reason}); trying again next cycle")]
+    public static partial void LeftLeasesNotReleased(this ILogger logger, string holder, string reason);
+
     [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "Announcing new work failed; other workers find it by polling")]
     public static partial void AnnounceFailed(this ILogger logger, Exception exception);
 

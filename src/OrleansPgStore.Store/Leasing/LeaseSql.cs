@@ -112,6 +112,8 @@ internal sealed class LeaseSql
 
         // $1 holder prefix. Releases every lease (targets and checkpoints) of holders whose name starts with it: the
         // workers of a process known to be dead. A target's retry count stays (the attempt was made).
+        ReleaseOwn = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE leased_by = $1";
+
         ReleaseHeldBy = $"""
             UPDATE {table} SET leased_by = NULL, leased_until = NULL
             WHERE leased_by IS NOT NULL AND left(leased_by, length($1)) = $1
@@ -223,6 +225,8 @@ internal sealed class LeaseSql
     public string ReleaseCheckpoint { get; }
 
     public string ReleaseHeldBy { get; }
+
+    public string ReleaseOwn { get; }
 
     public string Unblock { get; }
 

@@ -36,6 +36,25 @@ public sealed partial class LeaseStore
         }
     }
 
+    /// <summary>
+    /// Releases every lease held by exactly <paramref name="holder"/>, keeping watermarks and retry counts: a reaction
+    /// loop whose cycle failed after claiming (e.g. its connection was killed before the ack) hands its targets back at
+    /// once instead of leaving them until their leases expire.
+    /// </summary>
+    internal async Task<int> ReleaseOwnAsync(string holder, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.ReleaseOwn);
+            command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = holder });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate("Releasing leases", e);
+        }
+    }
+
     /// <summary>Resets the selected targets to replay from the start (watermark -1), unblocking and releasing them.</summary>
     /// <returns>How many targets were reset.</returns>
     public Task<int> ResetAsync(SubscriptionFilter filter, CancellationToken cancellationToken = default)

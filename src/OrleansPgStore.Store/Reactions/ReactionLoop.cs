@@ -28,6 +28,7 @@ public sealed partial class ReactionLoop
     private readonly ReactionOptions _options;
     private readonly ILogger _logger;
     private readonly string[] _names;
+    private bool _leftLeases;
 
     /// <summary>Creates a loop over a journal and a lease store.</summary>
     /// <param name="journal">The events.</param>
@@ -69,19 +70,31 @@ public sealed partial class ReactionLoop
             return CycleResult.Nothing;
         }
 
+        await ReleaseLeftLeasesAsync(cancellationToken).ConfigureAwait(false);
         var (correlated, settling) = await DiscoverAsync(cancellationToken).ConfigureAwait(false);
         var claimedAt = Stopwatch.GetTimestamp();
-        var leases = await ClaimAsync(cancellationToken).ConfigureAwait(false);
-        if (leases.Count == 0)
+        IReadOnlyList<Lease> leases;
+        CycleReport report;
+        try
         {
-            return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling };
-        }
+            leases = await ClaimAsync(cancellationToken).ConfigureAwait(false);
+            if (leases.Count == 0)
+            {
+                return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling };
+            }
 
-        var pages = await FetchAsync(leases, cancellationToken).ConfigureAwait(false);
-        var results = await HandleAsync(leases, pages, claimedAt, cancellationToken).ConfigureAwait(false);
-        var report = _registry.HasProjections
-            ? await ProjectAndAckAsync(results, claimedAt, cancellationToken).ConfigureAwait(false)
-            : await AckAsync(results, cancellationToken).ConfigureAwait(false);
+            var pages = await FetchAsync(leases, cancellationToken).ConfigureAwait(false);
+            var results = await HandleAsync(leases, pages, claimedAt, cancellationToken).ConfigureAwait(false);
+            report = _registry.HasProjections
+                ? await ProjectAndAckAsync(results, claimedAt, cancellationToken).ConfigureAwait(false)
+                : await AckAsync(results, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The claim may have committed unseen, or the ack never came: this loop may still hold leases nobody works on.
+            _leftLeases = true;
+            throw;
+        }
         foreach (var stream in report.Dropped)
         {
             _logger.LeaseReportDropped(stream, Holder);
@@ -91,6 +104,31 @@ public sealed partial class ReactionLoop
         {
             Settling = settling,
         };
+    }
+
+    /// <summary>
+    /// After a cycle failed between claim and ack, hands back the leases this loop may still hold (watermarks and retry
+    /// counts kept), so its targets are claimable again at once rather than when the leases expire. Cycles of one loop
+    /// run one at a time, so at this point none of its leases is in use. Best effort: when it fails too, the leases
+    /// still expire, and the next cycle tries again.
+    /// </summary>
+    private async Task ReleaseLeftLeasesAsync(CancellationToken cancellationToken)
+    {
+        if (!_leftLeases)
+        {
+            return;
+        }
+
+        try
+        {
+            var released = await _leases.ReleaseOwnAsync(Holder, cancellationToken).ConfigureAwait(false);
+            _leftLeases = false;
+            _logger.LeftLeasesReleased(released, Holder);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            _logger.LeftLeasesNotReleased(Holder, e.Message);
+        }
     }
 
     /// <summary>Step "claim": leases up to Lagging + Leading targets with work.</summary>

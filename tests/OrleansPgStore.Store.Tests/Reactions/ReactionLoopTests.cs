@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Npgsql;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
@@ -22,6 +23,51 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
         };
         configure?.Invoke(options);
         return options;
+    }
+
+    [Fact]
+    public async Task A_cycle_that_fails_after_claiming_hands_its_targets_back_before_the_next_claim()
+    {
+        await using var journal = await db.JournalAsync("left_events");
+        await using var leases = new LeaseStore(new LeaseStoreOptions
+        {
+            ConnectionString = db.ConnectionString, Schema = db.Name, Table = "left_subs", CommandTimeout = TimeSpan.FromSeconds(1),
+        });
+        await leases.SeedAsync();
+        var committed = await journal.CommitAsync("s", Events.Many(1));
+
+        // The first delivery locks the target's row until the test lets go, so the cycle's ack times out and the cycle
+        // fails still holding a ten-minute lease.
+        await using var locker = await db.Schema.DataSource.OpenConnectionAsync();
+        NpgsqlTransaction? lockTransaction = null;
+        var deliveries = 0;
+        var registry = new ReactionRegistry().On("Happened", async (_, ct) =>
+        {
+            if (Interlocked.Increment(ref deliveries) == 1)
+            {
+                lockTransaction = await locker.BeginTransactionAsync(ct);
+                await using var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{db.Name}\".left_subs WHERE stream = 's' FOR UPDATE", locker, lockTransaction);
+                await lockRow.ExecuteNonQueryAsync(ct);
+            }
+        });
+        var loop = new ReactionLoop(journal, leases, registry, Fast(o => o.LeaseDuration = TimeSpan.FromMinutes(10)));
+
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            while ((await loop.RunCycleAsync()).Claimed == 0)
+            {
+            }
+        });
+        Assert.Equal(loop.Holder, Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s"))).Holder);
+        await lockTransaction!.RollbackAsync();
+
+        // The next cycle hands the lease back first, so it claims the target again at once (at least once: redelivered).
+        var next = await loop.RunCycleAsync();
+        Assert.Equal(1, next.Claimed);
+        Assert.Equal(2, deliveries);
+        var state = Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s")));
+        Assert.Null(state.Holder);
+        Assert.Equal(committed[0].Position, state.At);
     }
 
     [Fact]
