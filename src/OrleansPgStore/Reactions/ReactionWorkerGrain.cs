@@ -15,7 +15,9 @@ namespace OrleansPgStore.Reactions;
 /// Kept alive while its silo runs, and revived by a reminder after a silo fails. Placed on the silo that asks for it
 /// first: each silo asks only for its share of the workers (see <see cref="ReactionWorkerStarter"/>), so N workers
 /// spread evenly over the silos; one found on another silo than its share's migrates there. Its leases
-/// carry its silo's address (<c>{silo}/{provider}/{index}</c>), so they can be released when that silo is declared dead.
+/// carry its silo's address (<c>{silo}/{provider}/{index}/{activation}</c>), so they can be released when that silo is
+/// declared dead; the activation part keeps a later activation of the same worker from passing for an earlier one whose
+/// cycle may still be finishing.
 /// </remarks>
 [KeepAlive]
 [PreferLocalPlacement]
@@ -42,7 +44,7 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         var key = this.GetPrimaryKeyString();
         var name = key[..Math.Max(0, key.LastIndexOf('/'))];
         _runtime = _services.GetRequiredKeyedService<PostgresReactionRuntime>(name);
-        _worker = _runtime.CreateWorker(PostgresReactionRuntime.HolderPrefix(_silo) + key);
+        _worker = _runtime.CreateWorker($"{PostgresReactionRuntime.HolderPrefix(_silo)}{key}/{Guid.NewGuid().ToString("N")[..8]}");
         await _worker.StartAsync(cancellationToken).ConfigureAwait(true);
         _runtime.Attach(_worker);
         LogStarted(_logger, key, _silo);
