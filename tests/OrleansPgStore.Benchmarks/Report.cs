@@ -44,6 +44,7 @@ public sealed class Report
     private static string Format(double value, string unit) => unit switch
     {
         "ms" => value.ToString("0.00", CultureInfo.InvariantCulture) + " ms",
+        "s" => value.ToString("0.00", CultureInfo.InvariantCulture) + " s",
         "ns" => value.ToString("#,0.0", CultureInfo.InvariantCulture) + " ns",
         "%" => value.ToString("0.0###", CultureInfo.InvariantCulture) + " %",
         _ => (value.ToString("#,0", CultureInfo.InvariantCulture) + " " + unit).TrimEnd(),
