@@ -33,11 +33,13 @@ internal sealed class ScaleOutBenchmark
     private readonly int _perStream;
     private readonly int _workers;
     private readonly Report _report;
+    private readonly bool _verbose;
     private long _releasedAt;
     private string? _releasedLine;
 
-    private ScaleOutBenchmark(NpgsqlDataSource dataSource, string connectionString, int streams, int perStream, int workers, Report report)
+    private ScaleOutBenchmark(NpgsqlDataSource dataSource, string connectionString, int streams, int perStream, int workers, bool verbose, Report report)
     {
+        _verbose = verbose;
         _dataSource = dataSource;
         _connectionString = connectionString;
         _streams = streams;
@@ -61,11 +63,17 @@ internal sealed class ScaleOutBenchmark
         Console.WriteLine($"Scale-out: {streams:#,0} streams × {perStream} events per load, {workers} workers, 1..{maxSilos} silo processes; " +
                           $"{Environment.ProcessorCount} cores; server fsync=on");
 
-        var benchmark = new ScaleOutBenchmark(dataSource, connectionString, streams, perStream, workers, report);
+        var benchmark = new ScaleOutBenchmark(dataSource, connectionString, streams, perStream, workers, arguments.Flag("--verbose"), report);
         var rates = new Dictionary<int, double>();
-        for (var silos = 1; silos <= maxSilos; silos++)
+        var minSilos = (int)arguments.Number("--min-silos", 1);
+        for (var silos = minSilos; silos <= maxSilos; silos++)
         {
             rates[silos] = await benchmark.RunSiloCountAsync(silos, measureHandover: silos == maxSilos && silos > 1);
+        }
+
+        if (minSilos > 1)
+        {
+            return;
         }
 
         var label = $"{streams:#,0} × {perStream}";
@@ -156,8 +164,18 @@ internal sealed class ScaleOutBenchmark
         victim.Kill();
         // The dead silo's leases, as it left them: they stay until a survivor releases them (or they expire).
         var heldAtKill = await HeldTargetsAsync(schema, prefix);
+        var heldCheckpoint = await QueryAsync<long>(
+            $"SELECT count(*) FROM {schema}.{Subscriptions} WHERE left(leased_by, length($1)) = $1 AND leased_until > clock_timestamp() AND stream NOT LIKE 'scale-%'",
+            prefix) > 0;
         var pendingAtKill = expected - await ScalarAsync<long>($"SELECT count(*) FROM {model}");
-        await WaitForCountAsync(model, expected, killWatch);
+        using (var tracing = new CancellationTokenSource())
+        {
+            var trace = _verbose ? TraceAsync(schema, model, killWatch, tracing.Token) : Task.CompletedTask;
+            await WaitForCountAsync(model, expected, killWatch);
+            await tracing.CancelAsync();
+            await trace;
+        }
+
         var drainAfterKill = Stopwatch.GetElapsedTime(killWatch).TotalSeconds;
         await VerifyAsync(schema, expected, "after the kill");
         // The release is logged once membership declares the silo dead; wait for it if the drain finished first.
@@ -192,16 +210,43 @@ internal sealed class ScaleOutBenchmark
         var gapBefore = await LongestGapAsync(model, releasedAt, killedAt);
         var gapAfter = await LongestGapAsync(model, killedAt, null);
         var shares = await SharesAsync(model, after: killedAt);
-        Console.WriteLine($"    handover: killed silo {victim.Index} ({victim.Address}) holding {heldAtKill.Length} target leases with {pendingAtKill:#,0} events left; " +
+        var held = $"{heldAtKill.Length} target leases{(heldCheckpoint ? " and the discovery checkpoint" : "")}";
+        Console.WriteLine($"    handover: killed silo {victim.Index} ({victim.Address}) holding {held} with {pendingAtKill:#,0} events left; " +
                           $"{resumedTargets} of those targets resumed on survivors; shares after the kill {shares}");
         Console.WriteLine($"    survivor's log: {_releasedLine ?? "(no release logged)"}");
 
         var silosLabel = $"{silos.Count} silo processes";
-        _report.AddValue($"Handover, {silosLabel}: kill → dead silo's leases released by a survivor (its log line)", releasedAfter, "s", "");
+        _report.AddValue($"Handover, {silosLabel}: kill → silo declared dead and its leases ({held}) released by a survivor (its log line)", releasedAfter, "s", "");
         _report.AddValue($"Handover, {silosLabel}: kill → first event of the dead silo's {heldAtKill.Length} leased targets projected by a survivor", firstResumed, "s", "");
         _report.AddValue($"Handover, {silosLabel}: kill → every one of those targets projecting again", allResumed, "s", "");
         _report.AddValue($"Handover, {silosLabel}: kill → drain complete ({pendingAtKill:#,0} of {Batch + 1:#,0} events left at the kill)", drainAfterKill, "s", "");
         _report.Add($"Handover, {silosLabel}: longest gap without a projected event, before the kill vs after it", gapBefore, gapAfter, "s", "");
+    }
+
+    /// <summary>--verbose: what the server sees each half second after the kill (transactions, lease holders, progress).</summary>
+    private async Task TraceAsync(string schema, string model, long killWatch, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await using var command = _dataSource.CreateCommand(
+                    $"""
+                    SELECT (SELECT count(*) FROM {model}),
+                           (SELECT string_agg(h || '=' || n, ' ') FROM (SELECT split_part(leased_by, '/', 1) AS h, count(*) AS n FROM {schema}.{Subscriptions}
+                                WHERE leased_until > clock_timestamp() GROUP BY 1) l),
+                           (SELECT string_agg(pid || ' ' || state || ' xid=' || coalesce(backend_xid::text, '-') || ' age=' || round(extract(epoch FROM clock_timestamp() - xact_start)::numeric, 1) || ' ' || left(query, 60), ' | ')
+                              FROM (SELECT * FROM pg_stat_activity WHERE datname = current_database() AND xact_start < clock_timestamp() - interval '1 second' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 3) a)
+                    """);
+                await using var reader = await command.ExecuteReaderAsync(stop);
+                await reader.ReadAsync(stop);
+                Console.WriteLine($"      +{Stopwatch.GetElapsedTime(killWatch).TotalSeconds:0.0}s rows {reader.GetInt64(0):#,0}; leases {(reader.IsDBNull(1) ? "-" : reader.GetString(1))}; long transactions {(reader.IsDBNull(2) ? "-" : reader.GetString(2))}");
+                await Task.Delay(500, stop);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
     }
 
     private Task<string[]> HeldTargetsAsync(string schema, string prefix)
@@ -223,6 +268,7 @@ internal sealed class ScaleOutBenchmark
             "--gateway-port", ports[(2 * index) + 1].ToString(CultureInfo.InvariantCulture),
             "--primary-port", ports[0].ToString(CultureInfo.InvariantCulture),
             "--workers", _workers.ToString(CultureInfo.InvariantCulture),
+            .. _verbose ? ["--verbose"] : Array.Empty<string>(),
         ];
 
         // The primary first (it holds the membership table), then the others together.
@@ -247,7 +293,7 @@ internal sealed class ScaleOutBenchmark
             _releasedLine ??= $"[silo {index}] {line}";
         }
 
-        if (line.Contains("fail:", StringComparison.Ordinal) || line.Contains("crit:", StringComparison.Ordinal) || line.Contains("Released", StringComparison.Ordinal))
+        if (_verbose || line.Contains("fail:", StringComparison.Ordinal) || line.Contains("crit:", StringComparison.Ordinal) || line.Contains("Released", StringComparison.Ordinal))
         {
             Console.WriteLine($"      [silo {index}] {line}");
         }
@@ -267,7 +313,14 @@ internal sealed class ScaleOutBenchmark
         var started = Stopwatch.GetTimestamp();
         await gate.ReleaseAsync();
         await kicker.CommitAsync($"kick-{batch}", [new EventData(ScaleOutSilo.EventName, BenchContextPayload)]);
-        await WaitForCountAsync(model, expected, started);
+        using (var tracing = new CancellationTokenSource())
+        {
+            var trace = _verbose ? TraceAsync(model[..model.IndexOf('.', StringComparison.Ordinal)], model, started, tracing.Token) : Task.CompletedTask;
+            await WaitForCountAsync(model, expected, started);
+            await tracing.CancelAsync();
+            await trace;
+        }
+
         return expected / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 

@@ -47,8 +47,15 @@ internal static class ScaleOutSilo
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("OrleansPgStore.Reactions.DeadSiloLeaseReleaser", LogLevel.Information);
-        // No reminder service here: the workers' reminder registration warns once per worker, which is expected.
-        builder.Logging.AddFilter("OrleansPgStore.Reactions.ReactionWorkerGrain", LogLevel.Error);
+        if (arguments.Flag("--verbose"))
+        {
+            builder.Logging.AddFilter("OrleansPgStore", LogLevel.Debug);
+        }
+        else
+        {
+            // No reminder service here: the workers' reminder registration warns once per worker, which is expected.
+            builder.Logging.AddFilter("OrleansPgStore.Reactions.ReactionWorkerGrain", LogLevel.Error);
+        }
 
         var model = $"{schema}.{ModelTable}";
         builder.UseOrleans(silo => silo
