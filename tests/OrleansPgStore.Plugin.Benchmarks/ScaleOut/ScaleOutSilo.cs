@@ -53,8 +53,9 @@ internal static class ScaleOutSilo
         }
         else
         {
-            // No reminder service here: the workers' reminder registration warns once per worker, which is expected.
-            builder.Logging.AddFilter("OrleansPgStore.Reactions.ReactionWorkerGrain", LogLevel.Error);
+            // Where each worker starts and moves (the parent waits for them to spread); no reminder service here, so
+            // each worker's reminder registration also warns, as expected (the parent does not echo it).
+            builder.Logging.AddFilter("OrleansPgStore.Reactions.ReactionWorkerGrain", LogLevel.Information);
         }
 
         var model = $"{schema}.{ModelTable}";

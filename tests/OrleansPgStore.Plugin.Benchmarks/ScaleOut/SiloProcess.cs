@@ -89,7 +89,8 @@ internal sealed class SiloProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
+            // SIGKILL; the silo starts no processes of its own.
+            _process.Kill();
         }
     }
 
