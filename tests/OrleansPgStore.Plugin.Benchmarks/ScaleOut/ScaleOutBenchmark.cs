@@ -145,6 +145,7 @@ internal sealed partial class ScaleOutBenchmark
         var before = Batch + 1;
         var expected = before + Batch + 1;
         await using var gate = await Gate.OpenAsync(_dataSource);
+        Volatile.Write(ref _releasedAt, 0);
         await SeedAsync(journal);
         var releasedAt = await gate.ReleaseAsync();
         await kicker.CommitAsync("kick-2", [new EventData(ScaleOutSilo.EventName, BenchContextPayload)]);
@@ -152,14 +153,22 @@ internal sealed partial class ScaleOutBenchmark
         // Kill once a quarter of the load is projected, at a moment the victim has just claimed targets (a worker holds
         // its targets from claim to ack, so between two cycles it may hold none, and a kill just before an ack hands over
         // nothing). Under load such a moment can be missed: later, any lease it holds will do; in the end, kill anyway.
+        var heldBeforeKill = 0;
+        DateTime killedAt;
         while (true)
         {
             var done = await ScalarAsync<long>($"SELECT count(*) FROM {model}") - before;
             if (done >= Batch / 4)
             {
                 var claimedWithin = done < Batch / 2 ? TimeSpan.FromMilliseconds(100) : (TimeSpan?)null;
-                if (done >= Batch * 3 / 4 || await HeldTargetsAsync(schema, prefix, claimedWithin) is { Length: > 0 })
+                // The kill's time is taken before the check, so that nothing awaits between the check and the kill
+                // (the times below then count a few milliseconds more than they took).
+                killedAt = await ScalarAsync<DateTime>("SELECT clock_timestamp()");
+                var claimed = await HeldTargetsAsync(schema, prefix, claimedWithin);
+                if (claimed is { Length: > 0 } || done >= Batch * 3 / 4)
                 {
+                    victim.Kill();
+                    heldBeforeKill = claimed?.Length ?? 0;
                     break;
                 }
             }
@@ -167,10 +176,7 @@ internal sealed partial class ScaleOutBenchmark
             await Task.Delay(5);
         }
 
-        var killedAt = await ScalarAsync<DateTime>("SELECT clock_timestamp()");
         var killWatch = Stopwatch.GetTimestamp();
-        Volatile.Write(ref _releasedAt, 0);
-        victim.Kill();
         // The dead silo's leases, as it left them: they stay until a survivor releases them (or they expire).
         var heldAtKill = await HeldTargetsAsync(schema, prefix) ?? [];
         var heldCheckpoint = await QueryAsync<long>(
@@ -219,6 +225,7 @@ internal sealed partial class ScaleOutBenchmark
         var gapBefore = await LongestGapAsync(model, releasedAt, killedAt);
         var gapAfter = await LongestGapAsync(model, killedAt, null);
         var shares = await SharesAsync(model, after: killedAt);
+        Console.WriteLine($"    the victim held {heldBeforeKill} target leases just before the kill, {heldAtKill.Length} right after it");
         var held = $"{heldAtKill.Length} target leases{(heldCheckpoint ? " and the discovery checkpoint" : "")}";
         Console.WriteLine($"    handover: killed silo {victim.Index} ({victim.Address}) holding {held} with {pendingAtKill:#,0} events left; " +
                           $"{resumedTargets} of those targets resumed on survivors; shares after the kill {shares}");
