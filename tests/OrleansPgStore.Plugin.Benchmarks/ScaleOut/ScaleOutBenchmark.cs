@@ -249,7 +249,7 @@ internal sealed partial class ScaleOutBenchmark
                 await using var command = _dataSource.CreateCommand(
                     $"""
                     SELECT (SELECT count(*) FROM {model}),
-                           (SELECT string_agg(h || '=' || n, ' ') FROM (SELECT split_part(leased_by, '/', 1) AS h, count(*) AS n FROM {schema}.{Subscriptions}
+                           (SELECT string_agg(h || '=' || n, ' ') FROM (SELECT leased_by AS h, count(*) AS n FROM {schema}.{Subscriptions}
                                 WHERE leased_until > clock_timestamp() GROUP BY 1) l),
                            (SELECT string_agg(pid || ' ' || state || ' xid=' || coalesce(backend_xid::text, '-') || ' age=' || round(extract(epoch FROM clock_timestamp() - xact_start)::numeric, 1) || ' ' || left(query, 60), ' | ')
                               FROM (SELECT * FROM pg_stat_activity WHERE datname = current_database() AND xact_start < clock_timestamp() - interval '1 second' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 3) a)
