@@ -239,7 +239,7 @@ internal sealed partial class ScaleOutBenchmark
         _report.Add($"Handover, {silosLabel}: longest gap without a projected event, before the kill vs after it", gapBefore, gapAfter, "s", "");
     }
 
-    /// <summary>--verbose: what the server sees each half second after the kill (transactions, lease holders, progress).</summary>
+    /// <summary>--verbose: what the server sees each half second of a drain (progress, lease holders, long transactions).</summary>
     private async Task TraceAsync(string schema, string model, long killWatch, CancellationToken stop)
     {
         try
