@@ -12,6 +12,9 @@ public sealed class BenchmarkArguments(string[] args)
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
+    /// <summary>Whether <paramref name="name"/> was given.</summary>
+    public bool Flag(string name) => Array.IndexOf(args, name) >= 0;
+
     /// <summary>The number after <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
     public double Number(string name, double fallback)
     {

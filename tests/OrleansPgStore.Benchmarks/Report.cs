@@ -41,9 +41,10 @@ public sealed class Report
         return text.ToString();
     }
 
-    private static string Format(double value, string unit) => unit switch
+    private static string Format(double value, string unit) => double.IsNaN(value) ? "n/a" : unit switch
     {
         "ms" => value.ToString("0.00", CultureInfo.InvariantCulture) + " ms",
+        "s" => value.ToString("0.00", CultureInfo.InvariantCulture) + " s",
         "ns" => value.ToString("#,0.0", CultureInfo.InvariantCulture) + " ns",
         "%" => value.ToString("0.0###", CultureInfo.InvariantCulture) + " %",
         _ => (value.ToString("#,0", CultureInfo.InvariantCulture) + " " + unit).TrimEnd(),

@@ -5,6 +5,7 @@ using Orleans.TestingHost;
 using OrleansPgStore.Benchmarks;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Plugin.Benchmarks;
+using OrleansPgStore.Plugin.Benchmarks.ScaleOut;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.State;
 using OrleansPgStore.Testing;
@@ -13,10 +14,32 @@ using OrleansPgStore.Testing;
 // activation time against history length (snapshots on), RaiseEvent+ConfirmEvents and WriteStateAsync throughput
 // across 64 grains against raw engine commits and upserts at the same concurrency.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Plugin.Benchmarks -- [--seconds N] [--out FILE]
+// --scenario scaleout instead drains a projection with 1, 2 and 3 silo processes and times the handover after killing
+// one (ScaleOut/ScaleOutBenchmark.cs); its child processes run this executable with --silo.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
+if (args.Contains("--silo"))
+{
+    await ScaleOutSilo.RunAsync(arguments);
+    return;
+}
+
+if (arguments.String("--scenario") == "scaleout")
+{
+    var scaleOut = new Report();
+    await ScaleOutBenchmark.RunAsync(arguments, scaleOut);
+    Console.WriteLine();
+    Console.WriteLine(scaleOut.ToMarkdown());
+    if (outFile is not null)
+    {
+        await File.WriteAllTextAsync(outFile, scaleOut.ToMarkdown());
+    }
+
+    return;
+}
+
 var duration = TimeSpan.FromSeconds(seconds);
 const int Writers = 64;
 const int SnapshotInterval = 100;
