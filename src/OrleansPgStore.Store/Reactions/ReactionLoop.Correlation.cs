@@ -101,18 +101,20 @@ public sealed partial class ReactionLoop
     }
 
     /// <summary>
-    /// Releases the correlation checkpoint's lease if this loop holds it, so another worker discovers new work at once
-    /// instead of after the lease runs out. Call when the loop stops for good; best effort.
+    /// Releases the correlation checkpoint's lease if this loop holds it, and every target lease it still holds (a cycle
+    /// stopped between claim and ack leaves some), so other workers discover and handle that work at once instead of
+    /// after the leases run out. Call when the loop stops for good, after its last cycle ended; best effort.
     /// </summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken = default)
     {
-        if (_checkpoint is null)
+        if (_checkpoint is not null)
         {
-            return;
+            _checkpoint = null;
+            await _leases.ReleaseCheckpointAsync(_options.Name, Holder, cancellationToken).ConfigureAwait(false);
         }
 
-        _checkpoint = null;
-        await _leases.ReleaseCheckpointAsync(_options.Name, Holder, cancellationToken).ConfigureAwait(false);
+        await _leases.ReleaseOwnAsync(Holder, cancellationToken).ConfigureAwait(false);
+        _leftLeases = false;
     }
 
     /// <summary>

@@ -92,7 +92,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_running is not null && await Task.WhenAny(_running, Task.Delay(loop.Options.StopTimeout)).ConfigureAwait(false) == _running)
         {
-            // Stopped for good: hand the discovery over now rather than when its lease runs out.
+            // Stopped for good: hand the discovery and any claimed targets over now rather than when their leases run out.
             try
             {
                 using var timeout = new CancellationTokenSource(loop.Options.StopTimeout);

@@ -71,6 +71,31 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
     }
 
     [Fact]
+    public async Task A_worker_stopped_in_the_middle_of_a_cycle_hands_back_the_targets_it_claimed()
+    {
+        await using var journal = await db.JournalAsync("stopped_events");
+        await using var leases = await db.LeasesAsync("stopped_subs");
+        var committed = await journal.CommitAsync("s", Events.Many(1));
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new ReactionRegistry().On("Happened", async (_, ct) =>
+        {
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        var worker = new ReactionWorker(new ReactionLoop(journal, leases, registry, Fast(o => o.LeaseDuration = TimeSpan.FromMinutes(10))), journal);
+        await worker.StartAsync();
+        await entered.Task.WaitAsync(Patience);
+        Assert.NotNull(Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s"))).Holder);
+
+        await worker.DisposeAsync();
+
+        // Not handled, and free for the next worker at once rather than in ten minutes.
+        var state = Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s")));
+        Assert.Null(state.Holder);
+        Assert.True(state.At < committed[0].Position);
+    }
+
+    [Fact]
     public async Task Six_competing_workers_handle_every_event_exactly_once_in_effect_and_in_order()
     {
         await using var journal = await db.JournalAsync("react_events");
