@@ -110,10 +110,12 @@ internal sealed class LeaseSql
             UPDATE {table} SET leased_by = NULL, leased_until = NULL FROM commit_mode WHERE stream = $1 AND leased_by = $2
             """;
 
+        // $1 holder. Releases the target leases of exactly that holder, not its checkpoint (a loop that keeps running
+        // keeps discovering); a target's retry count stays (the attempt was made).
+        ReleaseOwn = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE leased_by = $1 AND left(stream, 1) <> '$'";
+
         // $1 holder prefix. Releases every lease (targets and checkpoints) of holders whose name starts with it: the
         // workers of a process known to be dead. A target's retry count stays (the attempt was made).
-        ReleaseOwn = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE leased_by = $1";
-
         ReleaseHeldBy = $"""
             UPDATE {table} SET leased_by = NULL, leased_until = NULL
             WHERE leased_by IS NOT NULL AND left(leased_by, length($1)) = $1

@@ -37,9 +37,9 @@ public sealed partial class LeaseStore
     }
 
     /// <summary>
-    /// Releases every lease held by exactly <paramref name="holder"/>, keeping watermarks and retry counts: a reaction
-    /// loop whose cycle failed after claiming (e.g. its connection was killed before the ack) hands its targets back at
-    /// once instead of leaving them until their leases expire.
+    /// Releases every target lease held by exactly <paramref name="holder"/> (not its correlation checkpoint), keeping
+    /// watermarks and retry counts: a reaction loop whose cycle failed after claiming (e.g. its connection was killed
+    /// before the ack), or that stops, hands its targets back at once instead of leaving them until their leases expire.
     /// </summary>
     internal async Task<int> ReleaseOwnAsync(string holder, CancellationToken cancellationToken = default)
     {

@@ -126,7 +126,15 @@ internal sealed partial class ReactionWorkerStarter(
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            // The periodic checks go on without it.
+            LogWatchFailed(logger, e, name);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watching membership for the reaction workers of '{Name}' failed; they are checked every interval only")]
+    private static partial void LogWatchFailed(ILogger logger, Exception exception, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} reaction workers of '{Name}' are running")]
     private static partial void LogWorkersStarted(ILogger logger, int count, string name);
