@@ -21,19 +21,10 @@ public sealed partial class LeaseStore
     /// transaction rolls back), so its work is redone by the new holder, never lost.
     /// </remarks>
     /// <returns>How many leases were released.</returns>
-    public async Task<int> ReleaseHeldByAsync(string holderPrefix, CancellationToken cancellationToken = default)
+    public Task<int> ReleaseHeldByAsync(string holderPrefix, CancellationToken cancellationToken = default)
     {
         EventValidation.Key(holderPrefix, "Lease holder prefix", nameof(holderPrefix));
-        try
-        {
-            await using var command = _store.CreateCommand(_sql.ReleaseHeldBy);
-            command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = holderPrefix });
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            throw _store.Translate("Releasing leases", e);
-        }
+        return ReleaseAsync(_sql.ReleaseHeldBy, holderPrefix, cancellationToken);
     }
 
     /// <summary>
@@ -41,11 +32,15 @@ public sealed partial class LeaseStore
     /// watermarks and retry counts: a reaction loop whose cycle failed after claiming (e.g. its connection was killed
     /// before the ack), or that stops, hands its targets back at once instead of leaving them until their leases expire.
     /// </summary>
-    internal async Task<int> ReleaseOwnAsync(string holder, CancellationToken cancellationToken = default)
+    internal Task<int> ReleaseOwnAsync(string holder, CancellationToken cancellationToken = default)
+        => ReleaseAsync(_sql.ReleaseOwn, holder, cancellationToken);
+
+    /// <summary>Runs one of the release statements, whose only parameter names the holder(s).</summary>
+    private async Task<int> ReleaseAsync(string sql, string holder, CancellationToken cancellationToken)
     {
         try
         {
-            await using var command = _store.CreateCommand(_sql.ReleaseOwn);
+            await using var command = _store.CreateCommand(sql);
             command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = holder });
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
