@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using OrleansPgStore.Hosting;
 using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Journal;
 
@@ -9,6 +10,7 @@ namespace OrleansPgStore.EventSourcing;
 /// <summary>What every adaptor of one log-consistency provider shares.</summary>
 /// <param name="ProviderName">The provider's name.</param>
 /// <param name="Journal">The events table.</param>
+/// <param name="ActivationReads">Where activations replay their streams.</param>
 /// <param name="Events">Reads and writes events (names, contract, upcasters, strict reads).</param>
 /// <param name="Json">The stored JSON settings, for snapshots.</param>
 /// <param name="ReadRetryTimeout">How long a read retries transient failures before it gives up.</param>
@@ -17,6 +19,7 @@ namespace OrleansPgStore.EventSourcing;
 internal sealed record JournalContext(
     string ProviderName,
     JournalStore Journal,
+    ActivationReads ActivationReads,
     JournalEventSerializer Events,
     JsonSerializerOptions Json,
     TimeSpan ReadRetryTimeout,

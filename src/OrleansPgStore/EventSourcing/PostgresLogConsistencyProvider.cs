@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.EventSourcing;
 using Orleans.Storage;
+using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Journal;
@@ -30,7 +31,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
     private int _disposed;
 
     internal PostgresLogConsistencyProvider(
-        string name, PostgresStoreOptions options, IPostgresJournalSettings settings, JournalStore journal,
+        string name, PostgresStoreOptions options, IPostgresJournalSettings settings, JournalStore journal, ActivationReads? activationReads,
         NpgsqlDataSource? ownedDataSource, CancellationToken stopping, ILoggerFactory loggerFactory)
     {
         _settings = settings;
@@ -39,6 +40,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
         _context = new JournalContext(
             name,
             journal,
+            activationReads ?? new ActivationReads(journal, null),
             new JournalEventSerializer(new EventTypeNames(settings.TypeNames), json, settings.Upcasters),
             json,
             settings.ReadRetryTimeout,

@@ -316,8 +316,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         var version = 0;
         var baseVersion = 0L;
         var replayed = 0;
-        // ReplayAsync reads only what a replay needs, with the statement every pooled connection has prepared.
-        await foreach (var entry in _context.Journal.ReplayAsync(_stream, cancellationToken))
+        // ReplayAsync reads only what a replay needs, with the statement every pooled connection has prepared, on the
+        // registration's warm activation connections when one is free.
+        await foreach (var entry in _context.ActivationReads.ReplayAsync(_stream, cancellationToken))
         {
             var e = new RecordedEvent(0, _stream, entry.Version, entry.Name, entry.Json, null, EventMetadata.None, default, entry.IsSnapshot);
             if (e.IsSnapshot)

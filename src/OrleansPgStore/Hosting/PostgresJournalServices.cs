@@ -17,11 +17,12 @@ namespace OrleansPgStore.Hosting;
 public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
 {
     private readonly bool _ownsDataSource;
+    private readonly NpgsqlDataSource? _activationDataSource;
     private int _disposed;
 
     private PostgresJournalServices(
         string name, NpgsqlDataSource dataSource, bool ownsDataSource, JournalStore journal, DurableStateStore states, LeaseStore? leases,
-        StoreAdmin admin)
+        StoreAdmin admin, ActivationReads activationReads, NpgsqlDataSource? activationDataSource)
     {
         Admin = admin;
         Name = name;
@@ -30,6 +31,8 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
         Journal = journal;
         States = states;
         Leases = leases;
+        ActivationReads = activationReads;
+        _activationDataSource = activationDataSource;
     }
 
     /// <summary>The name the services were registered under.</summary>
@@ -50,6 +53,9 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     /// <summary>Inspection of the tables, reaction lag and blocked targets (health checks and metrics use it).</summary>
     public StoreAdmin Admin { get; }
 
+    /// <summary>Where the providers' activations read (see <see cref="PostgresJournalOptions.ActivationReadConnections"/>).</summary>
+    internal ActivationReads ActivationReads { get; }
+
     /// <summary>Creates the data source (unless the options bring one) and the stores over it.</summary>
     internal static PostgresJournalServices Create(string name, PostgresJournalOptions options, ILoggerFactory loggerFactory)
     {
@@ -57,41 +63,28 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
         // Every connection the pool opens gets the activation reads prepared before anyone uses it, so an activation
         // costs the same on a pool that a burst of writers has widened as on a fresh one. Only our own data source:
         // one the user brings is left as it is.
-        JournalStore? journal = null;
-        DurableStateStore? states = null;
-        var dataSource = options.DataSource ?? StoreDataSource.Create(
-            options.ConnectionString!,
-            loggerFactory,
-            async connection =>
-            {
-                if (journal is not null && states is not null)
-                {
-                    await journal.PrepareConnectionAsync(connection).ConfigureAwait(false);
-                    await states.PrepareConnectionAsync(connection).ConfigureAwait(false);
-                }
-            });
+        var main = new PreparedStores();
+        var dataSource = options.DataSource ?? StoreDataSource.Create(options.ConnectionString!, loggerFactory, main.PrepareAsync);
+        NpgsqlDataSource? activationDataSource = null;
         try
         {
-            journal = new JournalStore(
-                new JournalStoreOptions
-                {
-                    DataSource = dataSource,
-                    Schema = options.Schema,
-                    Table = options.EventsTable,
-                    CommandTimeout = options.CommandTimeout,
-                    // Wakes the reaction workers on every silo; only worth its cost when there are reactions.
-                    NotifyOnCommit = options.Reactions.HasReactions && options.Reactions.NotifyOnCommit,
-                },
-                loggerFactory);
-            states = new DurableStateStore(
-                new DurableStateStoreOptions
-                {
-                    DataSource = dataSource,
-                    Schema = options.Schema,
-                    Table = options.StateTable,
-                    CommandTimeout = options.CommandTimeout,
-                },
-                loggerFactory);
+            main.Journal = NewJournal(options, dataSource, loggerFactory, notify: options.Reactions.HasReactions && options.Reactions.NotifyOnCommit);
+            main.States = NewStates(options, dataSource, loggerFactory);
+            var activationReads = new ActivationReads(main.Journal, main.States);
+            if (owns && options.ActivationReadConnections > 0)
+            {
+                var own = new PreparedStores();
+                activationDataSource = StoreDataSource.Create(
+                    new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.ActivationReadConnections }.ConnectionString,
+                    loggerFactory,
+                    own.PrepareAsync);
+                own.Journal = NewJournal(options, activationDataSource, loggerFactory, notify: false);
+                own.States = NewStates(options, activationDataSource, loggerFactory);
+                activationReads = new ActivationReads(main.Journal, main.States, own.Journal, own.States, options.ActivationReadConnections);
+            }
+
+            var journal = main.Journal;
+            var states = main.States;
             var leases = options.Reactions.HasReactions
                 ? new LeaseStore(
                     new LeaseStoreOptions
@@ -115,16 +108,59 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
                     CommandTimeout = options.CommandTimeout,
                 },
                 loggerFactory);
-            return new PostgresJournalServices(name, dataSource, owns, journal, states, leases, admin);
+            return new PostgresJournalServices(name, dataSource, owns, journal, states, leases, admin, activationReads, activationDataSource);
         }
         catch
         {
+            activationDataSource?.Dispose();
             if (owns)
             {
                 dataSource.Dispose();
             }
 
             throw;
+        }
+    }
+
+    private static JournalStore NewJournal(PostgresJournalOptions options, NpgsqlDataSource dataSource, ILoggerFactory loggerFactory, bool notify)
+        => new(
+            new JournalStoreOptions
+            {
+                DataSource = dataSource,
+                Schema = options.Schema,
+                Table = options.EventsTable,
+                CommandTimeout = options.CommandTimeout,
+                // Wakes the reaction workers on every silo; only worth its cost when there are reactions.
+                NotifyOnCommit = notify,
+            },
+            loggerFactory);
+
+    private static DurableStateStore NewStates(PostgresJournalOptions options, NpgsqlDataSource dataSource, ILoggerFactory loggerFactory)
+        => new(
+            new DurableStateStoreOptions
+            {
+                DataSource = dataSource,
+                Schema = options.Schema,
+                Table = options.StateTable,
+                CommandTimeout = options.CommandTimeout,
+            },
+            loggerFactory);
+
+    /// <summary>The stores over one data source, which prepares their activation reads on every connection it opens.</summary>
+    private sealed class PreparedStores
+    {
+        public JournalStore? Journal { get; set; }
+
+        public DurableStateStore? States { get; set; }
+
+        /// <summary>The data source's physical connection initializer (the stores exist by the time it first runs).</summary>
+        public async Task PrepareAsync(NpgsqlConnection connection)
+        {
+            if (Journal is not null && States is not null)
+            {
+                await Journal.PrepareConnectionAsync(connection).ConfigureAwait(false);
+                await States.PrepareConnectionAsync(connection).ConfigureAwait(false);
+            }
         }
     }
 
@@ -139,21 +175,33 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Disposes the data source if it was created from the connection string.</summary>
+    /// <summary>Disposes the data sources created from the connection string.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await DataSource.DisposeAsync().ConfigureAwait(false);
+            if (_activationDataSource is not null)
+            {
+                await _activationDataSource.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_ownsDataSource)
+            {
+                await DataSource.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
-    /// <summary>Disposes the data source if it was created from the connection string.</summary>
+    /// <summary>Disposes the data sources created from the connection string.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            DataSource.Dispose();
+            _activationDataSource?.Dispose();
+            if (_ownsDataSource)
+            {
+                DataSource.Dispose();
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ internal static class PostgresProviderFactory
     {
         var options = Options<PostgresJournalOptions>(services, registration);
         return new PostgresLogConsistencyProvider(
-            name, options, options, shared.Journal, ownedDataSource: null, Stopping(services),
+            name, options, options, shared.Journal, shared.ActivationReads, ownedDataSource: null, Stopping(services),
             services.GetRequiredService<ILoggerFactory>());
     }
 
@@ -52,6 +52,7 @@ internal static class PostgresProviderFactory
                     CommandTimeout = options.CommandTimeout,
                 },
                 loggerFactory),
+            activationReads: null,
             dataSource.Owned, Stopping(services), loggerFactory));
     }
 
@@ -67,6 +68,7 @@ internal static class PostgresProviderFactory
             name,
             services.GetProviderClusterOptions(name).Value.ServiceId,
             shared.States,
+            shared.ActivationReads,
             StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes),
             services.GetRequiredService<IActivatorProvider>(),
             ownedDataSource: null,
@@ -97,6 +99,7 @@ internal static class PostgresProviderFactory
                     CommandTimeout = options.CommandTimeout,
                 },
                 loggerFactory),
+            activationReads: null,
             StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes),
             activators,
             dataSource.Owned,

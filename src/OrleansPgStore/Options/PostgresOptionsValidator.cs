@@ -66,6 +66,11 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
                 Identifier(journal.StateTable, $"{type}.StateTable", failures);
                 CheckReactions(journal.Reactions, $"{type}.Reactions", failures);
                 CheckRetention(journal.Retention, $"{type}.Retention", failures);
+                if (journal.ActivationReadConnections < 0)
+                {
+                    failures.Add($"{type}.ActivationReadConnections must be 0 (share the main pool) or positive (was {journal.ActivationReadConnections}).");
+                }
+
                 break;
             case PostgresLogConsistencyOptions log:
                 Identifier(log.Table, $"{type}.Table", failures);

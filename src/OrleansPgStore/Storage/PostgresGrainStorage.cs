@@ -6,6 +6,7 @@ using Orleans;
 using Orleans.Runtime;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using OrleansPgStore.Hosting;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.State;
 
@@ -30,6 +31,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private readonly string _name;
     private readonly string _serviceId;
     private readonly DurableStateStore _store;
+    private readonly ActivationReads _reads;
     private readonly JsonSerializerOptions _json;
     private readonly IActivatorProvider _activators;
     private readonly NpgsqlDataSource? _ownedDataSource;
@@ -37,12 +39,13 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     private int _disposed;
 
     internal PostgresGrainStorage(
-        string name, string serviceId, DurableStateStore store, JsonSerializerOptions json, IActivatorProvider activators,
-        NpgsqlDataSource? ownedDataSource, ILogger logger)
+        string name, string serviceId, DurableStateStore store, ActivationReads? activationReads, JsonSerializerOptions json,
+        IActivatorProvider activators, NpgsqlDataSource? ownedDataSource, ILogger logger)
     {
         _name = name;
         _serviceId = serviceId;
         _store = store;
+        _reads = activationReads ?? new ActivationReads(null, store);
         _json = json;
         _activators = activators;
         _ownedDataSource = ownedDataSource;
@@ -63,7 +66,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         DurableStateRecord? record;
         try
         {
-            record = await _store.LoadAsync(id).ConfigureAwait(false);
+            record = await _reads.LoadStateAsync(id).ConfigureAwait(false);
         }
         catch (OrleansPgStoreException e)
         {

@@ -28,6 +28,12 @@ public sealed class OptionsValidatorTests
     }
 
     [Fact]
+    public void Activation_read_connections_must_not_be_negative()
+        => Assert.Contains(
+            "PostgresJournalOptions.ActivationReadConnections must be 0 (share the main pool) or positive (was -1).",
+            Check(new PostgresJournalOptions { ConnectionString = "Host=localhost", ActivationReadConnections = -1 }));
+
+    [Fact]
     public void Read_retry_timeout_and_tolerant_types_are_checked()
     {
         var options = new PostgresLogConsistencyOptions { ConnectionString = "Host=localhost", ReadRetryTimeout = TimeSpan.Zero };
