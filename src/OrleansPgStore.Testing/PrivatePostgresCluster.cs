@@ -67,6 +67,7 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
             try
             {
                 await RunAsync(bin, "pg_ctl", ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "-t", "60", "start"], cancellationToken);
+                StartReaper(bin, directory);
                 return new PrivatePostgresCluster(bin, directory, port);
             }
             catch (InvalidOperationException) when (attempt < 3)
@@ -129,6 +130,37 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Starts a detached shell that stops the server and deletes its folder once this process has exited, however it
+    /// exits: a test host is often ended before its process-exit handlers run, and would leave the cluster behind.
+    /// </summary>
+    private static void StartReaper(string bin, string directory)
+    {
+        static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
+        var pgCtl = $"{Quote(Path.Combine(bin, "pg_ctl"))} -D {Quote(Path.Combine(directory, "data"))} -m immediate -w -t 30 stop";
+        if (Environment.IsPrivilegedProcess)
+        {
+            pgCtl = $"runuser -u postgres -- {pgCtl}";
+        }
+
+        var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId}; do sleep 1; done; " +
+            $"{pgCtl}; rm -rf {Quote(directory)}";
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
+        foreach (var argument in (string[])["sh", "-c", script])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var reaper = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No setsid here: the process-exit handler and the next run's clean-up remain.
         }
     }
 
