@@ -175,7 +175,7 @@ public sealed class CliTests : IAsyncLifetime
 
         var unreachable = await CliRunner.RunAsync("status", "--connection", "Host=127.0.0.1;Port=1;Timeout=2");
         Assert.Equal(ExitCodes.Failed, unreachable.ExitCode);
-        Assert.Contains("failed", unreachable.Error);
+        Assert.Contains("host '127.0.0.1' (port 1) refused the connection", unreachable.Error);
 
         var missing = await Run("stream", "show", "x");
         Assert.Equal(ExitCodes.Failed, missing.ExitCode);
