@@ -201,7 +201,20 @@ async Task SeedHistoryAsync(string stream, int events)
     }
 
     var snapshotAt = events / SnapshotInterval * SnapshotInterval;
-    await stores.Journal.SaveSnapshotAsync(stream, snapshotAt - 1, $$$"""{"grainVersion":{{{snapshotAt}}},"state":{"balance":{{{snapshotAt}}}}}""");
+    await stores.Journal.SaveSnapshotAsync(stream, snapshotAt - 1, SnapshotPayload(snapshotAt, new BenchAccountState { Balance = snapshotAt }));
+}
+
+// The snapshot payload the grain writes: its state in Orleans' serialization, base64, beside the grain version.
+string SnapshotPayload(int grainVersion, BenchAccountState state)
+{
+    var services = cluster.Silos[0].ServiceProvider;
+    return System.Text.Json.JsonSerializer.Serialize(new
+    {
+        grainVersion,
+        format = "orleans",
+        type = services.GetRequiredService<Orleans.Serialization.TypeSystem.TypeConverter>().Format(typeof(BenchAccountState)),
+        state = services.GetRequiredService<Orleans.Serialization.Serializer>().SerializeToArray(state),
+    });
 }
 
 async Task<string> ScalarAsync(string sql)
