@@ -323,9 +323,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             var e = new RecordedEvent(0, _stream, entry.Version, entry.Name, entry.Json, null, EventMetadata.None, default, entry.IsSnapshot);
             if (e.IsSnapshot)
             {
-                (version, view, var rebuilt) = e.IsTombstone ? (0, InitialState, false) : await ReadSnapshotAsync(e, cancellationToken);
-                // A snapshot rebuilt from events is replaced by a readable one below.
-                replayed = rebuilt ? _snapshotInterval : 0;
+                (version, view, var replace) = e.IsTombstone ? (0, InitialState, false) : await ReadSnapshotAsync(e, cancellationToken);
+                // An unreadable snapshot is replaced by a readable one below.
+                replayed = replace ? _snapshotInterval : 0;
                 baseVersion = e.Version + 1 - version;
                 continue;
             }
@@ -360,11 +360,12 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         string json;
         try
         {
-            json = JournalSnapshot.Write(_version, _view, _context.Json);
+            json = _context.Snapshots.Write(_version, _view);
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e)
         {
-            // Only an optimization: the grain works without it, replaying its events. Said once per grain type.
+            // Orleans cannot serialize the state (a member type without a codec). Only an optimization: the grain works
+            // without it, replaying its events. Said once per grain type.
             var grainType = Services.GrainId.Type.ToString()!;
             SerializationInstruments.SnapshotSkipped(grainType);
             if (_context.UnsnapshottableGrainTypes.TryAdd(grainType, true))
@@ -379,52 +380,87 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     }
 
     /// <summary>
-    /// Reads a snapshot's state or, when the state type no longer reads it (its shape changed), rebuilds the same
-    /// version from the events it covers: a snapshot is only an optimization. Fails when those events are gone.
+    /// Reads a snapshot's state or, when it cannot be read (written in the JSON format of earlier versions, of another
+    /// state type, corrupt, or no longer deserialized by Orleans), rebuilds the same version from the events it covers:
+    /// a snapshot is only a cache of that replay. When those events are gone (retention), a snapshot in the earlier JSON
+    /// format is read as JSON with a Warning, as earlier versions did; any other unreadable snapshot fails the load.
     /// </summary>
-    private async Task<(int Version, TLogView View, bool Rebuilt)> ReadSnapshotAsync(RecordedEvent snapshot, CancellationToken cancellationToken)
+    /// <returns>The grain version and state, and whether the snapshot should be replaced by a readable one.</returns>
+    private async Task<(int Version, TLogView View, bool Replace)> ReadSnapshotAsync(RecordedEvent snapshot, CancellationToken cancellationToken)
     {
-        int grainVersion;
-        Exception unreadable;
+        UnreadableSnapshotException unreadable;
         try
         {
-            (grainVersion, var state) = JournalSnapshot.Read<TLogView>(snapshot.Json, _context.Json);
+            var (grainVersion, state) = _context.Snapshots.Read<TLogView>(snapshot.Json);
             return (grainVersion, state ?? InitialState, false);
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException)
+        catch (UnreadableSnapshotException e)
         {
-            unreadable = new InvalidOperationException(
-                $"The snapshot of stream '{_stream}' of {Services.GrainId} at version {snapshot.Version} cannot be read as " +
-                $"{typeof(TLogView)}: {e.Message}", e);
-            if (JournalSnapshot.GrainVersion(snapshot.Json) is not { } version)
-            {
-                throw unreadable;
-            }
-
-            grainVersion = version;
-            LogSnapshotUnreadable(_context.Logger, e, _stream, snapshot.Version, typeof(TLogView));
+            unreadable = e;
         }
 
+        var what = $"The snapshot of stream '{_stream}' of {Services.GrainId} at version {snapshot.Version}";
+        var legacy = unreadable.LegacyStateJson is not null;
+        // Without a grain version, the base can only be 0 (a clear deletes event 0): the rebuild checks that event 0 is there.
+        var version = unreadable.GrainVersion is { } recorded && recorded <= snapshot.Version + 1
+            ? recorded
+            : snapshot.Version < int.MaxValue ? (int)(snapshot.Version + 1) : -1;
+        if (version >= 0 && await RebuildAsync(snapshot.Version, version, cancellationToken) is { } rebuilt)
+        {
+            if (!legacy || _context.LegacySnapshotGrainTypes.TryAdd(Services.GrainId.Type.ToString()!, true))
+            {
+                LogSnapshotRebuilt(_context.Logger, unreadable, _stream, snapshot.Version, typeof(TLogView), unreadable.Message);
+            }
+
+            return (version, rebuilt, true);
+        }
+
+        if (legacy && unreadable.GrainVersion is { } legacyVersion)
+        {
+            TLogView? state;
+            try
+            {
+                state = _context.Snapshots.ReadLegacy<TLogView>(unreadable.LegacyStateJson!);
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException)
+            {
+                throw new InvalidOperationException(
+                    $"{what} cannot be read as {typeof(TLogView)}: {e.Message} It is in the JSON format of earlier versions and the " +
+                    "events it covers are no longer all stored to rebuild it from.", e);
+            }
+
+            LogLegacySnapshotRead(_context.Logger, _stream, snapshot.Version, typeof(TLogView));
+            return (legacyVersion, state ?? InitialState, true);
+        }
+
+        // Not the internal exception itself as the inner one: this travels to the grain's caller.
+        throw new InvalidOperationException(
+            $"{what} cannot be read as {typeof(TLogView)}: {unreadable.Message}. The events it covers are no longer all stored " +
+            "to rebuild it from.", unreadable.InnerException);
+    }
+
+    /// <summary>
+    /// The state after grain events <c>0..grainVersion-1</c>, which end at stream version <paramref name="snapshotVersion"/>,
+    /// replayed from the events; <c>null</c> when they are not all stored.
+    /// </summary>
+    private async Task<TLogView?> RebuildAsync(long snapshotVersion, int grainVersion, CancellationToken cancellationToken)
+    {
         // Grain event g is stream version base + g, and the snapshot covers grain events 0..grainVersion-1.
-        var baseVersion = snapshot.Version + 1 - grainVersion;
+        var baseVersion = snapshotVersion + 1 - grainVersion;
         var view = InitialState;
         var replayed = 0;
-        await foreach (var e in _context.Journal.ReadStreamAsync(_stream, baseVersion, snapshot.Version + 1, cancellationToken))
+        await foreach (var e in _context.Journal.ReadStreamAsync(_stream, baseVersion, snapshotVersion + 1, cancellationToken))
         {
             if (e.Version != baseVersion + replayed)
             {
                 break;
             }
 
-            Apply(view, Deserialize(e), nameof(ReadSnapshotAsync));
+            Apply(view, Deserialize(e), nameof(RebuildAsync));
             replayed++;
         }
 
-        return replayed == grainVersion
-            ? (grainVersion, view, true)
-            : throw new InvalidOperationException(
-                $"{unreadable.Message} The events it covers are no longer all stored to rebuild it from: give the state type " +
-                "the stored members back (or read it tolerantly) to read the snapshot.", unreadable.InnerException);
+        return replayed == grainVersion ? view : null;
     }
 
     /// <summary>Serialization errors are bugs in the event types, not outages: they fail the write, naming what failed.</summary>
@@ -487,11 +523,14 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {Stream} moved on (expected version {Expected}, found {Actual}); reloading and resubmitting")]
     private static partial void LogConflict(ILogger logger, string stream, long expected, long actual);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The state of grain type {GrainType} ({StateType}, stream {Stream}) cannot be snapshotted, so its activations replay every event; reported once per grain type: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The state of grain type {GrainType} ({StateType}, stream {Stream}) cannot be serialized by Orleans, so it is not snapshotted and its activations replay every event; reported once per grain type: {Reason}")]
     private static partial void LogUnsnapshottable(ILogger logger, Exception exception, string grainType, Type stateType, string stream, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot of stream {Stream} at version {Version} cannot be read as {StateType}; rebuilding that state from its events")]
-    private static partial void LogSnapshotUnreadable(ILogger logger, Exception exception, string stream, long version, Type stateType);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot of stream {Stream} at version {Version} cannot be read as {StateType} ({Reason}); rebuilt that state from its events and replacing the snapshot (a snapshot in the JSON format of earlier versions is reported once per grain type)")]
+    private static partial void LogSnapshotRebuilt(ILogger logger, Exception exception, string stream, long version, Type stateType, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot of stream {Stream} at version {Version} is in the JSON format of earlier versions and the events it covers are gone (retention), so it was read as JSON into {StateType}: members JSON could not store (tuples, comparers, …) may have been lost when it was written. It is replaced by a snapshot in Orleans' format")]
+    private static partial void LogLegacySnapshotRead(ILogger logger, string stream, long version, Type stateType);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed")]
     private static partial void LogFailure(ILogger logger, Exception exception, string operation);
