@@ -14,6 +14,7 @@ namespace OrleansPgStore.EventSourcing;
 /// <param name="Events">Reads and writes events (names, contract, upcasters, strict reads).</param>
 /// <param name="Json">The stored JSON settings, for snapshots.</param>
 /// <param name="ReadRetryTimeout">How long a read retries transient failures before it gives up.</param>
+/// <param name="WriteRetryTimeout">How long a write retries transient failures before its events are given up.</param>
 /// <param name="Stopping">Cancelled when the silo stops: retrying reads give up at once.</param>
 /// <param name="Logger">The provider's logger.</param>
 internal sealed record JournalContext(
@@ -23,6 +24,7 @@ internal sealed record JournalContext(
     JournalEventSerializer Events,
     JsonSerializerOptions Json,
     TimeSpan ReadRetryTimeout,
+    TimeSpan WriteRetryTimeout,
     CancellationToken Stopping,
     ILogger Logger)
 {

@@ -44,6 +44,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
             new JournalEventSerializer(new EventTypeNames(settings.TypeNames), json, settings.Upcasters),
             json,
             settings.ReadRetryTimeout,
+            settings.WriteRetryTimeout,
             stopping,
             loggerFactory.CreateLogger<PostgresLogConsistencyProvider>());
     }
