@@ -7,8 +7,9 @@ namespace OrleansPgStore.TestSupport;
 
 /// <summary>
 /// A TCP relay between a client and PostgreSQL that injects network faults deterministically: it can swallow the
-/// server's replies (<see cref="MuteServer"/>), cut every connection (<see cref="CutAll"/>), or let the next statement
-/// complete on the server and drop its connection before the client sees the result (<see cref="CutNextResult"/>).
+/// server's replies (<see cref="MuteServer"/>), cut every connection (<see cref="CutAll"/>), refuse connections for a while
+/// (<see cref="Down"/>), or let the next statement complete on the server and drop its connection before the client sees
+/// the result (<see cref="CutNextResult"/>).
 /// The last two are how a client loses its connection after the server has already committed.
 /// </summary>
 /// <remarks>
@@ -24,7 +25,9 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly int _port;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(TcpClient Client, TcpClient Server)> _pairs = [];
-    private readonly Task _accepting;
+    private readonly Lock _listening = new();
+    private Task _accepting;
+    private bool _down;
     private volatile bool _muted;
     private int _armed;
     private int _cuts;
@@ -60,6 +63,44 @@ public sealed class FaultProxy : IAsyncDisposable
         set => _muted = value;
     }
 
+    /// <summary>
+    /// While true, the relay is down as an unreachable server is: every relayed connection is cut and the port stops
+    /// listening, so new connections are refused. Setting it back to false listens on the same port again.
+    /// </summary>
+    public bool Down
+    {
+        get
+        {
+            lock (_listening)
+            {
+                return _down;
+            }
+        }
+
+        set
+        {
+            lock (_listening)
+            {
+                if (value == _down)
+                {
+                    return;
+                }
+
+                _down = value;
+                if (value)
+                {
+                    _listener.Stop();
+                    CutAll();
+                }
+                else
+                {
+                    _listener.Start();
+                    _accepting = AcceptAsync();
+                }
+            }
+        }
+    }
+
     /// <summary>How many connections <see cref="CutNextResult"/> dropped.</summary>
     public int Cuts => Volatile.Read(ref _cuts);
 
@@ -84,9 +125,15 @@ public sealed class FaultProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
+        Task accepting;
+        lock (_listening)
+        {
+            _listener.Stop();
+            accepting = _accepting;
+        }
+
         CutAll();
-        await _accepting;
+        await accepting;
         _stop.Dispose();
     }
 
