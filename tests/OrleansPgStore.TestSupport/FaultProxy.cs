@@ -20,7 +20,8 @@ namespace OrleansPgStore.TestSupport;
 public sealed class FaultProxy : IAsyncDisposable
 {
     private static readonly byte[][] CompletionTags = [Encoding.ASCII.GetBytes("SELECT "), Encoding.ASCII.GetBytes("INSERT 0 ")];
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _listenPort;
     private readonly string _host;
     private readonly int _port;
     private readonly CancellationTokenSource _stop = new();
@@ -37,6 +38,7 @@ public sealed class FaultProxy : IAsyncDisposable
         _host = host;
         _port = port;
         _listener.Start();
+        _listenPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accepting = AcceptAsync();
     }
 
@@ -51,7 +53,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
         var proxy = new FaultProxy(builder.Host, builder.Port);
         builder.Host = "127.0.0.1";
-        builder.Port = ((IPEndPoint)proxy._listener.LocalEndpoint).Port;
+        builder.Port = proxy._listenPort;
         configure?.Invoke(builder);
         return (proxy, builder.ConnectionString);
     }
@@ -94,6 +96,8 @@ public sealed class FaultProxy : IAsyncDisposable
                 }
                 else
                 {
+                    // The same port: the clients' connection string names it.
+                    _listener = new TcpListener(IPAddress.Loopback, _listenPort);
                     _listener.Start();
                     _accepting = AcceptAsync();
                 }

@@ -306,9 +306,12 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_context.Stopping);
             attempt.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
             IReadOnlyList<RecordedEvent> committed;
+            Task<IReadOnlyList<RecordedEvent>>? commit = null;
             try
             {
-                committed = await _context.Journal.CommitAsync(_stream, events, batch[0].Metadata, expected, attempt.Token);
+                // The deadline holds even where the driver does not give up at once (a server that stopped answering).
+                commit = _context.Journal.CommitAsync(_stream, events, batch[0].Metadata, expected, attempt.Token);
+                committed = await commit.WaitAsync(attempt.Token);
             }
             catch (StreamConcurrencyException e)
             {
@@ -331,6 +334,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             }
             catch (Exception e) when (IsTransientWriteFailure(e) || attempt.IsCancellationRequested)
             {
+                Abandon(commit);
                 mayHaveCommitted |= !CannotHaveCommitted(e);
                 LastPrimaryIssue.Record(new PostgresJournalWriteFailed { Exception = e }, Host, Services);
                 LogRetrying(e, $"Appending {batch.Length} event(s) to", write: true);
@@ -345,7 +349,8 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
                 }
                 catch (OperationCanceledException)
                 {
-                    // Out of time or stopping: one last attempt decides.
+                    // Out of time or stopping: an attempt now would be cancelled before it is sent.
+                    return Drop(GiveUp(batch, e, mayHaveCommitted));
                 }
 
                 continue;
@@ -387,6 +392,16 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
             }
 
             return batch.Length;
+        }
+    }
+
+    /// <summary>Leaves an attempt that outlived its deadline to finish on its own, observing how it ends.</summary>
+    private static void Abandon(Task? commit)
+    {
+        if (commit is { IsCompleted: false })
+        {
+            _ = commit.ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
