@@ -567,7 +567,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         if (WhyNotApplied(entry.Event) is { } notApplied)
         {
             throw new OrleansException(
-                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}': {notApplied}");
+                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}' (nothing was committed): {notApplied}");
         }
 
         try
@@ -577,7 +577,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
             throw new OrleansException(
-                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}': {e.Message}");
+                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}' (nothing was committed): {e.Message}");
         }
     }
 
