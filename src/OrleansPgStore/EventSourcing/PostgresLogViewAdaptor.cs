@@ -561,25 +561,25 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
                 "the stored members back (or read it tolerantly) to read the snapshot.", unreadable.InnerException);
     }
 
-    /// <summary>Serialization errors are bugs in the event types, not outages: they fail the write, naming what failed.</summary>
+    /// <summary>An event that cannot be serialized, or that the state would not apply, is a bug in the grain, not an outage:
+    /// it fails the write, naming what failed.</summary>
     private EventData Serialize(PostgresSubmissionEntry<TLogEntry> entry)
     {
-        if (WhyNotApplied(entry.Event) is { } notApplied)
-        {
-            throw new OrleansException(
-                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}' (nothing was committed): {notApplied}");
-        }
-
+        EventData data;
         try
         {
-            return _context.Events.Serialize(entry.Event, entry.EventId);
+            data = _context.Events.Serialize(entry.Event, entry.EventId);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
-            throw new OrleansException(
-                $"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}' (nothing was committed): {e.Message}");
+            throw Refused(entry, e.Message);
         }
+
+        return WhyNotApplied(entry.Event) is { } notApplied ? throw Refused(entry, notApplied) : data;
     }
+
+    private OrleansException Refused(PostgresSubmissionEntry<TLogEntry> entry, string reason)
+        => new($"Event {entry.Event.GetType()} of {Services.GrainId} cannot be written to stream '{_stream}' (nothing was committed): {reason}");
 
     private TLogEntry Deserialize(RecordedEvent e)
     {
