@@ -28,7 +28,8 @@ public sealed class WriteOutageTests
         // Without pooling every attempt connects, so the refused connections prove nothing was sent.
         var (proxy, throughProxy) = FaultProxy.To(schema.ConnectionString, b => b.Pooling = false);
         await using var _ = proxy;
-        await using var cluster = TestClusters.Build(throughProxy, schema.Name, silos: 1, configure: o => o.WriteRetryTimeout = ShortBudget);
+        // The default budget: the caller hears this error, not Orleans' bare TimeoutException after 30 s.
+        await using var cluster = TestClusters.Build(throughProxy, schema.Name, silos: 1);
         await cluster.DeployAsync();
         var account = cluster.Client.GetGrain<IAccountGrain>("down");
         await account.Deposit(10, "before");

@@ -90,6 +90,21 @@ public sealed class WriteOutcomeTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_refused_conditional_event_fails_its_raise_and_the_next_ones_commit()
+    {
+        var key = Key();
+        var account = fixture.Client.GetGrain<IAccountGrain>(key);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => account.TryDeposit(1, "a\0b"));
+        Assert.Contains("nothing was committed", error.Message, StringComparison.Ordinal);
+
+        Assert.True(await account.TryDeposit(2, "fine"));
+        var view = await account.Refresh();
+        Assert.Equal(["fine"], view.Memos);
+        Assert.Equal((2m, 1), (view.Balance, view.Version));
+    }
+
+    [Fact]
     public async Task A_refused_event_raised_without_waiting_fails_the_next_confirm()
     {
         // Raise returns at once; the write is refused in the background, with no confirm waiting for it yet.
