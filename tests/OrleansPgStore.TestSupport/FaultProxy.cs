@@ -39,7 +39,7 @@ public sealed class FaultProxy : IAsyncDisposable
         _port = port;
         _listener.Start();
         _listenPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _accepting = AcceptAsync();
+        _accepting = AcceptAsync(_listener);
     }
 
     /// <summary>A relay to the server of <paramref name="connectionString"/>, and the connection string that goes through it.</summary>
@@ -99,7 +99,7 @@ public sealed class FaultProxy : IAsyncDisposable
                     // The same port: the clients' connection string names it.
                     _listener = new TcpListener(IPAddress.Loopback, _listenPort);
                     _listener.Start();
-                    _accepting = AcceptAsync();
+                    _accepting = AcceptAsync(_listener);
                 }
             }
         }
@@ -141,14 +141,14 @@ public sealed class FaultProxy : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task AcceptAsync()
+    private async Task AcceptAsync(TcpListener listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                client = await listener.AcceptTcpClientAsync(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
