@@ -13,6 +13,7 @@ namespace OrleansPgStore.EventSourcing;
 /// <param name="Events">Reads and writes events (names, contract, upcasters, strict reads).</param>
 /// <param name="Snapshots">Writes and reads snapshot payloads.</param>
 /// <param name="ReadRetryTimeout">How long a read retries transient failures before it gives up.</param>
+/// <param name="WriteRetryTimeout">How long a write retries transient failures before its events are given up.</param>
 /// <param name="Stopping">Cancelled when the silo stops: retrying reads give up at once.</param>
 /// <param name="Logger">The provider's logger.</param>
 internal sealed record JournalContext(
@@ -22,6 +23,7 @@ internal sealed record JournalContext(
     JournalEventSerializer Events,
     JournalSnapshot Snapshots,
     TimeSpan ReadRetryTimeout,
+    TimeSpan WriteRetryTimeout,
     CancellationToken Stopping,
     ILogger Logger)
 {

@@ -51,6 +51,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
                 services.GetRequiredService<TypeConverter>(),
                 json),
             settings.ReadRetryTimeout,
+            settings.WriteRetryTimeout,
             stopping,
             loggerFactory.CreateLogger<PostgresLogConsistencyProvider>());
     }
