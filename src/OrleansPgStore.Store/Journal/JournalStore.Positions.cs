@@ -34,7 +34,7 @@ public sealed partial class JournalStore
         }
         catch (Exception e)
         {
-            throw _store.Translate($"Checking the positions of {_store.QualifiedTable}", e);
+            throw _store.Translate(operation, e);
         }
 
         if (regressed)
