@@ -212,7 +212,8 @@ public static class ReactionBenchmarks
             await transaction.RollbackAsync();
             var measured = new Measurement(latencies.Length, TimeSpan.Zero, latencies);
             context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (another database; commit → handled p50)", measured.Percentile(50), "ms", "");
-            context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (another database; commit → handled max, {arrived.Count}/{committed.Count} handled while it was open)", latencies.Max(), "ms", "≤ 1,000 ms");
+            context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (commit → handled p99)", measured.Percentile(99), "ms", "");
+            context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (commit → handled max, {arrived.Count}/{committed.Count} handled while it was open)", latencies.Max(), "ms", "≤ 1,000 ms");
         }
         finally
         {

@@ -26,9 +26,10 @@ namespace OrleansPgStore.Store.Journal;
 /// <para><b>Why nothing is skipped.</b> Take an appender T with id x below the fence. Then x &lt; xmax(S), so x was
 /// assigned before S. If T is not in xip(S) it had finished before S, and S sees its rows (or they were rolled back).
 /// If T is in xip(S), then, the fence being at most every member of xip(S) that is not unrelated, T was unrelated:
-/// at L its <c>transactionid</c> lock was held without this table's append lock. But T took the append lock before it had an id and keeps it until after that id's lock is gone: a
-/// contradiction. So every appender below the fence is visible to S or gone, and a forward reader that stops at the
-/// fence never passes an event that becomes visible later. An xid of S that finished between S and L has no lock at
+/// at L its <c>transactionid</c> lock was held without this table's append lock. But T took the append lock before
+/// it had an id and keeps it until after that id's lock is gone: a contradiction. So every appender below the fence
+/// is visible to S or gone, and a forward reader that stops at the fence never passes an event that becomes visible
+/// later. An xid of S that finished between S and L has no lock at
 /// L and holds the fence for that one statement only (harmless). Unrelated transactions, in this database or any
 /// other, hold nothing back: a long batch job does not delay the feed.</para>
 /// <para>Assumes the append statement is the first in its transaction to write (true for every statement here:
@@ -56,7 +57,7 @@ internal sealed class JournalSql
         // Taken by every statement that gives rows positions, in its WHERE clause: a pseudo-constant condition,
         // so PostgreSQL evaluates it once (an InitPlan in a One-Time Filter) before the statement's first row is
         // formed, i.e. before the first insert assigns the transaction its id. Shared: appenders never wait for each
-        // other. Only the rebase of positions takes it exclusively.
+        // other (nothing takes it exclusively).
         var appendLock = $"(SELECT pg_advisory_xact_lock_shared({AppendLockClass}, {tableOid}::oid::int) IS NOT NULL)";
 
         // The fence of a reading statement, in position units, as the relation "f" (see remarks): the oldest of
