@@ -210,6 +210,8 @@ public static class ReactionBenchmarks
                     : (Stopwatch.GetTimestamp() - c.At) * 1000.0 / Stopwatch.Frequency)
                 .ToArray();
             await transaction.RollbackAsync();
+            // The first pings warm the worker up (connections, prepared statements), as in the latency scenario below.
+            latencies = latencies[Math.Min(5, latencies.Length - 1)..];
             var measured = new Measurement(latencies.Length, TimeSpan.Zero, latencies);
             context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (another database; commit → handled p50)", measured.Percentile(50), "ms", "");
             context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (commit → handled p99)", measured.Percentile(99), "ms", "");

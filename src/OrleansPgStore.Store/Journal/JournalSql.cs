@@ -80,7 +80,7 @@ internal sealed class JournalSql
                       WHERE a.locktype = 'advisory' AND a.virtualtransaction = l.virtualtransaction
                         AND a.classid = {AppendLockClass}::oid AND a.objid = {tableOid} AND a.objsubid = 2
                         AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-            ), f AS (
+            ), f AS MATERIALIZED (
                 SELECT (coalesce((SELECT min(x) FROM pg_snapshot_xip(snap.s) x
                                   WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid FROM unrelated)),
                                  pg_snapshot_xmax(snap.s))::text::bigint + snap.xid_offset) << 20 AS fence,

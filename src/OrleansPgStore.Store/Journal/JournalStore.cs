@@ -56,10 +56,22 @@ public sealed partial class JournalStore : IAsyncDisposable
 
     /// <summary>
     /// Creates the schema (if missing), the events table and its indexes. Idempotent and safe to call from many
-    /// processes at once: seeds serialize on advisory locks on the schema, then the table.
+    /// processes at once: seeds serialize on advisory locks on the schema, then the table. Then checks the table's
+    /// positions against the server (see <see cref="RebasePositionsAsync"/>): after a restore into another cluster it
+    /// logs the error that writes will meet, so it shows at start-up.
     /// </summary>
-    public Task SeedAsync(CancellationToken cancellationToken = default)
-        => SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken);
+    public async Task SeedAsync(CancellationToken cancellationToken = default)
+    {
+        await SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnsurePositionsAsync("Seed", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Errors.PositionsRegressedException)
+        {
+            // Logged; every write refuses by name until the positions are rebased. Seeding itself succeeded.
+        }
+    }
 
     /// <summary>
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs

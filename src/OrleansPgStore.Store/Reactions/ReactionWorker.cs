@@ -137,6 +137,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 outage.Reset();
                 Interlocked.Add(ref _handled, result.Handled);
+                settleDelay = result.Settling ? settleDelay : SettleDelay;
                 if (!result.Idle)
                 {
                     BusyCycles++;
@@ -150,7 +151,6 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
                     continue;
                 }
 
-                settleDelay = SettleDelay;
                 await _wake.WaitAsync(loop.Options.PollInterval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
