@@ -23,6 +23,7 @@ internal static class CliApp
         root.Add(StreamCommand.Create(io));
         root.Add(RetentionCommand.Create(io));
         root.Add(SchemaCommand.Create(io));
+        root.Add(PositionsCommand.Create(io));
         return root.Parse(args).InvokeAsync(
             new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false },
             cancellationToken);

@@ -106,6 +106,21 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
         await RunAsync(_bin, "pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "60", "restart"], cancellationToken);
     }
 
+    /// <summary>
+    /// Runs one of the server's programs (<c>pg_dump</c>, <c>pg_restore</c>, <c>psql</c>...) from the cluster's bin folder,
+    /// as the <c>postgres</c> OS user when the process is root; files it writes belong in <see cref="Directory"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The program failed; the message holds its output.</exception>
+    public Task RunProgramAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    {
+        // The bin folder found may hold links to the server programs only (e.g. /usr/local/bin -> Debian's folder):
+        // the others live next to where initdb really is.
+        var bin = File.Exists(Path.Combine(_bin, program))
+            ? _bin
+            : Path.GetDirectoryName(new FileInfo(Path.Combine(_bin, "initdb")).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? "") ?? _bin;
+        return RunAsync(bin, program, arguments, cancellationToken);
+    }
+
     private static async Task StopAndDeleteAsync(string bin, string directory)
     {
         var data = Path.Combine(directory, "data");
