@@ -49,22 +49,92 @@ internal static class OrleansJsonContract
                     }
 
                     CheckFaithful(info.Options, property.PropertyType, info.Type, property.Name);
+                    CheckComparerOnWrite(property, info.Type);
                 }
 
+                EnsureStateIsStored(info, orleansMembers.Count > 0);
                 EnsureCreatable(info);
                 break;
             case JsonTypeInfoKind.Enumerable:
+                EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "element");
+                CheckComparerOnWrite(info);
                 break;
             case JsonTypeInfoKind.Dictionary:
+                EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.KeyType!, info.Type, "key");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "value");
+                CheckComparerOnWrite(info);
                 break;
         }
     }
 
+    /// <summary>
+    /// A member holding a dictionary or set checks the instance's comparer when written, naming owner and member; the
+    /// collection's own contract checks it wherever else it appears (in a list, as the root).
+    /// </summary>
+    private static void CheckComparerOnWrite(JsonPropertyInfo property, Type owner)
+    {
+        if (property.Get is not { } get || !MayHoldComparer(property.PropertyType))
+        {
+            return;
+        }
+
+        var name = property.Name;
+        property.Get = instance =>
+        {
+            var value = get(instance);
+            if (value is not null)
+            {
+                try
+                {
+                    CollectionComparers.EnsureDefault(value);
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new NotSupportedException($"{Describe(owner)} cannot be stored faithfully: its member '{name}': {e.Message}", e);
+                }
+            }
+
+            return value;
+        };
+    }
+
+    private static void CheckComparerOnWrite(JsonTypeInfo info)
+    {
+        if (MayHoldComparer(info.Type))
+        {
+            var previous = info.OnSerializing;
+            info.OnSerializing = previous is null
+                ? CollectionComparers.EnsureDefault
+                : value =>
+                {
+                    previous(value);
+                    CollectionComparers.EnsureDefault(value);
+                };
+        }
+    }
+
+    /// <summary>A declared interface or abstract collection may hold an instance with a comparer.</summary>
+    private static bool MayHoldComparer(Type type)
+        => typeof(IEnumerable).IsAssignableFrom(type) && type != typeof(string) && !type.IsArray
+            && (type.IsInterface || type.IsAbstract || CollectionComparers.MayHaveComparer(type));
+
     /// <summary>True for a type Orleans generates a serializer for.</summary>
     public static bool IsOrleansType(Type type) => type.IsDefined(typeof(GenerateSerializerAttribute), inherit: false);
+
+    private static bool HasOrleansLevel(Type type)
+    {
+        for (var level = type; level is not null && level != typeof(object); level = level.BaseType)
+        {
+            if (IsOrleansType(level))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Adds the members System.Text.Json would miss; returns those Orleans persists.</summary>
     private static List<MemberInfo> MapMembers(JsonTypeInfo info)
@@ -79,6 +149,14 @@ internal static class OrleansJsonContract
         }
 
         var persisted = new List<MemberInfo>(orleans);
+        if (orleans.Count == 0 && !HasOrleansLevel(info.Type))
+        {
+            // A public field is state (a ValueTuple's items, a Vector3's X, Y, Z): stored like a public property.
+            foreach (var field in info.Type.GetFields(BindingFlags.Instance | BindingFlags.Public))
+            {
+                persisted.Add(field);
+            }
+        }
 
         foreach (var property in info.Type.GetProperties(BindingFlags.Instance | BindingFlags.Public))
         {
@@ -203,8 +281,18 @@ internal static class OrleansJsonContract
         property.AttributeProvider = member;
         property.Get = Getter(info.Type, member);
         property.Set = Setter(info.Type, member);
+        if (info.Options.RespectNullableAnnotations && !type.IsValueType)
+        {
+            // What System.Text.Json infers for the members it finds itself: a non-nullable reference is never null.
+            var nullability = member is FieldInfo field ? Nullability.Create(field) : Nullability.Create((PropertyInfo)member);
+            property.IsGetNullable = nullability.ReadState != NullabilityState.NotNull;
+            property.IsSetNullable = nullability.WriteState != NullabilityState.NotNull;
+        }
+
         info.Properties.Add(property);
     }
+
+    private static NullabilityInfoContext Nullability => new();
 
     private static Func<object, object?> Getter(Type owner, MemberInfo member) => member switch
     {
@@ -253,6 +341,14 @@ internal static class OrleansJsonContract
                 "JsonElement instead of the value written. Give it a concrete type.");
         }
 
+        if (underlying.IsArray && !underlying.IsSZArray)
+        {
+            throw new NotSupportedException(
+                $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed {Describe(underlying)}, a " +
+                "multi-dimensional array, which JSON cannot store. Use a jagged array (T[][]) or a list of lists.");
+        }
+
+        EnsureReadable(options, underlying, owner, member);
         if ((underlying.IsInterface || underlying.IsAbstract)
             && !typeof(IEnumerable).IsAssignableFrom(underlying)
             && !underlying.IsDefined(typeof(JsonDerivedTypeAttribute), inherit: false)
@@ -266,9 +362,82 @@ internal static class OrleansJsonContract
         }
     }
 
+    /// <summary>
+    /// Refuses a collection System.Text.Json can write but not read back (<c>ReadOnlyCollection</c>, <c>FrozenSet</c>,
+    /// <c>IReadOnlySet</c>, <c>BitArray</c>, ...): it would be written, and then fail every read. Probed once per type by
+    /// reading an empty one with plain options (its elements play no part).
+    /// </summary>
+    private static void EnsureReadable(JsonSerializerOptions options, Type type, Type owner, string member)
+    {
+        if (!typeof(IEnumerable).IsAssignableFrom(type) || type == typeof(string) || HasConverter(options, type)
+            || ReadProbes.GetOrAdd(type, Probe) is not { } reason)
+        {
+            return;
+        }
+
+        throw new NotSupportedException(
+            $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed {Describe(type)}, which System.Text.Json " +
+            $"can write but not read back ({reason}). Use a collection it can create, such as List<T>, HashSet<T>, " +
+            "Dictionary<TKey, TValue> or an immutable collection.");
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string?> ReadProbes = new();
+
+    private static readonly JsonSerializerOptions PlainOptions = new();
+
+    private static string? Probe(Type type)
+    {
+        foreach (var empty in new[] { "[]", "{}" })
+        {
+            try
+            {
+                JsonSerializer.Deserialize(empty, type, PlainOptions);
+                return null;
+            }
+            catch (NotSupportedException e)
+            {
+                return e.Message;
+            }
+            catch (JsonException)
+            {
+                // Not this shape (or not from an empty one, like byte[] from base64): try the other.
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when a converter (a built-in one such as JsonNode's, or one the options add) handles the type.</summary>
     private static bool HasConverter(JsonSerializerOptions options, Type type)
         => options.Converters.Any(c => c.CanConvert(type)) || typeof(System.Text.Json.Nodes.JsonNode).IsAssignableFrom(type);
+
+    /// <summary>
+    /// Refuses a type that has state but nothing System.Text.Json would read back: it would be stored as <c>{}</c> or
+    /// as computed properties, and read back empty (a <c>BigInteger</c> without a converter reads back 0). Orleans types
+    /// are exempt: what they persist is what Orleans persists.
+    /// </summary>
+    private static void EnsureStateIsStored(JsonTypeInfo info, bool isOrleansType)
+    {
+        if (isOrleansType || HasOrleansLevel(info.Type)
+            || info.Properties.Any(p => p.Set is not null || p.AssociatedParameter is not null))
+        {
+            return;
+        }
+
+        var fields = new List<string>();
+        for (var level = info.Type; level is not null && level != typeof(object); level = level.BaseType)
+        {
+            fields.AddRange(level.GetFields(Declared).Where(f => !f.IsStatic).Select(f => f.Name));
+        }
+
+        if (fields.Count > 0)
+        {
+            throw new NotSupportedException(
+                $"{Describe(info.Type)} cannot be stored faithfully: it has state (fields {string.Join(", ", fields.Take(5))}) " +
+                "but no member System.Text.Json can read back, so it would read back empty. Add a JsonConverter for it to " +
+                "JsonSerializerOptions.Converters, or store its parts.");
+        }
+    }
 
     private static void EnsureCreatable(JsonTypeInfo info)
     {

@@ -7,6 +7,7 @@ using Orleans.Runtime;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using OrleansPgStore.Hosting;
+using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.State;
 
@@ -161,9 +162,11 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         try
         {
-            return JsonSerializer.Serialize(state, _json);
+            var json = JsonSerializer.Serialize(state, _json);
+            UnpairedSurrogates.EnsureNone(json, state, typeof(T), _json);
+            return json;
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             throw new OrleansException(
                 $"PostgreSQL grain storage '{_name}': state '{stateName}' ({typeof(T)}) of {grainId} cannot be written: {e.Message}");
