@@ -49,7 +49,7 @@ internal static class OrleansJsonContract
                     }
 
                     CheckFaithful(info.Options, property.PropertyType, info.Type, property.Name);
-                    CheckComparerOnWrite(property, info.Type);
+                    WriteChecks.Add(property, info.Type);
                 }
 
                 EnsureStateIsStored(info, orleansMembers.Count > 0);
@@ -58,67 +58,16 @@ internal static class OrleansJsonContract
             case JsonTypeInfoKind.Enumerable:
                 EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "element");
-                CheckComparerOnWrite(info);
+                WriteChecks.Add(info);
                 break;
             case JsonTypeInfoKind.Dictionary:
                 EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.KeyType!, info.Type, "key");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "value");
-                CheckComparerOnWrite(info);
+                WriteChecks.Add(info);
                 break;
         }
     }
-
-    /// <summary>
-    /// A member holding a dictionary or set checks the instance's comparer when written, naming owner and member; the
-    /// collection's own contract checks it wherever else it appears (in a list, as the root).
-    /// </summary>
-    private static void CheckComparerOnWrite(JsonPropertyInfo property, Type owner)
-    {
-        if (property.Get is not { } get || !MayHoldComparer(property.PropertyType))
-        {
-            return;
-        }
-
-        var name = property.Name;
-        property.Get = instance =>
-        {
-            var value = get(instance);
-            if (value is not null)
-            {
-                try
-                {
-                    CollectionComparers.EnsureDefault(value);
-                }
-                catch (NotSupportedException e)
-                {
-                    throw new NotSupportedException($"{Describe(owner)} cannot be stored faithfully: its member '{name}': {e.Message}", e);
-                }
-            }
-
-            return value;
-        };
-    }
-
-    private static void CheckComparerOnWrite(JsonTypeInfo info)
-    {
-        if (MayHoldComparer(info.Type))
-        {
-            var previous = info.OnSerializing;
-            info.OnSerializing = previous is null
-                ? CollectionComparers.EnsureDefault
-                : value =>
-                {
-                    previous(value);
-                    CollectionComparers.EnsureDefault(value);
-                };
-        }
-    }
-
-    /// <summary>A declared interface or abstract collection may hold an instance with a comparer.</summary>
-    private static bool MayHoldComparer(Type type)
-        => typeof(IEnumerable).IsAssignableFrom(type) && type != typeof(string) && !type.IsArray
-            && (type.IsInterface || type.IsAbstract || CollectionComparers.MayHaveComparer(type));
 
     /// <summary>True for a type Orleans generates a serializer for.</summary>
     public static bool IsOrleansType(Type type) => type.IsDefined(typeof(GenerateSerializerAttribute), inherit: false);
@@ -408,7 +357,7 @@ internal static class OrleansJsonContract
     }
 
     /// <summary>True when a converter (a built-in one such as JsonNode's, or one the options add) handles the type.</summary>
-    private static bool HasConverter(JsonSerializerOptions options, Type type)
+    internal static bool HasConverter(JsonSerializerOptions options, Type type)
         => options.Converters.Any(c => c.CanConvert(type)) || typeof(System.Text.Json.Nodes.JsonNode).IsAssignableFrom(type);
 
     /// <summary>
@@ -419,7 +368,8 @@ internal static class OrleansJsonContract
     private static void EnsureStateIsStored(JsonTypeInfo info, bool isOrleansType)
     {
         if (isOrleansType || HasOrleansLevel(info.Type)
-            || info.Properties.Any(p => p.Set is not null || p.AssociatedParameter is not null))
+            || info.Properties.Any(p => p.Set is not null || p.AssociatedParameter is not null)
+            || info.ConstructorAttributeProvider is ConstructorInfo { } constructor && constructor.GetParameters().Length > 0)
         {
             return;
         }
@@ -433,7 +383,7 @@ internal static class OrleansJsonContract
         if (fields.Count > 0)
         {
             throw new NotSupportedException(
-                $"{Describe(info.Type)} cannot be stored faithfully: it has state (fields {string.Join(", ", fields.Take(5))}) " +
+                $"{Describe(info.Type)} cannot be stored faithfully: it has state (fields {string.Join(", ", fields.Take(5).Select(f => $"'{f}'"))}) " +
                 "but no member System.Text.Json can read back, so it would read back empty. Add a JsonConverter for it to " +
                 "JsonSerializerOptions.Converters, or store its parts.");
         }
@@ -461,5 +411,5 @@ internal static class OrleansJsonContract
             : () => RuntimeHelpers.GetUninitializedObject(type);
     }
 
-    private static string Describe(Type type) => type.FullName ?? type.Name;
+    internal static string Describe(Type type) => type.FullName ?? type.Name;
 }

@@ -34,6 +34,7 @@ internal static class StoredJsonOptions
         options.Converters.Add(new ExactHalfConverter());
         options.Converters.Add(new ExactDecimalConverter());
         options.Converters.Add(new BigIntegerConverter());
+        options.Converters.Add(new ComplexConverter());
         options.Converters.Add(new LastInFirstOutConverterFactory());
 
         // Stored JSON is ours: two values for one member, or null where the type says never null, is corruption, not

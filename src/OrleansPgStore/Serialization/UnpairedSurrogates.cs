@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace OrleansPgStore.Serialization;
 
@@ -23,15 +24,50 @@ internal static class UnpairedSurrogates
             {
                 var checking = new JsonSerializerOptions(o);
                 checking.Converters.Insert(0, new CheckingStringConverter());
+                checking.Converters.Insert(0, new CheckingCharConverter());
+                checking.TypeInfoResolver = o.TypeInfoResolver!.WithAddedModifier(NameTheMember);
                 checking.MakeReadOnly();
                 return checking;
             }));
         }
     }
 
-    private static void Check(string value)
+    /// <summary>A string or char member is checked by its owner, so the refusal names type and member.</summary>
+    private static void NameTheMember(JsonTypeInfo info)
     {
-        var span = value.AsSpan();
+        if (info.Kind != JsonTypeInfoKind.Object)
+        {
+            return;
+        }
+
+        foreach (var property in info.Properties)
+        {
+            if (property.Get is not { } get || (property.PropertyType != typeof(string) && property.PropertyType != typeof(char)))
+            {
+                continue;
+            }
+
+            var (owner, name) = (info.Type, property.Name);
+            property.Get = instance =>
+            {
+                var value = get(instance);
+                try
+                {
+                    Check(value is char c ? [c] : ((string?)value).AsSpan());
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new NotSupportedException(
+                        $"{OrleansJsonContract.Describe(owner)} cannot be stored faithfully: its member '{name}': {e.Message}", e);
+                }
+
+                return value;
+            };
+        }
+    }
+
+    private static void Check(ReadOnlySpan<char> span)
+    {
         for (var i = span.IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < span.Length; i++)
         {
             if (char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]))
@@ -62,6 +98,24 @@ internal static class UnpairedSurrogates
         {
             Check(value);
             writer.WritePropertyName(value);
+        }
+    }
+
+    private sealed class CheckingCharConverter : JsonConverter<char>
+    {
+        public override char Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            => throw new InvalidOperationException("Only used to write.");
+
+        public override void Write(Utf8JsonWriter writer, char value, JsonSerializerOptions options)
+        {
+            Check([value]);
+            writer.WriteStringValue([value]);
+        }
+
+        public override void WriteAsPropertyName(Utf8JsonWriter writer, char value, JsonSerializerOptions options)
+        {
+            Check([value]);
+            writer.WritePropertyName([value]);
         }
     }
 }
