@@ -112,7 +112,7 @@ public sealed class JournalEventSerializer
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
-            throw new JsonException($"{where} cannot be read{(type is null ? "" : $" as {type}")}: {e.Message}", e);
+            throw new JsonException($"{where} cannot be read{(type is null ? "" : $" as {type}")}: {StoredJsonErrors.Describe(e)}", e);
         }
     }
 

@@ -184,7 +184,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             throw new OrleansException(
-                $"PostgreSQL grain storage '{_name}': state '{stateName}' of {grainId} cannot be read as {typeof(T)}: {e.Message}");
+                $"PostgreSQL grain storage '{_name}': state '{stateName}' of {grainId} cannot be read as {typeof(T)}: {StoredJsonErrors.Describe(e)}");
         }
     }
 
