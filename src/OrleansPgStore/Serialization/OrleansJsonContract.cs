@@ -18,13 +18,15 @@ namespace OrleansPgStore.Serialization;
 /// primary-constructor parameters; all public properties under <c>GenerateFieldIds.PublicProperties</c>. They are added
 /// to what System.Text.Json stores by default (public properties), never taking anything away. A type with no
 /// constructor System.Text.Json can call is created like Orleans creates it, without running a constructor.</para>
-/// <para><b>Other types</b> keep System.Text.Json's contract, plus public properties whose setter is private and
-/// get-only auto-properties (both would otherwise be written and never read back).</para>
+/// <para><b>Other types</b> keep System.Text.Json's contract, plus public fields (a ValueTuple's items, a Vector3's
+/// X, Y, Z), public properties whose setter is private and get-only auto-properties (all would otherwise be lost).</para>
 /// <para><b>Refused</b> (<see cref="NotSupportedException"/> naming type and member): a member typed <c>object</c>, or an
 /// interface or abstract class that is not a collection and declares no <c>[JsonDerivedType]</c> (it would read back as
-/// something else, or not at all); a persisted member that cannot be set; two members stored under one name; a
+/// something else, or not at all); a collection System.Text.Json cannot read back; a multi-dimensional array; a type
+/// with state but nothing that reads back; a persisted member that cannot be set; two members stored under one name; a
 /// type that cannot be created on read. On an Orleans type, such a member without <c>[Id]</c> (which Orleans would not
-/// persist either) is left out instead.</para>
+/// persist either) is left out instead. What only the instance can tell is checked on write (<see cref="WriteChecks"/>).</para>
+/// <para>The rule and the type table: docs/json-contract.md.</para>
 /// </remarks>
 internal static class OrleansJsonContract
 {
