@@ -46,6 +46,7 @@ public sealed class JournalEventSerializer
         ArgumentNullException.ThrowIfNull(@event);
         var type = @event.GetType();
         var name = TypeNames.GetName(type);
+        WriteChecks.EnsureRoot(@event, type, Options);
         string json;
         if (SchemaVersion(type) is not { } version)
         {

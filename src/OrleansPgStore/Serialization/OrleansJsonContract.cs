@@ -60,13 +60,11 @@ internal static class OrleansJsonContract
             case JsonTypeInfoKind.Enumerable:
                 EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "element");
-                WriteChecks.Add(info);
                 break;
             case JsonTypeInfoKind.Dictionary:
                 EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.KeyType!, info.Type, "key");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "value");
-                WriteChecks.Add(info);
                 break;
         }
     }

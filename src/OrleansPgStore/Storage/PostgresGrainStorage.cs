@@ -162,7 +162,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         try
         {
-            WriteChecks.EnsureRootType(state, typeof(T), _json);
+            WriteChecks.EnsureRoot(state, typeof(T), _json);
             var json = JsonSerializer.Serialize(state, _json);
             UnpairedSurrogates.EnsureNone(json, state, typeof(T), _json);
             return json;
