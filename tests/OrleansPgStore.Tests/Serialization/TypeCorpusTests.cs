@@ -123,11 +123,14 @@ public sealed class TypeCorpusTests(TypeCorpusTests.Silo silo) : IClassFixture<T
             var stored = entry.Faithful
                 ? $"`{JsonSerializer.Serialize(value, entry.ValueType, options).Replace("|", "\\|", StringComparison.Ordinal)}`"
                 : $"**refused**: {entry.Reason}";
-            table.Append($"| {entry.Name.Replace("|", "\\|", StringComparison.Ordinal)} | {stored} |\n");
+            table.Append($"| {Markdown(entry.Name)} | {stored} |\n");
         }
 
         return table.ToString();
     }
+
+    private static string Markdown(string text)
+        => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
     private static string RepositoryRoot()
     {
