@@ -362,32 +362,74 @@ internal static class OrleansJsonContract
 
     /// <summary>
     /// Refuses a type that has state but nothing System.Text.Json would read back: it would be stored as <c>{}</c> or
-    /// as computed properties, and read back empty (a <c>BigInteger</c> without a converter reads back 0). Orleans types
-    /// are exempt: what they persist is what Orleans persists.
+    /// as computed properties, and read back empty (a <c>BigInteger</c> without a converter reads back 0). A .NET type
+    /// (whose fields are not ours to judge by convention) must also hold all its state in what is stored: each of its
+    /// fields public, behind a stored auto-property, or named like a settable property or constructor parameter
+    /// (<c>x</c> behind <c>X</c>, <c>m_Item1</c> behind <c>Tuple.Item1</c>); a <c>StringBuilder</c> or an <c>Exception</c>
+    /// would read back without its content. Orleans types are exempt: what they persist is what Orleans persists.
     /// </summary>
     private static void EnsureStateIsStored(JsonTypeInfo info, bool isOrleansType)
     {
-        if (isOrleansType || HasOrleansLevel(info.Type)
-            || info.Properties.Any(p => p.Set is not null || p.AssociatedParameter is not null)
-            || info.ConstructorAttributeProvider is ConstructorInfo { } constructor && constructor.GetParameters().Length > 0)
+        if (isOrleansType || HasOrleansLevel(info.Type))
         {
             return;
         }
 
-        var fields = new List<string>();
+        var fields = new List<FieldInfo>();
         for (var level = info.Type; level is not null && level != typeof(object); level = level.BaseType)
         {
-            fields.AddRange(level.GetFields(Declared).Where(f => !f.IsStatic).Select(f => f.Name));
+            fields.AddRange(level.GetFields(Declared).Where(f => !f.IsStatic));
         }
 
-        if (fields.Count > 0)
+        var parameters = info.ConstructorAttributeProvider is ConstructorInfo constructor ? constructor.GetParameters() : [];
+        var readsBack = info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null).ToList();
+        List<FieldInfo> lost;
+        if (readsBack.Count > 0 || parameters.Length > 0)
+        {
+            if (!IsFrameworkType(info.Type))
+            {
+                return;
+            }
+
+            // Names that read back: stored members and constructor parameters, compared without case or m_/_ prefixes.
+            var names = readsBack.Select(p => (p.AttributeProvider as MemberInfo)?.Name ?? p.Name)
+                .Concat(parameters.Select(p => p.Name ?? ""))
+                .Select(Bare)
+                .ToHashSet(StringComparer.OrdinalIgnoreCase);
+            lost = fields.Where(f => !f.IsPublic && !names.Contains(Bare(f.Name))).ToList();
+        }
+        else
+        {
+            lost = fields;
+        }
+
+        if (lost.Count > 0)
         {
             throw new NotSupportedException(
-                $"{Describe(info.Type)} cannot be stored faithfully: it has state (fields {string.Join(", ", fields.Take(5).Select(f => $"'{f}'"))}) " +
-                "but no member System.Text.Json can read back, so it would read back empty. Add a JsonConverter for it to " +
-                "JsonSerializerOptions.Converters, or store its parts.");
+                $"{Describe(info.Type)} cannot be stored faithfully: its state (fields {string.Join(", ", lost.Take(5).Select(f => $"'{f.Name}'"))}) " +
+                "is not in any member System.Text.Json reads back, so it would read back without it. Add a JsonConverter for " +
+                "it to JsonSerializerOptions.Converters, or store its parts.");
         }
     }
+
+    /// <summary>A field's name without the compiler's and conventional decorations: <c>&lt;X&gt;k__BackingField</c>,
+    /// <c>m_X</c> and <c>_x</c> all become <c>X</c>.</summary>
+    private static string Bare(string name)
+    {
+        if (name.StartsWith('<') && name.IndexOf('>', StringComparison.Ordinal) is > 1 and var end)
+        {
+            return name[1..end];
+        }
+
+        return name.StartsWith("m_", StringComparison.Ordinal) ? name[2..] : name.TrimStart('_');
+    }
+
+    /// <summary>A type of the .NET shared framework (where System.Object lives).</summary>
+    private static bool IsFrameworkType(Type type)
+        => !string.IsNullOrEmpty(type.Assembly.Location)
+            && string.Equals(Path.GetDirectoryName(type.Assembly.Location), FrameworkDirectory, StringComparison.Ordinal);
+
+    private static readonly string? FrameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location);
 
     private static void EnsureCreatable(JsonTypeInfo info)
     {
