@@ -365,7 +365,7 @@ internal static class OrleansJsonContract
     /// as computed properties, and read back empty (a <c>BigInteger</c> without a converter reads back 0). A .NET type
     /// (whose fields are not ours to judge by convention) must also hold all its state in what is stored: each of its
     /// fields public, behind a stored auto-property, or named like a settable property or constructor parameter
-    /// (<c>x</c> behind <c>X</c>, <c>m_Item1</c> behind <c>Tuple.Item1</c>); a <c>StringBuilder</c> or an <c>Exception</c>
+    /// (<c>x</c> behind <c>X</c>, <c>m_Item1</c> behind <c>Tuple.Item1</c>); a <c>StringBuilder</c> or a <c>Lazy</c>
     /// would read back without its content. Orleans types are exempt: what they persist is what Orleans persists.
     /// </summary>
     private static void EnsureStateIsStored(JsonTypeInfo info, bool isOrleansType)
