@@ -25,7 +25,7 @@ internal static class SuspectTimesJson
             {
                 writer.WriteStartObject();
                 writer.WriteString("silo", vote.Silo);
-                writer.WriteString("at", vote.At.ToString("O", CultureInfo.InvariantCulture));
+                writer.WriteString("at", MembershipStore.ToUtc(vote.At).ToString("O", CultureInfo.InvariantCulture));
                 writer.WriteEndObject();
             }
 
@@ -46,9 +46,9 @@ internal static class SuspectTimesJson
         var votes = new List<SuspectVote>(document.RootElement.GetArrayLength());
         foreach (var vote in document.RootElement.EnumerateArray())
         {
-            var at = DateTime.ParseExact(
-                vote.GetProperty("at").GetString()!, "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind | DateTimeStyles.AdjustToUniversal);
-            votes.Add(new SuspectVote(vote.GetProperty("silo").GetString()!, DateTime.SpecifyKind(at, DateTimeKind.Utc)));
+            // Written in UTC ("...Z"), so the round-trip kind is UTC.
+            var at = DateTime.ParseExact(vote.GetProperty("at").GetString()!, "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+            votes.Add(new SuspectVote(vote.GetProperty("silo").GetString()!, at));
         }
 
         return votes;
