@@ -173,10 +173,15 @@ internal sealed class ReminderStore : IAsyncDisposable
         }
     }
 
-    private static void Validate(string serviceId, string grainId, string? name = "")
+    private static void Validate(string serviceId, string grainId)
     {
         EventValidation.Key(serviceId, "Service id", nameof(serviceId));
         EventValidation.Key(grainId, "Grain id", nameof(grainId));
+    }
+
+    private static void Validate(string serviceId, string grainId, string name)
+    {
+        Validate(serviceId, grainId);
         EventValidation.Key(name, "Reminder name", nameof(name));
     }
 
