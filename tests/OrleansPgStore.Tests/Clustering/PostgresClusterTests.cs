@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansPgStore.Testing;
+using OrleansPgStore.Tests.Grains;
+
+namespace OrleansPgStore.Tests.Clustering;
+
+/// <summary>
+/// A real cluster on PostgreSQL alone: silos on TCP ports of their own that find each other through the membership
+/// table, reminders in the reminder table, and a client that finds its gateways there. No localhost clustering, no
+/// in-memory reminders, nothing shared in process.
+/// </summary>
+public sealed class PostgresClusterTests
+{
+    [Fact]
+    public async Task Two_silos_and_a_client_run_on_PostgreSQL_alone_and_a_reminder_fires()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("cluster");
+        var clusterId = "c-" + Guid.NewGuid().ToString("N")[..8];
+        var hosts = new List<IHost>();
+        try
+        {
+            // One silo wired call by call, the other with the one-line setup: both on the same tables.
+            hosts.Add(await StartSiloAsync(clusterId, silo => silo
+                .UsePostgresClustering(o =>
+                {
+                    o.ConnectionString = schema.ConnectionString;
+                    o.Schema = schema.Name;
+                })
+                .UsePostgresReminderService(o =>
+                {
+                    o.ConnectionString = schema.ConnectionString;
+                    o.Schema = schema.Name;
+                })));
+            hosts.Add(await StartSiloAsync(clusterId, silo => silo.UseOrleansPgStore(schema.ConnectionString, o => o.Schema = schema.Name)));
+
+            var client = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            client.UseOrleansClient(c => c
+                .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId))
+                .UsePostgresClustering(o =>
+                {
+                    o.ConnectionString = schema.ConnectionString;
+                    o.Schema = schema.Name;
+                }));
+            var clientHost = client.Build();
+            await clientHost.StartAsync();
+            hosts.Insert(0, clientHost);
+            var grains = clientHost.Services.GetRequiredService<IClusterClient>();
+
+            // Both silos joined through the table and see each other.
+            var management = grains.GetGrain<IManagementGrain>(0);
+            await Eventually(async () => (await management.GetHosts(onlyActive: true)).Count == 2);
+            Assert.Equal(2L, await schema.ScalarAsync<long>(
+                $"SELECT count(*) FROM \"{schema.Name}\".orleans_membership WHERE cluster_id = @c AND status = @active",
+                ("c", clusterId), ("active", (int)SiloStatus.Active)));
+
+            // The client found both gateways in the table.
+            var gateways = await clientHost.Services.GetRequiredService<Orleans.Messaging.IGatewayListProvider>().GetGateways();
+            Assert.Equal(2, gateways.Count);
+
+            // A reminder stored in PostgreSQL fires (the reminder service reads it back from its ring range).
+            var probe = grains.GetGrain<IReminderProbeGrain>("probe");
+            await probe.Start(TimeSpan.FromSeconds(1));
+            Assert.Equal(1L, await schema.ScalarAsync<long>(
+                $"SELECT count(*) FROM \"{schema.Name}\".orleans_reminders WHERE service_id = @s AND reminder_name = 'probe'", ("s", clusterId)));
+            await Eventually(async () => (await probe.Ticks()).Ticks >= 2);
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                await host.StopAsync();
+                host.Dispose();
+            }
+        }
+    }
+
+    private static async Task<IHost> StartSiloAsync(string clusterId, Action<ISiloBuilder> configure)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId));
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = IPAddress.Loopback;
+                o.SiloPort = FreePort();
+                o.GatewayPort = FreePort();
+            });
+            // Orleans' default minimum is one minute; a test waits seconds.
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            configure(silo);
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 90 seconds.");
+            await Task.Delay(200);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
