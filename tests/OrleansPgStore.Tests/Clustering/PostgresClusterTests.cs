@@ -79,6 +79,58 @@ public sealed class PostgresClusterTests
         }
     }
 
+    [Fact]
+    public async Task A_silo_and_a_client_configured_from_IConfiguration_alone_use_the_PostgreSQL_providers()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("clusterconfig");
+        var clusterId = "cfg-" + Guid.NewGuid().ToString("N")[..8];
+        var settings = new Dictionary<string, string?>
+        {
+            ["Orleans:ClusterId"] = clusterId,
+            ["Orleans:ServiceId"] = clusterId,
+            ["Orleans:Clustering:ProviderType"] = "Postgres",
+            ["Orleans:Clustering:ConnectionName"] = "app",
+            ["Orleans:Clustering:Schema"] = schema.Name,
+            ["Orleans:Clustering:MembershipTable"] = "members",
+            ["Orleans:Reminders:ProviderType"] = "Postgres",
+            ["Orleans:Reminders:ConnectionString"] = schema.ConnectionString,
+            ["Orleans:Reminders:Schema"] = schema.Name,
+            ["Orleans:Reminders:Table"] = "timers",
+            ["ConnectionStrings:app"] = schema.ConnectionString,
+        };
+        var silo = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        silo.Configuration.AddInMemoryCollection(settings);
+        silo.UseOrleans(s => s.Configure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = IPAddress.Loopback;
+            o.SiloPort = FreePort();
+            o.GatewayPort = FreePort();
+        }));
+        using var siloHost = silo.Build();
+        await siloHost.StartAsync();
+        var client = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // A client's configuration names no reminder provider (Orleans refuses a Reminders section on clients).
+        client.Configuration.AddInMemoryCollection(settings.Where(s => !s.Key.StartsWith("Orleans:Reminders", StringComparison.Ordinal)));
+        client.UseOrleansClient(_ => { });
+        using var clientHost = client.Build();
+        await clientHost.StartAsync();
+        try
+        {
+            Assert.Equal("PostgresMembershipTable", siloHost.Services.GetRequiredService<IMembershipTable>().GetType().Name);
+            Assert.Equal("PostgresReminderTable", siloHost.Services.GetRequiredService<IReminderTable>().GetType().Name);
+            Assert.Equal("PostgresGatewayListProvider", clientHost.Services.GetRequiredService<Orleans.Messaging.IGatewayListProvider>().GetType().Name);
+
+            await clientHost.Services.GetRequiredService<IClusterClient>().GetGrain<IReminderProbeGrain>("cfg").Start(TimeSpan.FromMinutes(1));
+            Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".members WHERE cluster_id = @c", ("c", clusterId)));
+            Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".timers WHERE service_id = @s", ("s", clusterId)));
+        }
+        finally
+        {
+            await clientHost.StopAsync();
+            await siloHost.StopAsync();
+        }
+    }
+
     private static async Task<IHost> StartSiloAsync(string clusterId, Action<ISiloBuilder> configure)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
