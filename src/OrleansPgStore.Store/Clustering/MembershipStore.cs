@@ -228,8 +228,8 @@ internal sealed class MembershipStore : IAsyncDisposable
                 Address: reader.GetString(2),
                 Port: reader.GetInt32(3),
                 Generation: reader.GetInt32(4),
-                SiloName: reader.GetString(5),
-                HostName: reader.GetString(6),
+                SiloName: reader.IsDBNull(5) ? null : reader.GetString(5),
+                HostName: reader.IsDBNull(6) ? null : reader.GetString(6),
                 Status: reader.GetInt32(7),
                 ProxyPort: reader.GetInt32(8),
                 RoleName: reader.IsDBNull(9) ? null : reader.GetString(9),
@@ -263,7 +263,7 @@ internal sealed class MembershipStore : IAsyncDisposable
 
     private static NpgsqlParameter[] RowParameters(string clusterId, MembershipRow row) =>
     [
-        Text(clusterId), Text(row.Address), Int(row.Port), Int(row.Generation), Text(row.SiloName), Text(row.HostName),
+        Text(clusterId), Text(row.Address), Int(row.Port), Int(row.Generation), NullableText(row.SiloName), NullableText(row.HostName),
         Int(row.Status), Int(row.ProxyPort), NullableText(row.RoleName), Int(row.UpdateZone), Int(row.FaultZone),
         NullableText(SuspectTimesJson.Write(row.SuspectTimes)), Time(row.StartTime), Time(row.IAmAliveTime),
     ];
@@ -281,11 +281,12 @@ internal sealed class MembershipStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(row);
         var what = $"Membership row of silo {Describe(row)}";
         ValidateText(row.Address, $"{what}: Address", nameof(row));
-        ValidateText(row.SiloName, $"{what}: SiloName", nameof(row));
-        ValidateText(row.HostName, $"{what}: HostName", nameof(row));
-        if (row.RoleName is not null)
+        foreach (var (value, member) in new[] { (row.SiloName, "SiloName"), (row.HostName, "HostName"), (row.RoleName, "RoleName") })
         {
-            ValidateText(row.RoleName, $"{what}: RoleName", nameof(row));
+            if (value is not null)
+            {
+                ValidateText(value, $"{what}: {member}", nameof(row));
+            }
         }
 
         foreach (var vote in row.SuspectTimes ?? [])

@@ -20,8 +20,8 @@ internal static class MembershipEntryMapping
             Address: entry.SiloAddress.Endpoint.Address.ToString(),
             Port: entry.SiloAddress.Endpoint.Port,
             Generation: entry.SiloAddress.Generation,
-            SiloName: entry.SiloName ?? "",
-            HostName: entry.HostName ?? "",
+            SiloName: entry.SiloName,
+            HostName: entry.HostName,
             Status: (int)entry.Status,
             ProxyPort: entry.ProxyPort,
             RoleName: entry.RoleName,
@@ -35,8 +35,9 @@ internal static class MembershipEntryMapping
     public static MembershipEntry ToEntry(MembershipRow row) => new()
     {
         SiloAddress = SiloAddress.New(IPAddress.Parse(row.Address), row.Port, row.Generation),
-        SiloName = row.SiloName,
-        HostName = row.HostName,
+        // Null only when the entry had none: Orleans declares the names non-null but does not enforce it.
+        SiloName = row.SiloName!,
+        HostName = row.HostName!,
         Status = (SiloStatus)row.Status,
         ProxyPort = row.ProxyPort,
         RoleName = row.RoleName,

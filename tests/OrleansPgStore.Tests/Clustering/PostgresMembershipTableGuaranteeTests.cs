@@ -59,6 +59,7 @@ public sealed class PostgresMembershipTableGuaranteeTests(MembershipSchemaFixtur
             }),
             Entry(e => e.SuspectTimes = []),
             Entry(e => e.SuspectTimes = null),
+            Entry(e => (e.SiloName, e.HostName) = (null!, null!)),
             Entry(e => e.SiloAddress = SiloAddress.New(IPAddress.Parse("fe80::1"), 30000, 5)),
         };
         foreach (var entry in entries)
@@ -73,7 +74,7 @@ public sealed class PostgresMembershipTableGuaranteeTests(MembershipSchemaFixtur
             Assert.Equal(entry.ToFullString(), stored.ToFullString());
             Assert.Equal(entry.SuspectTimes?.Select(v => (v.Item1, v.Item2.Ticks)), stored.SuspectTimes?.Select(v => (v.Item1, v.Item2.Ticks)));
             Assert.Equal(entry.SuspectTimes is null, stored.SuspectTimes is null);
-            Assert.Equal(entry.RoleName, stored.RoleName);
+            Assert.Equal((entry.RoleName, entry.SiloName, entry.HostName), (stored.RoleName, stored.SiloName, stored.HostName));
         }
 
         // Start and I-am-alive times are timestamptz: kept to the microsecond.
@@ -136,7 +137,7 @@ public sealed class PostgresMembershipTableGuaranteeTests(MembershipSchemaFixtur
     public async Task Invalid_table_names_fail_the_start_naming_the_setting()
     {
         var services = new ServiceCollection().AddLogging().AddOptions();
-        PostgresClusteringServices.AddMembershipTable(services, o => o.Configure(c =>
+        PostgresClusterServices.AddMembershipTable(services, o => o.Configure(c =>
         {
             c.ConnectionString = fixture.Schema.ConnectionString;
             c.MembershipVersionTable = "bad name";
@@ -166,7 +167,7 @@ public sealed class PostgresMembershipTableGuaranteeTests(MembershipSchemaFixtur
     {
         var services = new ServiceCollection().AddLogging().AddOptions();
         services.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (_clusterId, "guarantees"));
-        PostgresClusteringServices.AddMembershipTable(services, (OptionsBuilder<PostgresClusteringOptions> o) => o.Configure(c =>
+        PostgresClusterServices.AddMembershipTable(services, (OptionsBuilder<PostgresClusteringOptions> o) => o.Configure(c =>
         {
             c.ConnectionString = fixture.Schema.ConnectionString;
             c.Schema = fixture.Schema.Name;

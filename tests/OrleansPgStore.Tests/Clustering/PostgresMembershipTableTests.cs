@@ -27,13 +27,13 @@ public sealed class PostgresMembershipTableTests(MembershipSchemaFixture fixture
 
     protected override Task<IMembershipTable> CreateMembershipTable()
     {
-        _silo = Services(services => PostgresClusteringServices.AddMembershipTable(services, Configure));
+        _silo = Services(services => PostgresClusterServices.AddMembershipTable(services, Configure));
         return Task.FromResult(_silo.GetRequiredService<IMembershipTable>());
     }
 
     protected override Task<IGatewayListProvider> CreateGatewayListProvider()
     {
-        _client = Services(services => PostgresClusteringServices.AddGatewayListProvider(services, Configure));
+        _client = Services(services => PostgresClusterServices.AddGatewayListProvider(services, Configure));
         return Task.FromResult(_client.GetRequiredService<IGatewayListProvider>());
     }
 

@@ -27,7 +27,7 @@ public sealed class PostgresReminderTableTests(ReminderSchemaFixture fixture) : 
     {
         var services = new ServiceCollection().AddLogging().AddOptions();
         services.AddSingleton(clusterOptions);
-        PostgresClusteringServices.AddReminderTable(services, options => options.Configure(o =>
+        PostgresClusterServices.AddReminderTable(services, options => options.Configure(o =>
         {
             o.ConnectionString = fixture.Schema.ConnectionString;
             o.Schema = fixture.Schema.Name;

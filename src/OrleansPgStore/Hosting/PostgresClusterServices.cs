@@ -15,7 +15,7 @@ namespace OrleansPgStore.Hosting;
 /// Registers the clustering and reminder providers on a service collection; the public <c>UsePostgres…</c> extensions
 /// forward here. The stores are built from the validated options when Orleans first asks for the provider.
 /// </summary>
-internal static class PostgresClusteringServices
+internal static class PostgresClusterServices
 {
     public const string ClusteringProvider = "PostgreSQL clustering";
     public const string RemindersProvider = "PostgreSQL reminders";
