@@ -34,6 +34,7 @@ internal sealed class MembershipSql
 
         // The version row is the cluster's write lock: every insert and update bumps it under its expected ETag, so
         // concurrent writers serialize on it and all but one see the ETag moved. The row gets the version's new ETag.
+        // One statement: an insert that races another of the same incarnation fails on the key, bump and all.
         // $15 new version, $16 expected version ETag.
         Insert = $"""
             WITH bumped AS (
@@ -47,13 +48,17 @@ internal sealed class MembershipSql
             RETURNING etag
             """;
 
-        // As Insert, and the row must still carry the ETag the caller read. $17 expected row ETag.
+        // As Insert, and the row must still carry the ETag the caller read. $17 expected row ETag. The row is locked
+        // first (FOR UPDATE re-checks its ETag after any wait), so it cannot vanish between the version bump and its
+        // own update: one statement, both or neither.
         Update = $"""
-            WITH bumped AS (
+            WITH target AS (
+                SELECT 1 FROM {members}
+                WHERE cluster_id = $1 AND address = $2 AND port = $3 AND generation = $4 AND etag = $17
+                FOR UPDATE),
+            bumped AS (
                 UPDATE {versions} SET version = $15, etag = nextval('{sequence}'), updated_at = now()
-                WHERE cluster_id = $1 AND etag = $16
-                  AND EXISTS (SELECT 1 FROM {members}
-                              WHERE cluster_id = $1 AND address = $2 AND port = $3 AND generation = $4 AND etag = $17)
+                WHERE cluster_id = $1 AND etag = $16 AND EXISTS (SELECT 1 FROM target)
                 RETURNING etag)
             UPDATE {members} m
             SET silo_name = $5, host_name = $6, status = $7, proxy_port = $8, role_name = $9, update_zone = $10,

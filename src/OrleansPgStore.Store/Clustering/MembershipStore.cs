@@ -16,7 +16,7 @@ namespace OrleansPgStore.Store.Clustering;
 /// </summary>
 /// <remarks>
 /// Thread-safe; create one per pair of tables and share it. A write that finds an ETag moved returns <c>false</c> and
-/// changes nothing; a write that fails on the database throws and changes nothing either (each write is one transaction).
+/// changes nothing; a write that fails on the database throws and changes nothing either (each write is one statement).
 /// </remarks>
 internal sealed class MembershipStore : IAsyncDisposable
 {
@@ -189,25 +189,11 @@ internal sealed class MembershipStore : IAsyncDisposable
     /// <summary>Disposes the data source if the store created it from a connection string.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    /// <summary>
-    /// Runs a conditional write in a transaction of its own and commits only when it hit its row: the version bump
-    /// and the row write are one statement, and a row that vanished between them (a concurrent cleanup) must not leave
-    /// the version bumped.
-    /// </summary>
+    /// <summary>Runs a conditional write (one statement, so all or nothing): true when it wrote its row.</summary>
     private async Task<bool> WriteAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {
-        await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = _store.CreateCommand(sql, connection, transaction);
-        command.Parameters.AddRange(parameters);
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
-        {
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-
-        await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        return false;
+        await using var prepared = await _store.PrepareAsync(sql, cancellationToken, parameters).ConfigureAwait(false);
+        return await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long;
     }
 
     private static async Task<MembershipSnapshot> ReadSnapshotAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -16,8 +16,13 @@ internal sealed class ReminderSql
         // The ring range (begin, end] when begin < end: $2 begin, $3 end.
         ReadRange = $"SELECT {Columns} FROM {table} WHERE service_id = $1 AND grain_hash > $2 AND grain_hash <= $3";
 
-        // A range that wraps past the top of the ring (begin >= end; begin = end is the whole ring).
-        ReadWrappedRange = $"SELECT {Columns} FROM {table} WHERE service_id = $1 AND (grain_hash > $2 OR grain_hash <= $3)";
+        // A range that wraps past the top of the ring (begin >= end; begin = end is the whole ring): its two pieces
+        // (above begin, up to end) are disjoint, so each is one index range and nothing comes back twice.
+        ReadWrappedRange = $"""
+            SELECT {Columns} FROM {table} WHERE service_id = $1 AND grain_hash > $2
+            UNION ALL
+            SELECT {Columns} FROM {table} WHERE service_id = $1 AND grain_hash <= $3
+            """;
 
         // $2 grain id, $3 name, $4 hash, $5 start, $6 period ticks. Every write draws a fresh ETag.
         Upsert = $"""

@@ -105,6 +105,33 @@ public sealed class PostgresMembershipTableGuaranteeTests(MembershipSchemaFixtur
         Assert.NotEqual(before.Members[0].Item2, now.Members[0].Item2);
     }
 
+    /// <summary>
+    /// An update racing the cleanup that deletes its row either happened (version bumped) or did not (version
+    /// untouched): a row that vanishes between the version bump and its own update must not leave the bump behind.
+    /// </summary>
+    [Fact]
+    public async Task An_update_racing_the_cleanup_of_its_row_is_all_or_nothing()
+    {
+        var table = await TableAsync();
+        for (var round = 0; round < 40; round++)
+        {
+            var old = Entry(e =>
+            {
+                e.Status = SiloStatus.Dead;
+                e.StartTime = e.IAmAliveTime = DateTime.UtcNow.AddDays(-10);
+            });
+            Assert.True(await table.InsertRow(old, (await table.ReadAll()).Version.Next()));
+            var before = await table.ReadAll();
+            var update = table.UpdateRow(old, before.TryGet(old.SiloAddress)!.Item2, before.Version.Next());
+            var cleanup = table.CleanupDefunctSiloEntries(DateTimeOffset.UtcNow.AddDays(-1));
+            await Task.WhenAll(update, cleanup);
+
+            var after = await table.ReadAll();
+            Assert.Equal(await update ? before.Version.Version + 1 : before.Version.Version, after.Version.Version);
+            Assert.Equal(await update, after.Version.VersionEtag != before.Version.VersionEtag);
+        }
+    }
+
     [Fact]
     public async Task Writes_before_the_version_row_exists_fail_and_write_nothing()
     {
