@@ -45,11 +45,10 @@ internal static class PostgresClusterServices
     {
         configure?.Invoke(services.AddOptions<PostgresReminderOptions>());
         services.ConfigureFormatter<PostgresReminderOptions>();
-        services.AddTransient<IConfigurationValidator>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<PostgresReminderOptions>>().Value;
-            return new PostgresTableOptionsValidator(options, RemindersProvider, (nameof(options.Table), options.Table));
-        });
+        services.AddTransient<IConfigurationValidator>(sp => new PostgresTableOptionsValidator<PostgresReminderOptions>(
+            () => sp.GetRequiredService<IOptions<PostgresReminderOptions>>().Value,
+            RemindersProvider,
+            options => [(nameof(options.Table), options.Table)]));
         services.AddReminders();
         services.AddSingleton(sp =>
         {
@@ -89,15 +88,14 @@ internal static class PostgresClusterServices
     {
         configure?.Invoke(services.AddOptions<PostgresClusteringOptions>());
         services.ConfigureFormatter<PostgresClusteringOptions>();
-        services.AddTransient<IConfigurationValidator>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<PostgresClusteringOptions>>().Value;
-            return new PostgresTableOptionsValidator(
-                options,
-                ClusteringProvider,
+        services.AddTransient<IConfigurationValidator>(sp => new PostgresTableOptionsValidator<PostgresClusteringOptions>(
+            () => sp.GetRequiredService<IOptions<PostgresClusteringOptions>>().Value,
+            ClusteringProvider,
+            options =>
+            [
                 (nameof(options.MembershipTable), options.MembershipTable),
-                (nameof(options.MembershipVersionTable), options.MembershipVersionTable));
-        });
+                (nameof(options.MembershipVersionTable), options.MembershipVersionTable),
+            ]));
     }
 
     private static MembershipStore NewMembershipStore(IServiceProvider services)

@@ -8,16 +8,20 @@ namespace OrleansPgStore.Options;
 /// Checks the options of the clustering and reminder providers when the host starts: the shared settings as
 /// <see cref="PostgresOptionsValidator"/> does, and each table name.
 /// </summary>
-internal sealed class PostgresTableOptionsValidator : IConfigurationValidator
+/// <typeparam name="TOptions">The provider's options type.</typeparam>
+internal sealed class PostgresTableOptionsValidator<TOptions> : IConfigurationValidator
+    where TOptions : PostgresStoreOptions
 {
-    private readonly PostgresStoreOptions _options;
+    private readonly Func<TOptions> _options;
     private readonly string _provider;
-    private readonly (string Setting, string Value)[] _tables;
+    private readonly Func<TOptions, (string Setting, string Value)[]> _tables;
 
-    /// <param name="options">The options to check.</param>
+    /// <param name="options">Gets the options to check, only when the check runs: options that follow another
+    /// registration (<c>UseOrleansPgStore</c>) are built from it, whose own validator runs first.</param>
     /// <param name="provider">Names the provider in the message, e.g. <c>PostgreSQL clustering</c>.</param>
-    /// <param name="tables">The table-name settings and their values.</param>
-    public PostgresTableOptionsValidator(PostgresStoreOptions options, string provider, params (string Setting, string Value)[] tables)
+    /// <param name="tables">The table-name settings of the options and their values.</param>
+    public PostgresTableOptionsValidator(
+        Func<TOptions> options, string provider, Func<TOptions, (string Setting, string Value)[]> tables)
     {
         _options = options;
         _provider = provider;
@@ -26,9 +30,10 @@ internal sealed class PostgresTableOptionsValidator : IConfigurationValidator
 
     public void ValidateConfiguration()
     {
-        var failures = PostgresOptionsValidator.Check(_options);
-        var type = _options.GetType().Name;
-        foreach (var (setting, value) in _tables)
+        var options = _options();
+        var failures = PostgresOptionsValidator.Check(options);
+        var type = options.GetType().Name;
+        foreach (var (setting, value) in _tables(options))
         {
             try
             {

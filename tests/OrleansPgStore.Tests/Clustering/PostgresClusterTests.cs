@@ -68,6 +68,12 @@ public sealed class PostgresClusterTests
             Assert.Equal(1L, await schema.ScalarAsync<long>(
                 $"SELECT count(*) FROM \"{schema.Name}\".orleans_reminders WHERE service_id = @s AND reminder_name = 'probe'", ("s", clusterId)));
             await Eventually(async () => (await probe.Ticks()).Ticks >= 2);
+
+            // The one-line silo runs clustering and reminders on its journal's data source: one pool.
+            var oneLine = hosts[^1].Services;
+            var pool = oneLine.GetRequiredKeyedService<OrleansPgStore.Hosting.PostgresJournalServices>("Postgres").DataSource;
+            Assert.Same(pool, oneLine.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrleansPgStore.Options.PostgresClusteringOptions>>().Value.DataSource);
+            Assert.Same(pool, oneLine.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrleansPgStore.Options.PostgresReminderOptions>>().Value.DataSource);
         }
         finally
         {
