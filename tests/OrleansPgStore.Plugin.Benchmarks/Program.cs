@@ -15,7 +15,8 @@ using OrleansPgStore.Testing;
 // across 64 grains against raw engine commits and upserts at the same concurrency.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Plugin.Benchmarks -- [--seconds N] [--out FILE]
 // --scenario scaleout instead drains a projection with 1, 2 and 3 silo processes and times the handover after killing
-// one (ScaleOut/ScaleOutBenchmark.cs); its child processes run this executable with --silo.
+// one (ScaleOut/ScaleOutBenchmark.cs); its child processes run this executable with --silo. --scenario tables compares
+// the membership and reminder tables with Orleans' ADO.NET providers (Tables/ClusterTablesBenchmark.cs).
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
@@ -23,6 +24,20 @@ var outFile = arguments.String("--out");
 if (args.Contains("--silo"))
 {
     await ScaleOutSilo.RunAsync(arguments);
+    return;
+}
+
+if (arguments.String("--scenario") == "tables")
+{
+    var tables = new Report();
+    await OrleansPgStore.Plugin.Benchmarks.Tables.ClusterTablesBenchmark.RunAsync(arguments, tables);
+    Console.WriteLine();
+    Console.WriteLine(tables.ToMarkdown());
+    if (outFile is not null)
+    {
+        await File.WriteAllTextAsync(outFile, tables.ToMarkdown());
+    }
+
     return;
 }
 

@@ -1,5 +1,7 @@
+using OrleansPgStore.Store.Clustering;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Reminders;
 using OrleansPgStore.Store.State;
 
 namespace OrleansPgStore.Store.Tests.Schema;
@@ -15,6 +17,8 @@ public sealed class SiloConfigSqlTests
         { "journal.sql", JournalStore.SchemaSql() },
         { "durable_state.sql", DurableStateStore.SchemaSql() },
         { "subscriptions.sql", LeaseStore.SchemaSql() },
+        { "clustering.sql", MembershipStore.SchemaSql() },
+        { "reminders.sql", ReminderStore.SchemaSql() },
     };
 
     [Theory]
