@@ -29,13 +29,19 @@ internal static class ClusterTablesBenchmark
     public static async Task RunAsync(BenchmarkArguments arguments, Report report)
     {
         var duration = TimeSpan.FromSeconds(arguments.Number("--seconds", 3.0));
+        // Orleans' own PostgreSQL scripts for its ADO.NET providers are not in their NuGet packages and are not copied
+        // into this repository: point at a checkout of dotnet/orleans (src/AdoNet/Shared/PostgreSQL-Main.sql,
+        // src/AdoNet/Orleans.Clustering.AdoNet/PostgreSQL-Clustering.sql, src/AdoNet/Orleans.Reminders.AdoNet/PostgreSQL-Reminders.sql).
+        var scripts = arguments.String("--adonet-scripts") ?? throw new ArgumentException(
+            "--scenario tables needs --adonet-scripts DIR: a folder holding Orleans' PostgreSQL-Main.sql, PostgreSQL-Clustering.sql " +
+            "and PostgreSQL-Reminders.sql (from a checkout of dotnet/orleans at the tag of the Orleans packages, src/AdoNet/).");
         var external = Environment.GetEnvironmentVariable("ORLEANSPGSTORE_BENCH_CONNECTION");
         await using var server = external is null ? await PrivatePostgresCluster.StartAsync(durable: true) : null;
         var admin = new NpgsqlConnectionStringBuilder(external ?? server!.ConnectionString) { MaxPoolSize = 100 };
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var ours = await CreateDatabaseAsync(admin, "tables_ours_" + suffix);
         var ado = await CreateDatabaseAsync(admin, "tables_adonet_" + suffix);
-        await ApplyAdoNetScriptsAsync(ado);
+        await ApplyAdoNetScriptsAsync(ado, scripts);
         Console.WriteLine($"Clustering and reminder tables, {duration.TotalSeconds}s per measurement; baseline: Orleans' ADO.NET providers");
 
         DbProviderFactories.RegisterFactory("Npgsql", NpgsqlFactory.Instance);
@@ -158,11 +164,17 @@ internal static class ClusterTablesBenchmark
         return new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = database }.ConnectionString;
     }
 
-    private static async Task ApplyAdoNetScriptsAsync(string connectionString)
+    private static async Task ApplyAdoNetScriptsAsync(string connectionString, string folder)
     {
         await using var source = NpgsqlDataSource.Create(connectionString);
-        foreach (var script in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Tables", "AdoNet"), "*.sql").Order())
+        foreach (var name in (string[])["PostgreSQL-Main.sql", "PostgreSQL-Clustering.sql", "PostgreSQL-Reminders.sql"])
         {
+            var script = Path.Combine(folder, name);
+            if (!File.Exists(script))
+            {
+                throw new FileNotFoundException($"--adonet-scripts: {script} is missing.", script);
+            }
+
             await using var command = source.CreateCommand(await File.ReadAllTextAsync(script));
             await command.ExecuteNonQueryAsync();
         }
