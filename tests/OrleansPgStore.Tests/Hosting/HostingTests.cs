@@ -112,7 +112,10 @@ public sealed class HostingTests
         await account.Deposit(2, "b");
 
         Assert.Equal(2L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'bank:account/configured' AND NOT snapshot"));
-        Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'bank:account/configured' AND snapshot"));
+        // Snapshots are saved in the background, after the confirm returned.
+        await Eventually.WaitAsync(
+            async () => await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'bank:account/configured' AND snapshot") == 1,
+            "the snapshot at interval 2 is saved");
     }
 
     [Fact]

@@ -1,6 +1,9 @@
-namespace OrleansPgStore.Store.Tests.Support;
+namespace OrleansPgStore.TestSupport;
 
-/// <summary>Waits for something to happen within a generous deadline; a deadline, never a timing assertion.</summary>
+/// <summary>
+/// Waits for something to happen within a generous deadline; a deadline, never a timing assertion. For what tests assume
+/// background work (snapshot saves, reactions) has finished: wait for it instead.
+/// </summary>
 public static class Eventually
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -10,7 +13,11 @@ public static class Eventually
         var deadline = DateTime.UtcNow + (patience ?? Patience);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, $"gave up waiting until {what}");
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"gave up waiting until {what}");
+            }
+
             await Task.Delay(20);
         }
     }
