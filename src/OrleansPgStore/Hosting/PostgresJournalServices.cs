@@ -74,13 +74,11 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
             if (owns && options.ActivationReadConnections > 0)
             {
                 var own = new PreparedStores();
-                activationDataSource = StoreDataSource.Create(
-                    new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.ActivationReadConnections }.ConnectionString,
-                    loggerFactory,
-                    own.PrepareAsync);
+                var pool = ActivationReads.PoolFor(options.ConnectionString!, options.ActivationReadConnections);
+                activationDataSource = StoreDataSource.Create(pool.ConnectionString, loggerFactory, own.PrepareAsync);
                 own.Journal = NewJournal(options, activationDataSource, loggerFactory, notify: false);
                 own.States = NewStates(options, activationDataSource, loggerFactory);
-                activationReads = new ActivationReads(main.Journal, main.States, own.Journal, own.States, options.ActivationReadConnections);
+                activationReads = new ActivationReads(main.Journal, main.States, own.Journal, own.States, pool.MaxPoolSize);
             }
 
             var journal = main.Journal;

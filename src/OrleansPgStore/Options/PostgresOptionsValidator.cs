@@ -49,7 +49,7 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
         {
             try
             {
-                _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+                CheckPool(options, new NpgsqlConnectionStringBuilder(options.ConnectionString), type, failures);
             }
             catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
             {
@@ -139,6 +139,24 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             {
                 failures.Add($"{type}.TypeNames gives the name '{name}' to both {owners[name].FullName} and {eventType.FullName}.");
             }
+        }
+    }
+
+    /// <summary>Pool sizes that cannot work (pool sizes are no secret: they are named with their values).</summary>
+    private static void CheckPool(PostgresStoreOptions options, NpgsqlConnectionStringBuilder connection, string type, List<string> failures)
+    {
+        if (connection.MinPoolSize > connection.MaxPoolSize)
+        {
+            failures.Add($"{type}.ConnectionString has Minimum Pool Size {connection.MinPoolSize} above its Maximum Pool Size " +
+                $"{connection.MaxPoolSize}: Npgsql cannot open such a pool.");
+        }
+
+        // The LISTEN connection that wakes the reaction workers holds a connection of the main pool for good.
+        if (options is PostgresJournalOptions { Reactions: { HasReactions: true, NotifyOnCommit: true, Workers: > 0 } }
+            && connection.Pooling && connection.MaxPoolSize < 2)
+        {
+            failures.Add($"{type}.ConnectionString has Maximum Pool Size {connection.MaxPoolSize}, but {type}.Reactions.NotifyOnCommit keeps " +
+                "one connection listening for good: raise Maximum Pool Size to at least 2, or turn NotifyOnCommit off.");
         }
     }
 
