@@ -189,6 +189,12 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             return;
         }
 
+        if (reactions.HasReactions && reactions.Loop.Lane is { Length: > 0 } lane && !reactions.Lanes.Contains(lane))
+        {
+            failures.Add($"{prefix}.Loop.Lane is '{lane}', a lane no reaction registers in: workers run for each lane a reaction " +
+                "names (the lane: argument of On, OnBatch, Project and ProjectEach), so leave Loop.Lane empty.");
+        }
+
         try
         {
             reactions.Loop.Validate();
