@@ -47,7 +47,10 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     /// <summary>The durable-state store (state table).</summary>
     public DurableStateStore States { get; }
 
-    /// <summary>The subscriptions of the reaction workers; <c>null</c> when no reaction is registered.</summary>
+    /// <summary>
+    /// The subscriptions of the reaction workers, where retention also takes its turns; <c>null</c> when no reaction is
+    /// registered and retention is off.
+    /// </summary>
     public LeaseStore? Leases { get; }
 
     /// <summary>Inspection of the tables, reaction lag and blocked targets (health checks and metrics use it).</summary>
@@ -83,7 +86,8 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
 
             var journal = main.Journal;
             var states = main.States;
-            var leases = options.Reactions.HasReactions
+            // Retention takes its turns in the subscriptions table too, so it exists whenever either runs.
+            var leases = options.Reactions.HasReactions || options.Retention.KeepFor is not null
                 ? new LeaseStore(
                     new LeaseStoreOptions
                     {
