@@ -97,7 +97,13 @@ public sealed partial class JournalStore
                 }
             }
 
-            state = state with { ResumeFrom = run.DryRun ? null : resumeFrom is { } from ? new DateTimeOffset(from, TimeSpan.Zero) : run.Cutoff };
+            // A snapshot's age is its statement's start: one still committing when this run read the page is older than
+            // it looks. The margin brings the next run back over those.
+            var next = run.Cutoff - RetentionResumeMargin;
+            state = state with
+            {
+                ResumeFrom = run.DryRun ? null : resumeFrom is { } from && from < next.UtcDateTime ? new DateTimeOffset(from, TimeSpan.Zero) : next,
+            };
             operation.Tag("orleanspgstore.rows_deleted", run.DryRun ? 0 : state.RowsDeleted);
             operation.Tag("orleanspgstore.rows_withheld", state.RowsWithheld);
             operation.Succeeded();
@@ -108,6 +114,9 @@ public sealed partial class JournalStore
             throw Failed(ref operation, "Retention of the journal", e);
         }
     }
+
+    /// <summary>How far before the cutoff the next run resumes, to cover snapshots that were committing during this one.</summary>
+    internal static readonly TimeSpan RetentionResumeMargin = TimeSpan.FromMinutes(10);
 
     private static NpgsqlParameter Timestamp(DateTimeOffset? value)
         => new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = value is { } v ? v.UtcDateTime : DBNull.Value };

@@ -25,8 +25,9 @@ public sealed record RetentionProgress(long StreamsDone, long StreamsTotal, long
     public long UnconsumedDeleted { get; init; }
 
     /// <summary>
-    /// Where the next run may start (<see cref="RetentionRun.SnapshotsSince"/>): the cutoff when nothing was withheld,
-    /// else the age of the oldest snapshot whose stream still holds withheld events. <c>null</c> until the run completes.
+    /// Where the next run may start (<see cref="RetentionRun.SnapshotsSince"/>): shortly (10 minutes, for snapshots
+    /// committing meanwhile) before the cutoff, or earlier at the age of the oldest snapshot whose stream still holds
+    /// withheld events. <c>null</c> until the run completes, and after a dry run.
     /// </summary>
     public DateTimeOffset? ResumeFrom { get; init; }
 }
