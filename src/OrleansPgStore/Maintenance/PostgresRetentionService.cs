@@ -52,9 +52,10 @@ internal sealed partial class PostgresRetentionService(
         var cutoff = time.GetUtcNow() - keepFor;
         var started = time.GetTimestamp();
         var journal = services();
-        var turns = journal.Leases ?? throw new InvalidOperationException($"Retention of journal '{name}' has no subscriptions table to take turns in.");
         var table = journal.Journal.QualifiedTable;
         var taken = false;
+        // Created whenever retention is on (see PostgresJournalServices).
+        var turns = journal.Leases!;
         try
         {
             (taken, var resumeFrom) = await turns.TryTakeRetentionTurnAsync(table, _holder, options.Interval, cancellationToken).ConfigureAwait(false);
