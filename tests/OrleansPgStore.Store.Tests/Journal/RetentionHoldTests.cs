@@ -77,6 +77,7 @@ public sealed class RetentionHoldTests : IAsyncLifetime
     public async Task A_blocked_target_resumed_after_retention_receives_every_event()
     {
         var (s, t) = await BlockedAndConsumedAsync();
+        using var capture = new TelemetryCapture("events", $"{_schema.Name}.events");
 
         var done = await _journal.RunRetentionAsync(new RetentionRun(Later));
 
@@ -86,6 +87,8 @@ public sealed class RetentionHoldTests : IAsyncLifetime
         Assert.Equal(1, done.StreamsWithheld);
         Assert.Equal(new RetentionHolder("subscriptions", "s", -1, Blocked: true), done.OldestHolder);
         Assert.Equal(0, done.UnconsumedDeleted);
+        Assert.Equal(10, capture.Of("orleanspgstore.journal.retention.withheld").Sum(m => m.Value));
+        Assert.Equal(5, capture.Of("orleanspgstore.journal.retention.deleted").Sum(m => m.Value));
 
         _failing = false;
         await _leases.UnblockAsync(SubscriptionFilter.ForStreams("s"));
