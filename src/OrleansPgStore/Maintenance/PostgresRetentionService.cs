@@ -4,6 +4,7 @@ using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Maintenance;
 
@@ -51,13 +52,15 @@ internal sealed partial class PostgresRetentionService(
     {
         var cutoff = time.GetUtcNow() - keepFor;
         var started = time.GetTimestamp();
-        var journal = services();
-        var table = journal.Journal.QualifiedTable;
         var taken = false;
-        // Created whenever retention is on (see PostgresJournalServices).
-        var turns = journal.Leases!;
+        var table = "";
+        LeaseStore? turns = null;
         try
         {
+            var journal = services();
+            table = journal.Journal.QualifiedTable;
+            // Created whenever retention is on (see PostgresJournalServices).
+            turns = journal.Leases!;
             (taken, var resumeFrom) = await turns.TryTakeRetentionTurnAsync(table, _holder, options.Interval, cancellationToken).ConfigureAwait(false);
             if (!taken)
             {
@@ -103,9 +106,9 @@ internal sealed partial class PostgresRetentionService(
     }
 
     /// <summary>A run that did not finish hands its turn back, so the next silo's schedule tries again; best effort.</summary>
-    private async Task HandBackAsync(bool taken, string table, Store.Leasing.LeaseStore turns)
+    private async Task HandBackAsync(bool taken, string table, LeaseStore? turns)
     {
-        if (!taken)
+        if (!taken || turns is null)
         {
             return;
         }
