@@ -112,6 +112,14 @@ public sealed class HostingTests
         await account.Deposit(2, "b");
 
         Assert.Equal(2L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'bank:account/configured' AND NOT snapshot"));
+        // Snapshots are saved in the background, after the write that triggered them is confirmed.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'bank:account/configured' AND snapshot") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the snapshot at SnapshotIntervals:account = 2 was never saved");
+            await Task.Delay(20);
+        }
+
         Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'bank:account/configured' AND snapshot"));
     }
 
