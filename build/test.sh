@@ -3,7 +3,8 @@
 # Docker container with ORLEANSPGSTORE_TEST_DOCKER=1, or else a private throw-away cluster the tests start).
 #
 # Order: the engine's tests, then the plugin's, then any other test project; then the sample, benchmarks and tools
-# are built. A project that fails to restore or build is reported and fails the run, but never hides the results of
+# are built; then the package smoke test (build/package-smoke.sh) packs src/ and runs the README's Quickstart and
+# grain test against the packages. A project that fails to restore or build is reported and fails the run, but never hides the results of
 # the projects before it. Every `dotnet test` is bounded: a test that hangs fails the run with its name.
 # A skipped test fails the run too. The last line is always "N passed, N failed".
 set -uo pipefail
@@ -80,6 +81,16 @@ for project in "${all_projects[@]}"; do
   echo "== $(basename "$project" .csproj): build"
   build "$project"
 done
+
+# The packages as a user gets them: packed, installed and consumed by the README's Quickstart and grain test.
+bash build/package-smoke.sh 2>&1 | tee "$log/package-smoke"
+summary=$(sed -nE 's/^package smoke: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log/package-smoke" | tail -1)
+if [ -n "$summary" ]; then
+  read -r p f <<<"$summary"
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  problems+=("the package smoke test ended without a summary")
+fi
 
 echo
 if [ ${#problems[@]} -gt 0 ]; then

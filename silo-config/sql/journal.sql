@@ -1,6 +1,18 @@
 -- journal.sql: the DDL OrleansPgStore's SeedAsync applies for the default schema and table.
 -- Generated from the engine; a test keeps it identical (ORLEANSPGSTORE_UPDATE_SQL=1 rewrites it).
 CREATE SCHEMA IF NOT EXISTS "public";
+CREATE TABLE IF NOT EXISTS "public"."events_positions" (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    xid_offset bigint NOT NULL DEFAULT 0
+);
+DO $positions$
+BEGIN
+    -- Only when missing: a role that may only read the positions table can still seed.
+    IF NOT EXISTS (SELECT 1 FROM "public"."events_positions") THEN
+        INSERT INTO "public"."events_positions" DEFAULT VALUES ON CONFLICT DO NOTHING;
+    END IF;
+END
+$positions$;
 CREATE TABLE IF NOT EXISTS "public"."events" (
     position    bigint      NOT NULL PRIMARY KEY,
     stream      text        NOT NULL,

@@ -35,9 +35,17 @@ internal sealed class CliContext(CliOptions options, ParseResult parse, TextWrit
     /// <summary>Tables and progress go here: plain text unless the output is a terminal.</summary>
     public IAnsiConsole Console { get; } = CreateConsole(output);
 
-    public string ConnectionString => parse.GetValue(options.Connection)
-        ?? Environment.GetEnvironmentVariable(CliOptions.ConnectionVariable)
-        ?? throw new CliUsageException($"No connection string: pass --connection or set {CliOptions.ConnectionVariable}.");
+    public string ConnectionString
+    {
+        get
+        {
+            var connectionString = parse.GetValue(options.Connection)
+                ?? Environment.GetEnvironmentVariable(CliOptions.ConnectionVariable)
+                ?? throw new CliUsageException($"No connection string: pass --connection or set {CliOptions.ConnectionVariable}.");
+            CliConnectionString.Parse(connectionString);
+            return connectionString;
+        }
+    }
 
     public StoreAdmin Admin() => new(new StoreAdminOptions
     {

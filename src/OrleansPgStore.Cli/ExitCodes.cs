@@ -1,7 +1,7 @@
 namespace OrleansPgStore.Cli;
 
 /// <summary>What the tool's exit code means, for scripts.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     /// <summary>Done; nothing needs attention.</summary>
     public const int Ok = 0;
@@ -14,4 +14,7 @@ public static class ExitCodes
 
     /// <summary>It worked, and what it found needs a person: <c>status</c> saw blocked targets or missing tables.</summary>
     public const int Attention = 3;
+
+    /// <summary>What the command was asked about does not exist (e.g. <c>stream show</c> of a stream with no events).</summary>
+    public const int NotFound = 4;
 }

@@ -3,7 +3,8 @@ namespace OrleansPgStore.Testing;
 /// <summary>
 /// The PostgreSQL server of a test run, shared by every test in the process and started on first use. Chosen at run
 /// time, in order: the connection string in <see cref="ConnectionVariable"/>; a Docker container when
-/// <see cref="ContainerVariable"/> is <c>1</c> (failing clearly when Docker is not reachable); otherwise a private
+/// <see cref="ContainerVariable"/> is <c>1</c> (needs the OrleansPgStore.Testing.Containers package; fails clearly
+/// without it or when Docker is not reachable); otherwise a private
 /// throw-away cluster (<see cref="PrivatePostgresCluster"/>), stopped and deleted when the process exits. The choice
 /// is written to standard error once and is available as <see cref="Kind"/>.
 /// </summary>
@@ -50,10 +51,10 @@ public static class PostgresTestServer
 
             if (Environment.GetEnvironmentVariable(ContainerVariable) == "1")
             {
-                var (container, connectionString) = await PostgresContainer.StartAsync(cancellationToken: cancellationToken);
+                var (container, connectionString) = await StartContainerAsync(cancellationToken);
                 _container = container;
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                return Chosen(PostgresServerKind.Container, connectionString, $"a Docker container ({PostgresContainer.DefaultImage})");
+                return Chosen(PostgresServerKind.Container, connectionString, "a Docker container");
             }
 
             var cluster = await PrivatePostgresCluster.StartAsync(cancellationToken: cancellationToken);
@@ -79,6 +80,24 @@ public static class PostgresTestServer
         {
             await _container.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Starts a container through the OrleansPgStore.Testing.Containers package, found at run time: the Docker client
+    /// it needs is restored only by test projects that ask for containers.
+    /// </summary>
+    private static async Task<(IAsyncDisposable Container, string ConnectionString)> StartContainerAsync(CancellationToken cancellationToken)
+    {
+        const string containers = "OrleansPgStore.Testing.Containers";
+        var type = Type.GetType($"OrleansPgStore.Testing.PostgresContainer, {containers}")
+            ?? throw new InvalidOperationException(
+                $"{ContainerVariable}=1 asks for a PostgreSQL container, but this test project does not reference the package " +
+                $"{containers} (dotnet add package {containers}). Add it, unset {ContainerVariable} to use a private initdb " +
+                $"cluster, or set {ConnectionVariable}.");
+        var start = type.GetMethod("StartAsync", [typeof(string), typeof(CancellationToken)])
+            ?? throw new InvalidOperationException($"{containers} has no PostgresContainer.StartAsync(string, CancellationToken): its version does not match OrleansPgStore.Testing.");
+        var image = (string)type.GetField("DefaultImage")!.GetValue(null)!;
+        return await (Task<(IAsyncDisposable, string)>)start.Invoke(null, [image, cancellationToken])!;
     }
 
     private static string Chosen(PostgresServerKind kind, string connectionString, string description)

@@ -67,6 +67,7 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
             try
             {
                 await RunAsync(bin, "pg_ctl", ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "-t", "60", "start"], cancellationToken);
+                StartReaper(bin, directory);
                 return new PrivatePostgresCluster(bin, directory, port);
             }
             catch (InvalidOperationException) when (attempt < 3)
@@ -105,6 +106,21 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
         await RunAsync(_bin, "pg_ctl", ["-D", data, "-m", "fast", "-w", "-t", "60", "restart"], cancellationToken);
     }
 
+    /// <summary>
+    /// Runs one of the server's programs (<c>pg_dump</c>, <c>pg_restore</c>, <c>psql</c>...) from the cluster's bin folder,
+    /// as the <c>postgres</c> OS user when the process is root; files it writes belong in <see cref="Directory"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The program failed; the message holds its output.</exception>
+    public Task RunProgramAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    {
+        // The bin folder found may hold links to the server programs only (e.g. /usr/local/bin -> Debian's folder):
+        // the others live next to where initdb really is.
+        var bin = File.Exists(Path.Combine(_bin, program))
+            ? _bin
+            : Path.GetDirectoryName(new FileInfo(Path.Combine(_bin, "initdb")).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? "") ?? _bin;
+        return RunAsync(bin, program, arguments, cancellationToken);
+    }
+
     private static async Task StopAndDeleteAsync(string bin, string directory)
     {
         var data = Path.Combine(directory, "data");
@@ -129,6 +145,37 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Starts a detached shell that stops the server and deletes its folder once this process has exited, however it
+    /// exits: a test host is often ended before its process-exit handlers run, and would leave the cluster behind.
+    /// </summary>
+    private static void StartReaper(string bin, string directory)
+    {
+        static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
+        var pgCtl = $"{Quote(Path.Combine(bin, "pg_ctl"))} -D {Quote(Path.Combine(directory, "data"))} -m immediate -w -t 30 stop";
+        if (Environment.IsPrivilegedProcess)
+        {
+            pgCtl = $"runuser -u postgres -- {pgCtl}";
+        }
+
+        var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId}; do sleep 1; done; " +
+            $"{pgCtl}; rm -rf {Quote(directory)}";
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = Path.GetTempPath() };
+        foreach (var argument in (string[])["sh", "-c", script])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var reaper = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No setsid here: the process-exit handler and the next run's clean-up remain.
         }
     }
 

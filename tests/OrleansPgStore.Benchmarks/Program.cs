@@ -6,7 +6,8 @@ using OrleansPgStore.Store.State;
 using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
-// Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--only journal,state,reactions,projections,tracing,killstorm]
+// Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
+//        [--only journal,state,reactions,unrelated,projections,tracing,killstorm]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -40,7 +41,7 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
                   $"synchronous_commit={await Scalar<string>("SHOW synchronous_commit")}; {Environment.ProcessorCount} cores; {seconds}s per measurement");
 
 var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
-var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "projections", "tracing", "killstorm"];
+var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "unrelated", "projections", "tracing", "killstorm"];
 if (only.Contains("journal"))
 {
     await JournalBenchmarks.RunAsync(context, journal);
@@ -54,6 +55,11 @@ if (only.Contains("state"))
 if (only.Contains("reactions"))
 {
     await ReactionBenchmarks.RunAsync(context);
+}
+
+if (only.Contains("unrelated"))
+{
+    await ReactionBenchmarks.UnrelatedTransactionAsync(context, TimeSpan.FromSeconds(arguments.Number("--hold-seconds", 60)));
 }
 
 if (only.Contains("projections"))

@@ -144,6 +144,85 @@ public static class ReactionBenchmarks
         return handled / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
+    /// <summary>
+    /// Commit → handler latency while a write transaction stays open in another database of the server for
+    /// <paramref name="hold"/> (a batch job): the feed is fenced on appends to its own table, so the job must not delay it.
+    /// </summary>
+    public static async Task UnrelatedTransactionAsync(BenchContext context, TimeSpan hold)
+    {
+        var database = "bench_unrelated_" + Guid.NewGuid().ToString("N")[..8];
+        await context.ExecAsync($"CREATE DATABASE {database}");
+        try
+        {
+            const string events = "unrelated_events";
+            await using var writer = new JournalStore(new JournalStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = events, NotifyOnCommit = true });
+            await using var reader = new JournalStore(new JournalStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = events });
+            await using var leases = new LeaseStore(new LeaseStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = events + "_subs" });
+            await writer.SeedAsync();
+            await leases.SeedAsync();
+
+            var arrived = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+            var registry = new ReactionRegistry().On("Ping", (e, _) =>
+            {
+                arrived.TryAdd(e.Position, Stopwatch.GetTimestamp());
+                return Task.CompletedTask;
+            });
+            var loop = new ReactionLoop(reader, leases, registry, new ReactionOptions { Name = events, PollInterval = TimeSpan.FromMilliseconds(100) });
+            await using var worker = new ReactionWorker(loop, reader, listen: true);
+            await worker.StartAsync();
+
+            // The batch job: a write transaction in another database, open for the whole measurement.
+            var jobConnection = new NpgsqlConnectionStringBuilder(context.ConnectionString) { Database = database, Pooling = false }.ConnectionString;
+            await using var job = new NpgsqlConnection(jobConnection);
+            await job.OpenAsync();
+            await using (var create = new NpgsqlCommand("CREATE TABLE batch (x int)", job))
+            {
+                await create.ExecuteNonQueryAsync();
+            }
+
+            await using var transaction = await job.BeginTransactionAsync();
+            await using (var write = new NpgsqlCommand("INSERT INTO batch VALUES (1)", job, transaction))
+            {
+                await write.ExecuteNonQueryAsync();
+            }
+
+            var committed = new List<(long Position, long At)>();
+            var until = Stopwatch.GetTimestamp() + (long)(hold.TotalSeconds * Stopwatch.Frequency);
+            var i = 0;
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                var at = Stopwatch.GetTimestamp();
+                var e = (await writer.CommitAsync($"ping-{i++ % 10}", [new EventData("Ping", "{}")]))[0];
+                committed.Add((e.Position, at));
+                await Task.Delay(100);
+            }
+
+            // Every ping must be handled while the job is still open; give the last ones up to 10 s.
+            var deadline = Stopwatch.GetTimestamp() + 10 * Stopwatch.Frequency;
+            while (arrived.Count < committed.Count && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            var latencies = committed
+                .Select(c => arrived.TryGetValue(c.Position, out var handled)
+                    ? (handled - c.At) * 1000.0 / Stopwatch.Frequency
+                    : (Stopwatch.GetTimestamp() - c.At) * 1000.0 / Stopwatch.Frequency)
+                .ToArray();
+            await transaction.RollbackAsync();
+            // The first pings warm the worker up (connections, prepared statements), as in the latency scenario below.
+            latencies = latencies[Math.Min(5, latencies.Length - 1)..];
+            var measured = new Measurement(latencies.Length, TimeSpan.Zero, latencies);
+            context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (another database; commit → handled p50)", measured.Percentile(50), "ms", "");
+            context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (commit → handled p99)", measured.Percentile(99), "ms", "");
+            context.Report.AddValue($"Reaction delay with an unrelated write transaction held open {hold.TotalSeconds:0} s (commit → handled max, {arrived.Count}/{committed.Count} handled while it was open)", latencies.Max(), "ms", "≤ 1,000 ms");
+        }
+        finally
+        {
+            await context.ExecAsync($"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
     /// <summary>Commit → handler latency across two store instances (as two processes would), with and without notifications.</summary>
     private static async Task CommitToHandlerLatencyAsync(BenchContext context)
     {

@@ -219,11 +219,42 @@ public sealed class CliTests : IAsyncLifetime
 
         var unreachable = await CliRunner.RunAsync("status", "--connection", "Host=127.0.0.1;Port=1;Timeout=2");
         Assert.Equal(ExitCodes.Failed, unreachable.ExitCode);
-        Assert.Contains("failed", unreachable.Error);
+        Assert.Contains("host '127.0.0.1' (port 1) refused the connection", unreachable.Error);
 
         var missing = await Run("stream", "show", "x");
         Assert.Equal(ExitCodes.Failed, missing.ExitCode);
         Assert.Contains("events", missing.Error);
+    }
+
+    [Fact]
+    public async Task Positions_rebase_lets_a_journal_whose_positions_regressed_append_again_above_every_stored_position()
+    {
+        await SeedAsync();
+        await using (var journal = Journal())
+        {
+            await journal.CommitAsync("account/1", [new EventData("Deposited", "{}")]);
+        }
+
+        // What a restore into a younger cluster looks like: the server's next ids map below the stored positions.
+        await _schema.ExecuteAsync($"UPDATE \"{_schema.Name}\".events_positions SET xid_offset = -1000000000");
+        await using var restarted = Journal();
+        var refused = await Assert.ThrowsAsync<OrleansPgStore.Store.Errors.PositionsRegressedException>(
+            () => restarted.CommitAsync("account/1", [new EventData("Deposited", "{}")]));
+        Assert.Contains("orleanspgstore positions rebase", refused.Message);
+
+        var rebase = await Run("positions", "rebase", "--json");
+        Assert.True(rebase.ExitCode == ExitCodes.Ok, rebase.ToString());
+        using (var json = JsonDocument.Parse(rebase.Output))
+        {
+            Assert.True(json.RootElement.GetProperty("changed").GetBoolean());
+            Assert.Equal(-1000000000, json.RootElement.GetProperty("previousOffset").GetInt64());
+        }
+
+        var appended = await restarted.CommitAsync("account/1", [new EventData("Deposited", "{}")], expectedVersion: 0);
+        Assert.True(appended[0].Position >> 20 > refused.StoredTransaction);
+        var again = await Run("positions", "rebase");
+        Assert.Equal(ExitCodes.Ok, again.ExitCode);
+        Assert.Contains("nothing changed", again.Output);
     }
 
     private async Task SeedAsync() => Assert.Equal(ExitCodes.Ok, (await Run("schema", "seed")).ExitCode);

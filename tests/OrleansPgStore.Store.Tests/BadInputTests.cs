@@ -52,6 +52,16 @@ public sealed class BadInputTests(SchemaFixture db) : IClassFixture<SchemaFixtur
     }
 
     [Fact]
+    public async Task A_commit_of_more_events_than_one_transaction_has_positions_for_is_refused_by_name_before_any_write()
+    {
+        // Positions keep 20 bits for the event's index within its transaction: 2^20 - 1 events fit, 2^20 do not.
+        var tooMany = Enumerable.Repeat(Events.Make(), 1 << 20).ToArray();
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _journal.CommitAsync("big", tooMany));
+        Assert.Contains("'big'", error.Message);
+        Assert.Contains($"has {1 << 20} events; at most {(1 << 20) - 1} fit in one commit", error.Message);
+    }
+
+    [Fact]
     public async Task A_negative_revision_is_rejected()
     {
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _state.UpsertAsync("p", -1, "{}"));

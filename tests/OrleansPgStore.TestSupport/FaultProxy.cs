@@ -7,8 +7,9 @@ namespace OrleansPgStore.TestSupport;
 
 /// <summary>
 /// A TCP relay between a client and PostgreSQL that injects network faults deterministically: it can swallow the
-/// server's replies (<see cref="MuteServer"/>), cut every connection (<see cref="CutAll"/>), or let the next statement
-/// complete on the server and drop its connection before the client sees the result (<see cref="CutNextResult"/>).
+/// server's replies (<see cref="MuteServer"/>), cut every connection (<see cref="CutAll"/>), refuse connections for a while
+/// (<see cref="Down"/>), or let the next statement complete on the server and drop its connection before the client sees
+/// the result (<see cref="CutNextResult"/>).
 /// The last two are how a client loses its connection after the server has already committed.
 /// </summary>
 /// <remarks>
@@ -19,12 +20,15 @@ namespace OrleansPgStore.TestSupport;
 public sealed class FaultProxy : IAsyncDisposable
 {
     private static readonly byte[][] CompletionTags = [Encoding.ASCII.GetBytes("SELECT "), Encoding.ASCII.GetBytes("INSERT 0 ")];
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _listenPort;
     private readonly string _host;
     private readonly int _port;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(TcpClient Client, TcpClient Server)> _pairs = [];
-    private readonly Task _accepting;
+    private readonly Lock _listening = new();
+    private Task _accepting;
+    private bool _down;
     private volatile bool _muted;
     private int _armed;
     private int _cuts;
@@ -34,7 +38,8 @@ public sealed class FaultProxy : IAsyncDisposable
         _host = host;
         _port = port;
         _listener.Start();
-        _accepting = AcceptAsync();
+        _listenPort = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = AcceptAsync(_listener);
     }
 
     /// <summary>A relay to the server of <paramref name="connectionString"/>, and the connection string that goes through it.</summary>
@@ -48,7 +53,7 @@ public sealed class FaultProxy : IAsyncDisposable
 
         var proxy = new FaultProxy(builder.Host, builder.Port);
         builder.Host = "127.0.0.1";
-        builder.Port = ((IPEndPoint)proxy._listener.LocalEndpoint).Port;
+        builder.Port = proxy._listenPort;
         configure?.Invoke(builder);
         return (proxy, builder.ConnectionString);
     }
@@ -58,6 +63,46 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         get => _muted;
         set => _muted = value;
+    }
+
+    /// <summary>
+    /// While true, the relay is down as an unreachable server is: every relayed connection is cut and the port stops
+    /// listening, so new connections are refused. Setting it back to false listens on the same port again.
+    /// </summary>
+    public bool Down
+    {
+        get
+        {
+            lock (_listening)
+            {
+                return _down;
+            }
+        }
+
+        set
+        {
+            lock (_listening)
+            {
+                if (value == _down)
+                {
+                    return;
+                }
+
+                _down = value;
+                if (value)
+                {
+                    _listener.Stop();
+                    CutAll();
+                }
+                else
+                {
+                    // The same port: the clients' connection string names it.
+                    _listener = new TcpListener(IPAddress.Loopback, _listenPort);
+                    _listener.Start();
+                    _accepting = AcceptAsync(_listener);
+                }
+            }
+        }
     }
 
     /// <summary>How many connections <see cref="CutNextResult"/> dropped.</summary>
@@ -84,20 +129,26 @@ public sealed class FaultProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
+        Task accepting;
+        lock (_listening)
+        {
+            _listener.Stop();
+            accepting = _accepting;
+        }
+
         CutAll();
-        await _accepting;
+        await accepting;
         _stop.Dispose();
     }
 
-    private async Task AcceptAsync()
+    private async Task AcceptAsync(TcpListener listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                client = await listener.AcceptTcpClientAsync(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {

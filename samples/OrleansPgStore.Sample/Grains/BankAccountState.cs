@@ -1,6 +1,6 @@
 namespace OrleansPgStore.Sample.Grains;
 
-/// <summary>An account's state: the fold of its events. Snapshots store it as jsonb.</summary>
+/// <summary>An account's state: the fold of its events. Snapshots store it with Orleans' serializer.</summary>
 [GenerateSerializer]
 public sealed class BankAccountState
 {

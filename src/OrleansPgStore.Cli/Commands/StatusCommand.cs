@@ -33,6 +33,12 @@ internal static class StatusCommand
             }
 
             console.Write(tables);
+            if (!status.Seeded)
+            {
+                console.MarkupLineInterpolated(
+                    $"[yellow]Tables are missing in schema {context.Schema}.[/] Create them with 'orleanspgstore schema seed', or pass --schema if they live in another schema.");
+            }
+
             console.MarkupLineInterpolated($"Events: {status.Events.ToString("N0", Format.Culture)}, snapshots: {status.Snapshots.ToString("N0", Format.Culture)}");
             if (status.Lanes.Count > 0)
             {

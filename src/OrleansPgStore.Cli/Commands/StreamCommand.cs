@@ -33,6 +33,11 @@ internal static class StreamCommand
                 }
             }
 
+            if (version < 0)
+            {
+                throw new CliNotFoundException($"Stream '{name}' not found in {context.Schema}.{context.EventsTable}: it has no events.");
+            }
+
             if (context.Json)
             {
                 context.WriteJson(new

@@ -17,6 +17,17 @@ internal static partial class LogMessages
         Message = "Commit to stream '{Stream}' matched {Count} stored event ids; returned the stored events")]
     public static partial void IdempotentCommit(this ILogger logger, string stream, int count);
 
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Error,
+        Message = "Positions of {Table} regressed (newest stored transaction {Stored}, next {Next}): the database was restored into another cluster; appends are refused until 'orleanspgstore positions rebase' runs")]
+    public static partial void PositionsRegressed(this ILogger logger, string table, long stored, long next);
+
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Warning,
+        Message = "Rebased positions of {Table}: offset {Before} -> {After}; new events land above every stored position")]
+    public static partial void PositionsRebased(this ILogger logger, string table, long before, long after);
+
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Warning, Message = "{Message}")]
+    public static partial void FeedNotSettled(this ILogger logger, string message);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning,
         Message = "Commit listener on channel '{Channel}' lost its connection; reconnecting in {Delay} (further attempts are logged at Debug until it is back)")]
     public static partial void ListenerReconnecting(this ILogger logger, string channel, string delay, Exception exception);

@@ -1,13 +1,48 @@
 namespace OrleansPgStore.Store.Journal;
 
-/// <summary>A page of the settled feed.</summary>
-/// <param name="Events">The events, in position order.</param>
-/// <param name="SettledBefore">
-/// Every position below this was final when the page was read. When the page is not full, a reader has seen every
-/// matching event below it and may move its checkpoint up to <c>SettledBefore - 1</c>.
-/// </param>
-/// <param name="Settling">
-/// True when matching events are already visible beyond <paramref name="SettledBefore"/>: commits below them are still
-/// in flight, and they will be readable within moments.
-/// </param>
-internal sealed record FeedPage(IReadOnlyList<RecordedEvent> Events, long SettledBefore, bool Settling);
+/// <summary>
+/// A page of the settled feed across streams (<see cref="JournalStore.ReadFeedAsync(long, int, IReadOnlyCollection{string}?, CancellationToken)"/>):
+/// a cursor for consumers who page the feed themselves and keep their own checkpoint.
+/// </summary>
+/// <remarks>
+/// Remember <see cref="ContinueAfter"/> (durably, with what you did with the events) and read the next page after it:
+/// no event is ever skipped, even when concurrent commits become visible out of position order.
+/// </remarks>
+public sealed class FeedPage
+{
+    internal FeedPage(IReadOnlyList<RecordedEvent> events, long after, long upTo, int limit, long settledBefore, bool settling)
+    {
+        Events = events;
+        SettledUpTo = settledBefore - 1;
+        Settling = settling;
+        var full = events.Count >= limit;
+        ContinueAfter = full ? events[^1].Position : Math.Max(after, Math.Min(upTo, SettledUpTo));
+        HasMore = full || settling;
+    }
+
+    /// <summary>The events, in position order.</summary>
+    public IReadOnlyList<RecordedEvent> Events { get; }
+
+    /// <summary>
+    /// Where the next page starts (pass it as <c>after</c>): the last event's position when the page is full, else
+    /// <see cref="SettledUpTo"/>, so a reader moves past stretches without matching events; never below the
+    /// <c>after</c> this page was read from.
+    /// </summary>
+    public long ContinueAfter { get; }
+
+    /// <summary>
+    /// Every position at or below this was final when the page was read: no event can still appear there (commits in
+    /// flight to this table land above it).
+    /// </summary>
+    public long SettledUpTo { get; }
+
+    /// <summary>
+    /// True when reading on right away returns more: the page is full, or matching events are already committed past
+    /// <see cref="SettledUpTo"/> and wait only for appends in flight below them (usually milliseconds). False: the reader
+    /// is caught up; wait for a commit notification or poll.
+    /// </summary>
+    public bool HasMore { get; }
+
+    /// <summary>Matching events are visible past the fence, held back by appends in flight below them.</summary>
+    internal bool Settling { get; }
+}

@@ -26,12 +26,32 @@ internal static class JournalSchema
         new("created", "timestamptz", "NOT NULL DEFAULT now()"),
     ];
 
-    /// <summary>Creates the table, or brings one created by an older release up to date (columns, then indexes).</summary>
+    /// <summary>The one-row table holding the table's position offset (see <see cref="JournalSql"/>), quoted and qualified.</summary>
+    public static string PositionsTable(string quotedSchema, string table)
+        => quotedSchema + "." + SqlIdentifier.Quote(SqlIdentifier.Derive(table, "positions"), "Table");
+
+    /// <summary>
+    /// Creates the table, or brings one created by an older release up to date (columns, then indexes), and its
+    /// positions table with offset 0 (a table seeded by an older release simply gains it: its positions had no offset).
+    /// </summary>
     public static string Create(string quotedSchema, string table)
     {
         var t = quotedSchema + "." + SqlIdentifier.Quote(table, "Table");
+        var positions = PositionsTable(quotedSchema, table);
         string Index(string suffix) => SqlIdentifier.Quote(SqlIdentifier.Derive(table, suffix), "Index");
         return $"""
+            CREATE TABLE IF NOT EXISTS {positions} (
+                one boolean PRIMARY KEY DEFAULT true CHECK (one),
+                xid_offset bigint NOT NULL DEFAULT 0
+            );
+            DO $positions$
+            BEGIN
+                -- Only when missing: a role that may only read the positions table can still seed.
+                IF NOT EXISTS (SELECT 1 FROM {positions}) THEN
+                    INSERT INTO {positions} DEFAULT VALUES ON CONFLICT DO NOTHING;
+                END IF;
+            END
+            $positions$;
             {TableColumns.CreateTable(t, Columns)}
             {TableColumns.AddMissing(t, Columns)}
             CREATE UNIQUE INDEX IF NOT EXISTS {Index("stream_version")} ON {t} (stream, version, snapshot);

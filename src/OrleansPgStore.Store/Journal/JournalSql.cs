@@ -5,22 +5,90 @@ namespace OrleansPgStore.Store.Journal;
 /// validated and quoted once, here.
 /// </summary>
 /// <remarks>
-/// <para><b>Positions and the settled feed.</b> A commit's positions are <c>(xid &lt;&lt; 20) + index</c>, where
-/// <c>xid</c> is the committing transaction's 64-bit id (<c>pg_current_xact_id()</c>). A reader compares positions
-/// with <c>pg_snapshot_xmin(pg_current_snapshot())</c> of its own statement: every transaction with a smaller id
-/// has finished (committed and visible, or aborted) and every transaction still running or yet to come has an id
-/// at least that large. So every position below the fence <c>xmin &lt;&lt; 20</c> is final: a forward reader that
-/// stops at the fence can never skip an event that becomes visible later. Writers take no shared lock, so
-/// concurrent commits share WAL flushes (group commit).</para>
-/// <para>Within one stream, positions follow versions: each commit is a single statement whose transaction id is
-/// assigned after its snapshot, i.e. after the previous version's commit became visible.</para>
+/// <para><b>Positions.</b> A commit's positions are <c>((xid + offset) &lt;&lt; 20) + index</c>, where <c>xid</c> is
+/// the committing transaction's 64-bit id (<c>pg_current_xact_id()</c>), <c>index</c> the event's place in the batch
+/// (so a batch holds at most 2^20 events) and <c>offset</c> the value in the table's one-row positions table (0 until
+/// a restore moved the table to a server whose ids are lower; see <see cref="RebasePositions"/>). Within one stream,
+/// positions follow versions: each commit is a single statement whose transaction id is assigned after its snapshot,
+/// i.e. after the previous version's commit became visible.</para>
+/// <para><b>Who appends.</b> Every statement that gives rows positions takes a shared transaction-level advisory lock
+/// on (<see cref="AppendLockClass"/>, the table's oid) before its transaction has an id (see <c>appendLock</c>), and
+/// PostgreSQL releases it only after the transaction has left the set of running transactions (locks go after
+/// <c>ProcArrayEndTransaction</c>, and advisory locks after the transaction's lock on its own id). So for an
+/// appender, "holds its <c>transactionid</c> lock" implies "holds the append lock", at every instant. Shared: appenders
+/// never wait for each other, and commits still share WAL flushes (group commit).</para>
+/// <para><b>The fence.</b> A reading statement takes its snapshot S at its start, then (during execution) reads
+/// <c>pg_locks</c> once, at a later instant L (<c>pg_lock_status</c> copies the lock table under all its partition
+/// locks: one consistent picture). A running transaction in S (an id in <c>pg_snapshot_xip(S)</c>) is
+/// <i>unrelated</i> when at L its <c>transactionid</c> lock is held by a transaction that holds no append lock of this
+/// table. The fence is the smallest id in <c>xip(S)</c> that is not unrelated, or <c>xmax(S)</c>, in position units.
+/// The statement reads rows with S and only positions below the fence.</para>
+/// <para><b>Why nothing is skipped.</b> Take an appender T with id x below the fence. Then x &lt; xmax(S), so x was
+/// assigned before S. If T is not in xip(S) it had finished before S, and S sees its rows (or they were rolled back).
+/// If T is in xip(S), then, the fence being at most every member of xip(S) that is not unrelated, T was unrelated:
+/// at L its <c>transactionid</c> lock was held without this table's append lock. But T took the append lock before
+/// it had an id and keeps it until after that id's lock is gone: a contradiction. So every appender below the fence
+/// is visible to S or gone, and a forward reader that stops at the fence never passes an event that becomes visible
+/// later. An xid of S that finished between S and L has no lock at
+/// L and holds the fence for that one statement only (harmless). Unrelated transactions, in this database or any
+/// other, hold nothing back: a long batch job does not delay the feed.</para>
+/// <para>Assumes the append statement is the first in its transaction to write (true for every statement here:
+/// commits, snapshots and truncations run in transactions of their own), and that appends are not prepared with
+/// two-phase commit (PREPARE TRANSACTION moves locks one partition at a time).</para>
 /// </remarks>
 internal sealed class JournalSql
 {
     private const string Columns = "position, stream, version, name, data::text, snapshot, event_id, correlation, causation::text, created";
 
-    public JournalSql(string table)
+    /// <summary>
+    /// The first key of the advisory lock appenders hold (shared) for the rest of their transaction; the second is
+    /// the events table's oid. The two-key form keeps it apart from applications' int8 keys and from the seed's locks
+    /// (<see cref="Schema.SchemaLocks"/>, classes "OPS1" and "OPS2").
+    /// </summary>
+    public const int AppendLockClass = 0x4F505333; // "OPS3"
+
+    public JournalSql(string table, string positionsTable)
     {
+        // The position offset (see remarks): one row, read in the statement that uses it (no extra round trip).
+        var offset = $"(SELECT xid_offset FROM {positionsTable})";
+        const string xid = "pg_current_xact_id()::text::bigint";
+        var tableOid = $"'{table}'::regclass";
+
+        // Taken by every statement that gives rows positions, in its WHERE clause: a pseudo-constant condition,
+        // so PostgreSQL evaluates it once (an InitPlan in a One-Time Filter) before the statement's first row is
+        // formed, i.e. before the first insert assigns the transaction its id. Shared: appenders never wait for each
+        // other (nothing takes it exclusively).
+        var appendLock = $"(SELECT pg_advisory_xact_lock_shared({AppendLockClass}, {tableOid}::oid::int) IS NOT NULL)";
+
+        // The fence of a reading statement, in position units, as the relation "f" (see remarks): the oldest of
+        // the transactions in flight at the statement's snapshot that are not known to be unrelated to this table,
+        // or the snapshot's xmax when there is none. pg_locks is read once (one consistent picture of the lock
+        // table) and only when some transaction is in flight. "horizon": the snapshot's xmax, above every position
+        // committed before the statement began.
+        var fence = $"""
+            snap AS MATERIALIZED (
+                SELECT pg_current_snapshot() AS s, {offset} AS xid_offset
+            ), locks AS MATERIALIZED (
+                SELECT locktype, transactionid, virtualtransaction, database, classid, objid, objsubid, mode, granted
+                FROM pg_locks WHERE locktype IN ('transactionid', 'advisory')
+            ), unrelated AS MATERIALIZED (
+                SELECT l.transactionid::text::bigint AS xid
+                FROM locks l
+                WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted AND l.transactionid IS NOT NULL
+                  AND NOT EXISTS (
+                      SELECT 1 FROM locks a
+                      WHERE a.locktype = 'advisory' AND a.virtualtransaction = l.virtualtransaction
+                        AND a.classid = {AppendLockClass}::oid AND a.objid = {tableOid} AND a.objsubid = 2
+                        AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+            ), f AS MATERIALIZED (
+                SELECT (coalesce((SELECT min(x) FROM pg_snapshot_xip(snap.s) x
+                                  WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid FROM unrelated)),
+                                 pg_snapshot_xmax(snap.s))::text::bigint + snap.xid_offset) << 20 AS fence,
+                       (pg_snapshot_xmax(snap.s)::text::bigint + snap.xid_offset) << 20 AS horizon
+                FROM snap
+            )
+            """;
+
         // Parameters: $1 stream, $2 expected version (null: no check), $3 names, $4 payloads, $5 event ids
         // (null: none), $6 correlation id, $7 causation.
         Commit = $"""
@@ -28,10 +96,10 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-                SELECT (pg_current_xact_id()::text::bigint << 20) + e.ordinal - 1,
+                SELECT (({xid} + {offset}) << 20) + e.ordinal - 1,
                        $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
                 FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
-                WHERE $2::bigint IS NULL OR last.version = $2::bigint
+                WHERE {appendLock} AND ($2::bigint IS NULL OR last.version = $2::bigint)
                 RETURNING position, version, created
             )
             SELECT last.version, a.position, a.version, a.created
@@ -46,9 +114,9 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             )
             INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-            SELECT pg_current_xact_id()::text::bigint << 20, $1, last.version + 1, $3, $4, $5, $6, $7
+            SELECT ({xid} + {offset}) << 20, $1, last.version + 1, $3, $4, $5, $6, $7
             FROM last
-            WHERE $2::bigint IS NULL OR last.version = $2::bigint
+            WHERE {appendLock} AND ($2::bigint IS NULL OR last.version = $2::bigint)
             RETURNING position, version, created
             """;
 
@@ -64,9 +132,9 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-                SELECT pg_current_xact_id()::text::bigint << 20, $1, last.version + 1, $3, $4, $5, $6, $7
+                SELECT ({xid} + {offset}) << 20, $1, last.version + 1, $3, $4, $5, $6, $7
                 FROM last
-                WHERE NOT EXISTS (SELECT 1 FROM stored) AND ($2::bigint IS NULL OR last.version = $2::bigint)
+                WHERE {appendLock} AND NOT EXISTS (SELECT 1 FROM stored) AND ($2::bigint IS NULL OR last.version = $2::bigint)
                 RETURNING position, version, created
             )
             SELECT false, position, version, created, NULL::text, NULL::text, NULL::text, NULL::text FROM appended
@@ -84,10 +152,10 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-                SELECT (pg_current_xact_id()::text::bigint << 20) + e.ordinal - 1,
+                SELECT (({xid} + {offset}) << 20) + e.ordinal - 1,
                        $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
                 FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
-                WHERE NOT EXISTS (SELECT 1 FROM stored)
+                WHERE {appendLock} AND NOT EXISTS (SELECT 1 FROM stored)
                   AND ($2::bigint IS NULL OR last.version = $2::bigint)
                 RETURNING position, version, created
             )
@@ -99,6 +167,49 @@ internal sealed class JournalSql
             """;
 
         CurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = $1";
+
+        // The first statement of a truncation's transaction: the append lock before anything assigns the
+        // transaction its id (the row it keeps gets a position), then CurrentVersion.
+        TruncateCurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = $1 AND {appendLock}";
+
+        // Positions regressed (see remarks): the newest stored position's transaction part is not below every id
+        // this server can still assign (all at least the snapshot's xmax) plus the offset. Columns: regressed,
+        // newest stored transaction part, xmax + offset, offset.
+        PositionsCheck = $"""
+            SELECT stored >= next, stored, next, xid_offset
+            FROM (SELECT coalesce((SELECT max(position) FROM {table}), 0) >> 20 AS stored,
+                         pg_snapshot_xmax(pg_current_snapshot())::text::bigint + xid_offset AS next, xid_offset
+                  FROM {positionsTable}) c
+            """;
+
+        // Raises the offset so that every transaction id still to come maps above the newest stored position.
+        // Never lowers it. Columns: offset before, offset after.
+        RebasePositions = $"""
+            WITH target AS (
+                SELECT coalesce((SELECT max(position) >> 20 FROM {table}), 0) + 1 - pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xid_offset
+            ), before AS (
+                SELECT xid_offset FROM {positionsTable} FOR UPDATE
+            )
+            UPDATE {positionsTable} p SET xid_offset = greatest(before.xid_offset, target.xid_offset)
+            FROM before, target
+            RETURNING before.xid_offset, p.xid_offset
+            """;
+
+        // Who holds the fence back, for the error of a query that gave up waiting: the oldest transaction in flight
+        // that holds this table's append lock. Columns: pid (null: a prepared transaction), database, transaction id,
+        // how long it has been open (null when pg_stat_activity hides it from this role), its state.
+        FenceHolders = $"""
+            SELECT a.pid, d.datname, x.transactionid::text::bigint, now() - s.xact_start, s.state
+            FROM pg_locks a
+            JOIN pg_locks x ON x.virtualtransaction = a.virtualtransaction AND x.locktype = 'transactionid'
+                           AND x.mode = 'ExclusiveLock' AND x.granted
+            LEFT JOIN pg_database d ON d.oid = a.database
+            LEFT JOIN pg_stat_activity s ON s.pid = a.pid
+            WHERE a.locktype = 'advisory' AND a.classid = {AppendLockClass}::oid AND a.objid = {tableOid} AND a.objsubid = 2
+              AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY age(x.transactionid) DESC
+            LIMIT 1
+            """;
 
         // The newest snapshot's version s (one lookup in the partial snapshot index), then every row from s on, in the
         // order of the (stream, version, snapshot) index, so there is no sort: the event at s itself comes first and
@@ -159,15 +270,16 @@ internal sealed class JournalSql
         // at the fence (see remarks). The fence comes back as a column so a caller can advance past it, and so does
         // whether matching events are already visible beyond it (still settling: worth another look very soon).
         ReadFeedRange = $"""
+            WITH {fence}
             SELECT {Columns}, f.fence,
                    EXISTS (SELECT 1 FROM {table} h
                            WHERE h.position >= f.fence AND h.position > $1 AND h.position <= $2
-                             AND NOT h.snapshot AND h.name = ANY($3::text[])) AS settling
-            FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS fence) f
+                             AND NOT h.snapshot AND ($3::text[] IS NULL OR h.name = ANY($3::text[]))) AS settling
+            FROM f
             LEFT JOIN LATERAL (
                 SELECT * FROM {table} e
                 WHERE e.position > $1 AND e.position <= $2 AND e.position < f.fence
-                  AND NOT e.snapshot AND e.name = ANY($3::text[])
+                  AND NOT e.snapshot AND ($3::text[] IS NULL OR e.name = ANY($3::text[]))
                 ORDER BY e.position
                 LIMIT $4
             ) e ON true
@@ -186,17 +298,18 @@ internal sealed class JournalSql
               AND (@with_snapshots OR NOT snapshot)
             """;
 
-        // The fence column is evaluated once per statement, against the statement's own snapshot.
+        // The fence and horizon columns are evaluated once per statement, against the statement's own snapshot.
         QueryForward = $"""
-            SELECT {Columns}, f.fence
-            FROM {table}, (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20 AS fence) f
+            WITH {fence}
+            SELECT {Columns}, f.fence, f.horizon
+            FROM {table}, f
             WHERE {filter}
             ORDER BY position
             LIMIT @limit
             """;
 
         QueryBackward = $"""
-            SELECT {Columns}, 0::bigint AS fence
+            SELECT {Columns}, 0::bigint AS fence, 0::bigint AS horizon
             FROM {table}
             WHERE {filter}
             ORDER BY position DESC
@@ -205,8 +318,8 @@ internal sealed class JournalSql
 
         SaveSnapshot = $"""
             INSERT INTO {table} (position, stream, version, name, data, snapshot)
-            SELECT pg_current_xact_id()::text::bigint << 20, @stream, @version, @name, @data::jsonb, true
-            WHERE EXISTS (SELECT 1 FROM {table} WHERE stream = @stream AND version >= @version)
+            SELECT ({xid} + {offset}) << 20, @stream, @version, @name, @data::jsonb, true
+            WHERE {appendLock} AND EXISTS (SELECT 1 FROM {table} WHERE stream = @stream AND version >= @version)
             ON CONFLICT (stream, version, snapshot) DO UPDATE
             SET data = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.data ELSE excluded.data END,
                 created = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.created ELSE excluded.created END
@@ -219,7 +332,7 @@ internal sealed class JournalSql
 
         TruncateKeep = $"""
             INSERT INTO {table} (position, stream, version, name, data, snapshot)
-            VALUES (pg_current_xact_id()::text::bigint << 20, @stream, @version, @name, @data::jsonb, true)
+            VALUES (({xid} + {offset}) << 20, @stream, @version, @name, @data::jsonb, true)
             RETURNING position, version, created
             """;
 
@@ -248,6 +361,14 @@ internal sealed class JournalSql
     public string CommitOneIdempotent { get; }
 
     public string CurrentVersion { get; }
+
+    public string TruncateCurrentVersion { get; }
+
+    public string PositionsCheck { get; }
+
+    public string RebasePositions { get; }
+
+    public string FenceHolders { get; }
 
     public string Load { get; }
 

@@ -58,6 +58,7 @@ public sealed partial class JournalStore
         metadata = TraceContext.Stamp(metadata, operation.Activity);
         try
         {
+            await EnsurePositionsAsync($"Commit to stream '{EventValidation.Shorten(stream)}'", cancellationToken).ConfigureAwait(false);
             var committed = await CommitWithRetriesAsync(stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
             operation.Succeeded();
             RaiseCommitted(stream);

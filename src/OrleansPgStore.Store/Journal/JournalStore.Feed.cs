@@ -7,14 +7,38 @@ namespace OrleansPgStore.Store.Journal;
 public sealed partial class JournalStore
 {
     /// <summary>
-    /// One page of the settled feed across all streams: events named in <paramref name="names"/> with positions in
-    /// (<paramref name="after"/>, <paramref name="upTo"/>], oldest first, never past an event that a commit still in
-    /// flight could precede. Does not wait for such commits (see <see cref="QueryAsync"/> for that).
+    /// One page of the settled feed across all streams: events with positions after <paramref name="after"/>, oldest
+    /// first, at most <paramref name="limit"/>, never past an event that an append to this table still in flight could
+    /// precede. Does not wait for such appends (see <see cref="FeedPage.HasMore"/>; <see cref="QueryAsync"/> waits).
+    /// </summary>
+    /// <param name="after">The position to read after: 0 (or -1) from the start, then the previous page's <see cref="FeedPage.ContinueAfter"/>.</param>
+    /// <param name="limit">Most events in the page.</param>
+    /// <param name="names">Only events with these names; <c>null</c>: every event (snapshots never).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<FeedPage> ReadFeedAsync(
+        long after, int limit, IReadOnlyCollection<string>? names = null, CancellationToken cancellationToken = default)
+    {
+        foreach (var name in names ?? [])
+        {
+            if (name is null)
+            {
+                throw new ArgumentException("Feed names contain a null name.", nameof(names));
+            }
+
+            EventValidation.Encodable(name, "A name in the feed's names", nameof(names));
+        }
+
+        return ReadFeedAsync(after, long.MaxValue, names, limit, cancellationToken);
+    }
+
+    /// <summary>
+    /// One page of the settled feed across all streams: events named in <paramref name="names"/> (null: any) with
+    /// positions in (<paramref name="after"/>, <paramref name="upTo"/>], oldest first, never past an event that a commit
+    /// still in flight could precede. Does not wait for such commits.
     /// </summary>
     internal async Task<FeedPage> ReadFeedAsync(
-        long after, long upTo, IReadOnlyCollection<string> names, int limit, CancellationToken cancellationToken = default)
+        long after, long upTo, IReadOnlyCollection<string>? names, int limit, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(names);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var operation = StoreOperation.Start("journal.feed", _store);
         try
@@ -36,7 +60,7 @@ public sealed partial class JournalStore
             }
 
             operation.Succeeded();
-            return new FeedPage(events, fence, settling);
+            return new FeedPage(events, after, upTo, limit, fence, settling);
         }
         catch (Exception e)
         {
@@ -126,6 +150,6 @@ public sealed partial class JournalStore
 
     private static NpgsqlParameter Int(int value) => new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = value };
 
-    private static NpgsqlParameter Names(IReadOnlyCollection<string> names)
-        => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = names as string[] ?? names.ToArray() };
+    private static NpgsqlParameter Names(IReadOnlyCollection<string>? names)
+        => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = names is null ? DBNull.Value : names as string[] ?? names.ToArray() };
 }

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Errors;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -196,11 +198,15 @@ public sealed partial class JournalStore
     /// <remarks>
     /// <para>Results are fetched page by page (<see cref="JournalStoreOptions.PageSize"/>) with a keyset on position,
     /// so a slow consumer never holds a statement open for long and nothing is buffered whole.</para>
-    /// <para>A forward read that is not limited to one exact stream reads the <i>settled feed</i>: it stops before
-    /// any event whose position could still be preceded by a commit in flight, waiting up to
-    /// <see cref="JournalStoreOptions.FeedSettleTimeout"/> for such commits to finish. So a consumer that
-    /// remembers the last position it read and later asks for events after it never skips one.</para>
+    /// <para>A forward read that is not limited to one exact stream reads the <i>settled feed</i>: it never returns an
+    /// event that an append to this table still in flight could precede (see <see cref="JournalSql"/>), so a consumer
+    /// that remembers the last position it read and later asks for events after it never skips one. It returns every
+    /// matching event committed before it started: when such events wait behind an append in flight, it waits for that
+    /// append, up to <see cref="JournalStoreOptions.FeedSettleTimeout"/>, and then throws
+    /// <see cref="Errors.FeedNotSettledException"/> (transient, naming the transaction that held it back) rather than
+    /// end short. Transactions on other tables or databases never hold it back.</para>
     /// </remarks>
+    /// <exception cref="Errors.FeedNotSettledException">An append in flight held back events committed before the query began for longer than <see cref="JournalStoreOptions.FeedSettleTimeout"/>; the events already yielded are correct, the rest are missing.</exception>
     public async IAsyncEnumerable<RecordedEvent> QueryAsync(
         JournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -215,7 +221,10 @@ public sealed partial class JournalStore
         var remaining = query.Limit ?? long.MaxValue;
         long? after = query.After, before = query.Before;
         var settleDelay = TimeSpan.FromMilliseconds(1);
-        DateTime? settleDeadline = null;
+        long? settleStarted = null;
+        // Above every position committed before the query began (the first page's snapshot): an event held back at or
+        // past it was committed later, and the query is complete without it.
+        long? horizon = null;
         var operation = StoreOperation.Start("journal.query", _store, query.Stream);
         try
         {
@@ -241,6 +250,7 @@ public sealed partial class JournalStore
 
                 var read = 0;
                 var heldBack = false;
+                var heldBackAt = 0L;
                 await using (reader.ConfigureAwait(false))
                 {
                     while (true)
@@ -258,10 +268,12 @@ public sealed partial class JournalStore
                         }
 
                         var e1 = RecordedEventReader.Read(reader);
+                        horizon ??= reader.GetInt64(11);
                         if (fenced && e1.Position >= reader.GetInt64(10))
                         {
                             // Visible already, but a commit still in flight may yet land below it.
                             heldBack = true;
+                            heldBackAt = e1.Position;
                             break;
                         }
 
@@ -282,10 +294,18 @@ public sealed partial class JournalStore
 
                 if (heldBack)
                 {
-                    settleDeadline ??= DateTime.UtcNow + _options.FeedSettleTimeout;
-                    if (DateTime.UtcNow >= settleDeadline)
+                    if (heldBackAt >= horizon)
                     {
                         yield break;
+                    }
+
+                    settleStarted ??= Stopwatch.GetTimestamp();
+                    if (Stopwatch.GetElapsedTime(settleStarted.Value) >= _options.FeedSettleTimeout)
+                    {
+                        var notSettled = await NotSettledAsync(heldBackAt, Stopwatch.GetElapsedTime(settleStarted.Value), cancellationToken)
+                            .ConfigureAwait(false);
+                        operation.Failed(notSettled);
+                        throw notSettled;
                     }
 
                     await Task.Delay(settleDelay, cancellationToken).ConfigureAwait(false);
@@ -303,6 +323,37 @@ public sealed partial class JournalStore
         {
             operation.Complete();
         }
+    }
+
+    /// <summary>The error of a query that gave up waiting, naming the oldest append in flight to this table.</summary>
+    private async Task<FeedNotSettledException> NotSettledAsync(long heldBackAt, TimeSpan waited, CancellationToken cancellationToken)
+    {
+        int? pid = null;
+        string? database = null, state = null;
+        long? transaction = null;
+        TimeSpan? age = null;
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.FenceHolders);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                pid = reader.IsDBNull(0) ? null : reader.GetInt32(0);
+                database = reader.IsDBNull(1) ? null : reader.GetString(1);
+                transaction = reader.GetInt64(2);
+                age = reader.IsDBNull(3) ? null : reader.GetTimeSpan(3);
+                state = reader.IsDBNull(4) ? null : reader.GetString(4);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            // Only a diagnosis: the error below stands without it.
+            _logger.FeedNotSettled($"Could not tell which append held the feed of {_store.QualifiedTable} back: {e.Message}");
+        }
+
+        var notSettled = new FeedNotSettledException(_store.QualifiedTable, heldBackAt, waited, pid, database, transaction, age, state);
+        _logger.FeedNotSettled(notSettled.Message);
+        return notSettled;
     }
 
     private NpgsqlCommand CreateQueryCommand(JournalQuery query, long? after, long? before, int limit)

@@ -23,6 +23,7 @@ public sealed partial class JournalStore
         var operation = StoreOperation.Start("journal.snapshot", _store, stream);
         try
         {
+            await EnsurePositionsAsync($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", cancellationToken).ConfigureAwait(false);
             await using var command = _store.CreateCommand(_sql.SaveSnapshot);
             AddSnapshotParameters(command, stream, version, SnapshotName, stateJson);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -79,11 +80,13 @@ public sealed partial class JournalStore
         var operation = StoreOperation.Start("journal.truncate", _store, stream);
         try
         {
+            await EnsurePositionsAsync($"Truncating stream '{EventValidation.Shorten(stream)}'", cancellationToken).ConfigureAwait(false);
             await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
             long version;
-            await using (var current = _store.CreateCommand(_sql.CurrentVersion, connection, transaction))
+            // Takes the append lock first: the row kept below gets a position (see JournalSql).
+            await using (var current = _store.CreateCommand(_sql.TruncateCurrentVersion, connection, transaction))
             {
                 current.Parameters.Add(StreamParameter(stream));
                 version = (long)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;

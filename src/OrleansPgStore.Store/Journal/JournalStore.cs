@@ -24,6 +24,7 @@ public sealed partial class JournalStore : IAsyncDisposable
 
     private readonly StoreConnection _store;
     private readonly JournalSql _sql;
+    private readonly string _positionsTable;
     private readonly JournalStoreOptions _options;
     private readonly ILogger _logger;
 
@@ -46,7 +47,8 @@ public sealed partial class JournalStore : IAsyncDisposable
         _options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Journal");
         _store = new StoreConnection(options, _logger, loggerFactory);
-        _sql = new JournalSql(_store.QualifiedTable);
+        _positionsTable = JournalSchema.PositionsTable(_store.QuotedSchema, _store.Table);
+        _sql = new JournalSql(_store.QualifiedTable, _positionsTable);
     }
 
     /// <summary>The schema-qualified, quoted events table.</summary>
@@ -54,15 +56,28 @@ public sealed partial class JournalStore : IAsyncDisposable
 
     /// <summary>
     /// Creates the schema (if missing), the events table and its indexes. Idempotent and safe to call from many
-    /// processes at once: seeds serialize on advisory locks on the schema, then the table.
+    /// processes at once: seeds serialize on advisory locks on the schema, then the table. Then checks the table's
+    /// positions against the server (see <see cref="RebasePositionsAsync"/>): after a restore into another cluster it
+    /// logs the error that writes will meet, so it shows at start-up.
     /// </summary>
-    public Task SeedAsync(CancellationToken cancellationToken = default)
-        => SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken);
+    public async Task SeedAsync(CancellationToken cancellationToken = default)
+    {
+        await SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await EnsurePositionsAsync("Seed", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Errors.PositionsRegressedException)
+        {
+            // Logged; every write refuses by name until the positions are rebased. Seeding itself succeeded.
+        }
+    }
 
     /// <summary>
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs
-    /// as needs USAGE on the schema and SELECT, INSERT, DELETE and UPDATE (data, created) on the table: saving a
-    /// snapshot replaces an existing one in place).
+    /// as needs USAGE on the schema, SELECT, INSERT, DELETE and UPDATE (data, created) on the table (saving a
+    /// snapshot replaces an existing one in place) and SELECT on its positions table, <c>&lt;table&gt;_positions</c>;
+    /// rebasing positions after a restore needs UPDATE on that one).
     /// </summary>
     public static string SchemaSql(string schema = "public", string table = "events")
     {
@@ -71,11 +86,11 @@ public sealed partial class JournalStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Drops the events table with all its events. The schema is dropped too, but only when it is not
+    /// Drops the events table with all its events (and its positions table). The schema is dropped too, but only when it is not
     /// <c>public</c> and nothing else is left in it: a schema other stores or the application use always survives.
     /// </summary>
     public Task DropAsync(CancellationToken cancellationToken = default)
-        => SchemaInstaller.DropAsync(_store, cancellationToken);
+        => SchemaInstaller.DropAsync(_store, cancellationToken, _positionsTable);
 
     /// <summary>Translates <paramref name="e"/> for <paramref name="what"/> and records it on the operation's span.</summary>
     private Exception Failed(ref Diagnostics.StoreOperation operation, string what, Exception e)

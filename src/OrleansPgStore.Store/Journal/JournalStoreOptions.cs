@@ -15,11 +15,13 @@ public sealed class JournalStoreOptions : StoreOptions
     public int PageSize { get; set; } = 1000;
 
     /// <summary>
-    /// How long a forward read across streams waits for commits that are still in flight below newer, already
-    /// visible events before it returns what is settled (it never returns an event past one that could still
-    /// appear). Defaults to 250 ms. Zero returns the settled prefix at once.
+    /// How long a forward query across streams waits for appends to this table that are still in flight below events
+    /// committed before it began, before it throws <see cref="Errors.FeedNotSettledException"/> (it never returns short,
+    /// and never returns an event past one that could still appear). Only appends to this events table count:
+    /// transactions on other tables or databases never hold a query back. Defaults to 5 s; an append normally finishes
+    /// within milliseconds, so waiting this long means one is stuck (a lock wait, a synchronous standby that is gone).
     /// </summary>
-    public TimeSpan FeedSettleTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan FeedSettleTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Sends a PostgreSQL NOTIFY with every commit (in the same transaction, in the same round trip), so reaction

@@ -75,9 +75,7 @@ public sealed partial class ReactionLoop
 
         // A short page saw every matching event below the fence, so the checkpoint may move up to it even when
         // nothing matched: the next read starts there instead of rescanning unrelated events.
-        var next = page.Events.Count < _options.CorrelationBatch
-            ? Math.Max(checkpoint.Value, page.SettledBefore - 1)
-            : page.Events[^1].Position;
+        var next = page.ContinueAfter;
         var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
         var found = 0;
         if (next > checkpoint.Value && worthWriting)

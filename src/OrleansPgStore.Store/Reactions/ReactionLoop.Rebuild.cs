@@ -49,6 +49,7 @@ public sealed partial class ReactionLoop
 
         var current = new RebuildProgress(0, total, reset.Count);
         progress?.Report(current);
+        var settleDelay = ReactionWorker.SettleDelay;
         while (true)
         {
             var (remaining, unblocked, _) = await RemainingAsync(reset, ceiling, cancellationToken).ConfigureAwait(false);
@@ -67,7 +68,8 @@ public sealed partial class ReactionLoop
             if (cycle.Claimed == 0)
             {
                 // Other workers hold the leases, or a failed target waits out its backoff.
-                await Task.Delay(cycle.Settling ? TimeSpan.FromMilliseconds(2) : _options.PollInterval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(cycle.Settling ? settleDelay : _options.PollInterval, cancellationToken).ConfigureAwait(false);
+                settleDelay = cycle.Settling ? ReactionWorker.NextSettleDelay(settleDelay, _options.PollInterval) : ReactionWorker.SettleDelay;
             }
         }
     }

@@ -22,8 +22,10 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     // comes back or a storm of killed connections that ends should cost seconds of stall, not half a minute.
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(2);
 
-    // Commits in flight finish within milliseconds; a settling feed is worth another look this soon.
-    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(2);
+    // Appends in flight finish within milliseconds; a settling feed is worth another look this soon. One that stays
+    // held back (a slow append) is looked at less and less often, up to the poll interval: no 2 ms spin.
+    internal static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(2);
+    internal static readonly TimeSpan MaxSettleDelay = TimeSpan.FromMilliseconds(250);
 
     private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
     private readonly SemaphoreSlim _wake = new(0, 1);
@@ -118,9 +120,14 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
 
     private void OnCommitted(CommitNotification notification) => Wake();
 
+    /// <summary>Doubles a settle delay, up to <see cref="MaxSettleDelay"/> and never beyond the poll interval.</summary>
+    internal static TimeSpan NextSettleDelay(TimeSpan delay, TimeSpan pollInterval)
+        => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Math.Min(MaxSettleDelay.Ticks, Math.Max(pollInterval.Ticks, SettleDelay.Ticks))));
+
     private async Task RunAsync(CancellationToken stop)
     {
         var errorDelay = TimeSpan.FromMilliseconds(100);
+        var settleDelay = SettleDelay;
         var outage = new Outage();
         while (!stop.IsCancellationRequested)
         {
@@ -130,13 +137,21 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 outage.Reset();
                 Interlocked.Add(ref _handled, result.Handled);
+                settleDelay = result.Settling ? settleDelay : SettleDelay;
                 if (!result.Idle)
                 {
                     BusyCycles++;
                     continue;
                 }
 
-                await _wake.WaitAsync(result.Settling ? SettleDelay : loop.Options.PollInterval, stop).ConfigureAwait(false);
+                if (result.Settling)
+                {
+                    await _wake.WaitAsync(settleDelay, stop).ConfigureAwait(false);
+                    settleDelay = NextSettleDelay(settleDelay, loop.Options.PollInterval);
+                    continue;
+                }
+
+                await _wake.WaitAsync(loop.Options.PollInterval, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {

@@ -53,7 +53,10 @@ internal static class SchemaInstaller
     /// Drops the store's table (with its indexes), then the schema only if it is not <c>public</c> and nothing
     /// else is left in it: a schema shared with other stores or with the application always survives.
     /// </summary>
-    public static async Task DropAsync(StoreConnection store, CancellationToken cancellationToken)
+    /// <param name="store">The store whose table goes.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <param name="companions">Tables that belong to the store's table (quoted and qualified), dropped with it.</param>
+    public static async Task DropAsync(StoreConnection store, CancellationToken cancellationToken, params string[] companions)
     {
         try
         {
@@ -61,7 +64,8 @@ internal static class SchemaInstaller
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await LockAsync(store, connection, transaction, cancellationToken).ConfigureAwait(false);
 
-            await using (var command = store.CreateCommand($"DROP TABLE IF EXISTS {store.QualifiedTable};", connection, transaction))
+            var tables = string.Join(", ", companions.Prepend(store.QualifiedTable));
+            await using (var command = store.CreateCommand($"DROP TABLE IF EXISTS {tables};", connection, transaction))
             {
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Serialization;
@@ -12,8 +11,9 @@ namespace OrleansPgStore.EventSourcing;
 /// <param name="Journal">The events table.</param>
 /// <param name="ActivationReads">Where activations replay their streams.</param>
 /// <param name="Events">Reads and writes events (names, contract, upcasters, strict reads).</param>
-/// <param name="Json">The stored JSON settings, for snapshots.</param>
+/// <param name="Snapshots">Writes and reads snapshot payloads.</param>
 /// <param name="ReadRetryTimeout">How long a read retries transient failures before it gives up.</param>
+/// <param name="WriteRetryTimeout">How long a write retries transient failures before its events are given up.</param>
 /// <param name="Stopping">Cancelled when the silo stops: retrying reads give up at once.</param>
 /// <param name="Logger">The provider's logger.</param>
 internal sealed record JournalContext(
@@ -21,11 +21,15 @@ internal sealed record JournalContext(
     JournalStore Journal,
     ActivationReads ActivationReads,
     JournalEventSerializer Events,
-    JsonSerializerOptions Json,
+    JournalSnapshot Snapshots,
     TimeSpan ReadRetryTimeout,
+    TimeSpan WriteRetryTimeout,
     CancellationToken Stopping,
     ILogger Logger)
 {
     /// <summary>The grain types whose state could not be snapshotted, reported once each.</summary>
     public ConcurrentDictionary<string, bool> UnsnapshottableGrainTypes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The grain types whose snapshots in the JSON format of earlier versions were replaced, reported once each.</summary>
+    public ConcurrentDictionary<string, bool> LegacySnapshotGrainTypes { get; } = new(StringComparer.Ordinal);
 }

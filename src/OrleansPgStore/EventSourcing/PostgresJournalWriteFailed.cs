@@ -5,7 +5,7 @@ namespace OrleansPgStore.EventSourcing;
 
 /// <summary>
 /// Appending to a grain's stream failed or its outcome is unknown; the journal retries the same batch (same event
-/// ids, so it is never appended twice) with backoff.
+/// ids, so it is never appended twice) with backoff, for at most <c>WriteRetryTimeout</c>.
 /// </summary>
 [GenerateSerializer]
 public sealed class PostgresJournalWriteFailed : PrimaryOperationFailed

@@ -1,7 +1,10 @@
-using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.EventSourcing;
+using Orleans.Serialization;
+using Orleans.Serialization.Session;
+using Orleans.Serialization.TypeSystem;
 using Orleans.Storage;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
@@ -21,7 +24,7 @@ namespace OrleansPgStore.EventSourcing;
 /// event id; <c>RetrieveConfirmedEvents</c> reads from SQL; <c>ClearLogAsync</c> truncates the stream to a
 /// tombstone, after which the grain's version restarts at 0.</para>
 /// <para>Events are stored as <c>jsonb</c> with System.Text.Json, under the names <see cref="EventTypeNames"/>
-/// gives them; snapshots hold <c>{"grainVersion": n, "state": …}</c>.</para>
+/// gives them; snapshots hold the state in Orleans' own serialization (see <see cref="JournalSnapshot"/>).</para>
 /// </remarks>
 public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAsyncDisposable, IDisposable
 {
@@ -32,7 +35,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
 
     internal PostgresLogConsistencyProvider(
         string name, PostgresStoreOptions options, IPostgresJournalSettings settings, JournalStore journal, ActivationReads? activationReads,
-        NpgsqlDataSource? ownedDataSource, CancellationToken stopping, ILoggerFactory loggerFactory)
+        NpgsqlDataSource? ownedDataSource, CancellationToken stopping, ILoggerFactory loggerFactory, IServiceProvider services)
     {
         _settings = settings;
         _ownedDataSource = ownedDataSource;
@@ -42,8 +45,13 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
             journal,
             activationReads ?? new ActivationReads(journal, null),
             new JournalEventSerializer(new EventTypeNames(settings.TypeNames), json, settings.Upcasters),
-            json,
+            new JournalSnapshot(
+                services.GetRequiredService<Serializer>(),
+                services.GetRequiredService<SerializerSessionPool>(),
+                services.GetRequiredService<TypeConverter>(),
+                json),
             settings.ReadRetryTimeout,
+            settings.WriteRetryTimeout,
             stopping,
             loggerFactory.CreateLogger<PostgresLogConsistencyProvider>());
     }

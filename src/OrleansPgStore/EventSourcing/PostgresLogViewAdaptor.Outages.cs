@@ -48,6 +48,6 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     private static partial void LogOutageRetry(ILogger logger, string operation, string stream, int attempt, string error, string delay);
 
     [LoggerMessage(Level = LogLevel.Error,
-        Message = "{Operation} stream {Stream} has been failing for {Duration} ({Attempts} attempts, last error: {Error}); the grain waits until the database is reachable")]
+        Message = "{Operation} stream {Stream} has been failing for {Duration} ({Attempts} attempts, last error: {Error}); the grain's reads and writes fail until the database is reachable")]
     private static partial void LogOutageLasting(ILogger logger, string operation, string stream, string duration, int attempts, string error);
 }

@@ -16,4 +16,7 @@ internal sealed class PostgresSubmissionEntry<TLogEntry> : SubmissionEntry<TLogE
 
     /// <summary>Correlation, causation and trace context of the call that raised the event.</summary>
     public EventMetadata Metadata { get; init; } = EventMetadata.None;
+
+    /// <summary>How many events the activation had raised before this one: tells a confirm which failures are its own.</summary>
+    public long Sequence { get; init; }
 }

@@ -33,7 +33,7 @@ internal static class PostgresProviderFactory
         var options = Options<PostgresJournalOptions>(services, registration);
         return new PostgresLogConsistencyProvider(
             name, options, options, shared.Journal, shared.ActivationReads, ownedDataSource: null, Stopping(services),
-            services.GetRequiredService<ILoggerFactory>());
+            services.GetRequiredService<ILoggerFactory>(), services);
     }
 
     /// <summary>A stand-alone journal provider with its own data source (unless its options bring one).</summary>
@@ -53,7 +53,7 @@ internal static class PostgresProviderFactory
                 },
                 loggerFactory),
             activationReads: null,
-            dataSource.Owned, Stopping(services), loggerFactory));
+            dataSource.Owned, Stopping(services), loggerFactory, services));
     }
 
     /// <summary>Cancelled when the host starts stopping, before Orleans deactivates grains.</summary>

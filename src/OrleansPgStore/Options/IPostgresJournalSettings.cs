@@ -43,4 +43,13 @@ internal interface IPostgresJournalSettings
     /// Defaults to 15 seconds, below Orleans' 30 second call timeout. Silo shutdown stops a retrying read at once.
     /// </summary>
     TimeSpan ReadRetryTimeout { get; set; }
+
+    /// <summary>
+    /// How long committing a JournaledGrain's events keeps retrying transient failures (server down, connection lost)
+    /// before <c>ConfirmEvents</c> (or <c>RefreshNow</c>) fails with a transient error naming the grain and the stream;
+    /// the events then leave the grain's queue and are never retried. Defaults to 10 seconds, well below Orleans' 30
+    /// second call timeout, so the caller hears what failed instead of a bare timeout. Silo shutdown stops a retrying
+    /// write at once.
+    /// </summary>
+    TimeSpan WriteRetryTimeout { get; set; }
 }

@@ -42,6 +42,9 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
     /// <inheritdoc/>
     public TimeSpan ReadRetryTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <inheritdoc/>
+    public TimeSpan WriteRetryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Connections kept for activation reads (a JournaledGrain's replay, a grain state's load), apart from the main
     /// pool, when the registration creates its data source from <c>ConnectionString</c>. A few connections used over and

@@ -25,4 +25,7 @@ public sealed class PostgresLogConsistencyOptions : PostgresStoreOptions, IPostg
 
     /// <inheritdoc/>
     public TimeSpan ReadRetryTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <inheritdoc/>
+    public TimeSpan WriteRetryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

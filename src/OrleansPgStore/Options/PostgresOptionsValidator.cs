@@ -115,6 +115,11 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             failures.Add($"{type}.ReadRetryTimeout must be positive (was {settings.ReadRetryTimeout}).");
         }
 
+        if (settings.WriteRetryTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{type}.WriteRetryTimeout must be positive (was {settings.WriteRetryTimeout}).");
+        }
+
         if (settings.SnapshotInterval < 0)
         {
             failures.Add($"{type}.SnapshotInterval must be 0 (off) or positive (was {settings.SnapshotInterval}).");

@@ -46,15 +46,22 @@ public sealed class JournalEventSerializer
         ArgumentNullException.ThrowIfNull(@event);
         var type = @event.GetType();
         var name = TypeNames.GetName(type);
+        WriteChecks.EnsureRoot(@event, type, Options);
+        string json;
         if (SchemaVersion(type) is not { } version)
         {
-            return new EventData(name, JsonSerializer.Serialize(@event, type, Options), id);
+            json = JsonSerializer.Serialize(@event, type, Options);
+        }
+        else
+        {
+            var payload = JsonSerializer.SerializeToNode(@event, type, Options) as JsonObject
+                ?? throw new JsonException($"Event type {type} with a schema version must serialize to a JSON object.");
+            payload[EventUpcasters.SchemaVersionProperty] = version;
+            json = payload.ToJsonString(Options);
         }
 
-        var payload = JsonSerializer.SerializeToNode(@event, type, Options) as JsonObject
-            ?? throw new JsonException($"Event type {type} with a schema version must serialize to a JSON object.");
-        payload[EventUpcasters.SchemaVersionProperty] = version;
-        return new EventData(name, payload.ToJsonString(Options), id);
+        UnpairedSurrogates.EnsureNone(json, @event, type, Options);
+        return new EventData(name, json, id);
     }
 
     /// <summary>Reads an event as the type its (upcast) name resolves to, which must be assignable to <typeparamref name="T"/>.</summary>
@@ -106,7 +113,7 @@ public sealed class JournalEventSerializer
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
-            throw new JsonException($"{where} cannot be read{(type is null ? "" : $" as {type}")}: {e.Message}", e);
+            throw new JsonException($"{where} cannot be read{(type is null ? "" : $" as {type}")}: {StoredJsonErrors.Describe(e)}", e);
         }
     }
 

@@ -18,13 +18,15 @@ namespace OrleansPgStore.Serialization;
 /// primary-constructor parameters; all public properties under <c>GenerateFieldIds.PublicProperties</c>. They are added
 /// to what System.Text.Json stores by default (public properties), never taking anything away. A type with no
 /// constructor System.Text.Json can call is created like Orleans creates it, without running a constructor.</para>
-/// <para><b>Other types</b> keep System.Text.Json's contract, plus public properties whose setter is private and
-/// get-only auto-properties (both would otherwise be written and never read back).</para>
+/// <para><b>Other types</b> keep System.Text.Json's contract, plus public fields (a ValueTuple's items, a Vector3's
+/// X, Y, Z), public properties whose setter is private and get-only auto-properties (all would otherwise be lost).</para>
 /// <para><b>Refused</b> (<see cref="NotSupportedException"/> naming type and member): a member typed <c>object</c>, or an
 /// interface or abstract class that is not a collection and declares no <c>[JsonDerivedType]</c> (it would read back as
-/// something else, or not at all); a persisted member that cannot be set; two members stored under one name; a
+/// something else, or not at all); a collection System.Text.Json cannot read back; a multi-dimensional array; a type
+/// with state but nothing that reads back; a persisted member that cannot be set; two members stored under one name; a
 /// type that cannot be created on read. On an Orleans type, such a member without <c>[Id]</c> (which Orleans would not
-/// persist either) is left out instead.</para>
+/// persist either) is left out instead. What only the instance can tell is checked on write (<see cref="WriteChecks"/>).</para>
+/// <para>The rule and the type table: docs/json-contract.md.</para>
 /// </remarks>
 internal static class OrleansJsonContract
 {
@@ -49,14 +51,18 @@ internal static class OrleansJsonContract
                     }
 
                     CheckFaithful(info.Options, property.PropertyType, info.Type, property.Name);
+                    WriteChecks.Add(property, info.Type);
                 }
 
+                EnsureStateIsStored(info, orleansMembers.Count > 0);
                 EnsureCreatable(info);
                 break;
             case JsonTypeInfoKind.Enumerable:
+                EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "element");
                 break;
             case JsonTypeInfoKind.Dictionary:
+                EnsureReadable(info.Options, info.Type, info.Type, "(the collection itself)");
                 CheckFaithful(info.Options, info.KeyType!, info.Type, "key");
                 CheckFaithful(info.Options, info.ElementType!, info.Type, "value");
                 break;
@@ -65,6 +71,19 @@ internal static class OrleansJsonContract
 
     /// <summary>True for a type Orleans generates a serializer for.</summary>
     public static bool IsOrleansType(Type type) => type.IsDefined(typeof(GenerateSerializerAttribute), inherit: false);
+
+    private static bool HasOrleansLevel(Type type)
+    {
+        for (var level = type; level is not null && level != typeof(object); level = level.BaseType)
+        {
+            if (IsOrleansType(level))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Adds the members System.Text.Json would miss; returns those Orleans persists.</summary>
     private static List<MemberInfo> MapMembers(JsonTypeInfo info)
@@ -79,6 +98,14 @@ internal static class OrleansJsonContract
         }
 
         var persisted = new List<MemberInfo>(orleans);
+        if (orleans.Count == 0 && !HasOrleansLevel(info.Type))
+        {
+            // A public field is state (a ValueTuple's items, a Vector3's X, Y, Z): stored like a public property.
+            foreach (var field in info.Type.GetFields(BindingFlags.Instance | BindingFlags.Public))
+            {
+                persisted.Add(field);
+            }
+        }
 
         foreach (var property in info.Type.GetProperties(BindingFlags.Instance | BindingFlags.Public))
         {
@@ -203,8 +230,18 @@ internal static class OrleansJsonContract
         property.AttributeProvider = member;
         property.Get = Getter(info.Type, member);
         property.Set = Setter(info.Type, member);
+        if (info.Options.RespectNullableAnnotations && !type.IsValueType)
+        {
+            // What System.Text.Json infers for the members it finds itself: a non-nullable reference is never null.
+            var nullability = member is FieldInfo field ? Nullability.Create(field) : Nullability.Create((PropertyInfo)member);
+            property.IsGetNullable = nullability.ReadState != NullabilityState.NotNull;
+            property.IsSetNullable = nullability.WriteState != NullabilityState.NotNull;
+        }
+
         info.Properties.Add(property);
     }
+
+    private static NullabilityInfoContext Nullability => new();
 
     private static Func<object, object?> Getter(Type owner, MemberInfo member) => member switch
     {
@@ -253,6 +290,14 @@ internal static class OrleansJsonContract
                 "JsonElement instead of the value written. Give it a concrete type.");
         }
 
+        if (underlying.IsArray && !underlying.IsSZArray)
+        {
+            throw new NotSupportedException(
+                $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed {Describe(underlying)}, a " +
+                "multi-dimensional array, which JSON cannot store. Use a jagged array (T[][]) or a list of lists.");
+        }
+
+        EnsureReadable(options, underlying, owner, member);
         if ((underlying.IsInterface || underlying.IsAbstract)
             && !typeof(IEnumerable).IsAssignableFrom(underlying)
             && !underlying.IsDefined(typeof(JsonDerivedTypeAttribute), inherit: false)
@@ -266,9 +311,125 @@ internal static class OrleansJsonContract
         }
     }
 
+    /// <summary>
+    /// Refuses a collection System.Text.Json can write but not read back (<c>ReadOnlyCollection</c>, <c>FrozenSet</c>,
+    /// <c>IReadOnlySet</c>, <c>BitArray</c>, ...): it would be written, and then fail every read. Probed once per type by
+    /// reading an empty one with plain options (its elements play no part).
+    /// </summary>
+    private static void EnsureReadable(JsonSerializerOptions options, Type type, Type owner, string member)
+    {
+        if (!typeof(IEnumerable).IsAssignableFrom(type) || type == typeof(string) || HasConverter(options, type)
+            || ReadProbes.GetOrAdd(type, Probe) is not { } reason)
+        {
+            return;
+        }
+
+        throw new NotSupportedException(
+            $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed {Describe(type)}, which System.Text.Json " +
+            $"can write but not read back ({reason}). Use a collection it can create, such as List<T>, HashSet<T>, " +
+            "Dictionary<TKey, TValue> or an immutable collection.");
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string?> ReadProbes = new();
+
+    private static readonly JsonSerializerOptions PlainOptions = new();
+
+    private static string? Probe(Type type)
+    {
+        foreach (var empty in new[] { "[]", "{}" })
+        {
+            try
+            {
+                JsonSerializer.Deserialize(empty, type, PlainOptions);
+                return null;
+            }
+            catch (NotSupportedException e)
+            {
+                return e.Message;
+            }
+            catch (JsonException)
+            {
+                // Not this shape (or not from an empty one, like byte[] from base64): try the other.
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>True when a converter (a built-in one such as JsonNode's, or one the options add) handles the type.</summary>
-    private static bool HasConverter(JsonSerializerOptions options, Type type)
+    internal static bool HasConverter(JsonSerializerOptions options, Type type)
         => options.Converters.Any(c => c.CanConvert(type)) || typeof(System.Text.Json.Nodes.JsonNode).IsAssignableFrom(type);
+
+    /// <summary>
+    /// Refuses a type that has state but nothing System.Text.Json would read back: it would be stored as <c>{}</c> or
+    /// as computed properties, and read back empty (a <c>BigInteger</c> without a converter reads back 0). A .NET type
+    /// (whose fields are not ours to judge by convention) must also hold all its state in what is stored: each of its
+    /// fields public, behind a stored auto-property, or named like a settable property or constructor parameter
+    /// (<c>x</c> behind <c>X</c>, <c>m_Item1</c> behind <c>Tuple.Item1</c>); a <c>StringBuilder</c> or a <c>Lazy</c>
+    /// would read back without its content. Orleans types are exempt: what they persist is what Orleans persists.
+    /// </summary>
+    private static void EnsureStateIsStored(JsonTypeInfo info, bool isOrleansType)
+    {
+        if (isOrleansType || HasOrleansLevel(info.Type))
+        {
+            return;
+        }
+
+        var fields = new List<FieldInfo>();
+        for (var level = info.Type; level is not null && level != typeof(object); level = level.BaseType)
+        {
+            fields.AddRange(level.GetFields(Declared).Where(f => !f.IsStatic));
+        }
+
+        var parameters = info.ConstructorAttributeProvider is ConstructorInfo constructor ? constructor.GetParameters() : [];
+        var readsBack = info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null).ToList();
+        List<FieldInfo> lost;
+        if (readsBack.Count > 0 || parameters.Length > 0)
+        {
+            if (!IsFrameworkType(info.Type))
+            {
+                return;
+            }
+
+            // Names that read back: stored members and constructor parameters, compared without case or m_/_ prefixes.
+            var names = readsBack.Select(p => (p.AttributeProvider as MemberInfo)?.Name ?? p.Name)
+                .Concat(parameters.Select(p => p.Name ?? ""))
+                .Select(Bare)
+                .ToHashSet(StringComparer.OrdinalIgnoreCase);
+            lost = fields.Where(f => !f.IsPublic && !names.Contains(Bare(f.Name))).ToList();
+        }
+        else
+        {
+            lost = fields;
+        }
+
+        if (lost.Count > 0)
+        {
+            throw new NotSupportedException(
+                $"{Describe(info.Type)} cannot be stored faithfully: its state (fields {string.Join(", ", lost.Take(5).Select(f => $"'{f.Name}'"))}) " +
+                "is not in any member System.Text.Json reads back, so it would read back without it. Add a JsonConverter for " +
+                "it to JsonSerializerOptions.Converters, or store its parts.");
+        }
+    }
+
+    /// <summary>A field's name without the compiler's and conventional decorations: <c>&lt;X&gt;k__BackingField</c>,
+    /// <c>m_X</c> and <c>_x</c> all become <c>X</c>.</summary>
+    private static string Bare(string name)
+    {
+        if (name.StartsWith('<') && name.IndexOf('>', StringComparison.Ordinal) is > 1 and var end)
+        {
+            return name[1..end];
+        }
+
+        return name.StartsWith("m_", StringComparison.Ordinal) ? name[2..] : name.TrimStart('_');
+    }
+
+    /// <summary>A type of the .NET shared framework (where System.Object lives).</summary>
+    private static bool IsFrameworkType(Type type)
+        => !string.IsNullOrEmpty(type.Assembly.Location)
+            && string.Equals(Path.GetDirectoryName(type.Assembly.Location), FrameworkDirectory, StringComparison.Ordinal);
+
+    private static readonly string? FrameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location);
 
     private static void EnsureCreatable(JsonTypeInfo info)
     {
@@ -292,5 +453,5 @@ internal static class OrleansJsonContract
             : () => RuntimeHelpers.GetUninitializedObject(type);
     }
 
-    private static string Describe(Type type) => type.FullName ?? type.Name;
+    internal static string Describe(Type type) => type.FullName ?? type.Name;
 }

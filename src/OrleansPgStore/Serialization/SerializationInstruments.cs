@@ -12,7 +12,7 @@ public static class SerializationInstruments
 
     private static readonly Counter<long> SnapshotsSkipped = Meter.CreateCounter<long>(
         "orleanspgstore.snapshots.skipped", unit: "{snapshot}",
-        description: "Snapshots not taken because the grain's state cannot be stored as JSON, tagged with the grain type.");
+        description: "Snapshots not taken because Orleans cannot serialize the grain's state, tagged with the grain type.");
 
     internal static void SnapshotSkipped(string grainType)
     {

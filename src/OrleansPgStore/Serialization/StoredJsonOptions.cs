@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using OrleansPgStore.Serialization.Converters;
 
 namespace OrleansPgStore.Serialization;
 
@@ -26,10 +27,29 @@ internal static class StoredJsonOptions
                     info.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
                 }
             });
+        // Converters for values System.Text.Json (or jsonb) would otherwise store lossily; after the configured ones,
+        // so a converter of the application's own still wins.
+        options.Converters.Add(new ExactDoubleConverter());
+        options.Converters.Add(new ExactSingleConverter());
+        options.Converters.Add(new ExactHalfConverter());
+        options.Converters.Add(new ExactDecimalConverter());
+        options.Converters.Add(new BigIntegerConverter());
+        options.Converters.Add(new ComplexConverter());
+        options.Converters.Add(new LastInFirstOutConverterFactory());
+
+        // Stored JSON is ours: two values for one member, or null where the type says never null, is corruption, not
+        // evolution, so these hold even when StrictReads is off. (A null in a non-nullable member is refused on write too.)
+        options.AllowDuplicateProperties = false;
+        options.RespectNullableAnnotations = true;
         if (strictReads)
         {
             options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
             options.RespectRequiredConstructorParameters = true;
+            // A number stored as a string is not what we write (unless the configured options write numbers as strings).
+            if ((options.NumberHandling & JsonNumberHandling.WriteAsString) == 0)
+            {
+                options.NumberHandling &= ~JsonNumberHandling.AllowReadingFromString;
+            }
         }
 
         options.MakeReadOnly();

@@ -7,6 +7,7 @@ using Orleans.Runtime;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using OrleansPgStore.Hosting;
+using OrleansPgStore.Serialization;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.State;
 
@@ -161,9 +162,12 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         try
         {
-            return JsonSerializer.Serialize(state, _json);
+            WriteChecks.EnsureRoot(state, typeof(T), _json);
+            var json = JsonSerializer.Serialize(state, _json);
+            UnpairedSurrogates.EnsureNone(json, state, typeof(T), _json);
+            return json;
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             throw new OrleansException(
                 $"PostgreSQL grain storage '{_name}': state '{stateName}' ({typeof(T)}) of {grainId} cannot be written: {e.Message}");
@@ -180,7 +184,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             throw new OrleansException(
-                $"PostgreSQL grain storage '{_name}': state '{stateName}' of {grainId} cannot be read as {typeof(T)}: {e.Message}");
+                $"PostgreSQL grain storage '{_name}': state '{stateName}' of {grainId} cannot be read as {typeof(T)}: {StoredJsonErrors.Describe(e)}");
         }
     }
 

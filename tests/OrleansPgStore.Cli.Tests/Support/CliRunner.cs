@@ -1,7 +1,7 @@
 namespace OrleansPgStore.Cli.Tests.Support;
 
 /// <summary>Runs the tool in process, as a shell would, capturing what it prints.</summary>
-public static class CliRunner
+internal static class CliRunner
 {
     public static async Task<CliRun> RunAsync(params string[] args)
     {
@@ -13,7 +13,7 @@ public static class CliRunner
 }
 
 /// <summary>One run: exit code and output.</summary>
-public sealed record CliRun(int ExitCode, string Output, string Error)
+internal sealed record CliRun(int ExitCode, string Output, string Error)
 {
     public override string ToString() => $"exit {ExitCode}\n--- out\n{Output}\n--- err\n{Error}";
 }

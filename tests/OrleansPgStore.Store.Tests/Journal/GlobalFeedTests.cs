@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Tests.Support;
 
@@ -14,10 +15,9 @@ public sealed class GlobalFeedTests(SchemaFixture db) : IClassFixture<SchemaFixt
     [Fact]
     public async Task A_reader_racing_many_concurrent_committers_sees_every_event_exactly_once_in_order()
     {
-        // The racing reader never waits for commits in flight; the final drain waits for them to settle (other test
-        // classes share the server, and any open transaction anywhere holds the fence back for a moment).
-        await using var store = await db.JournalAsync("feed_race", o => o.FeedSettleTimeout = TimeSpan.Zero);
-        await using var drainer = await db.JournalAsync("feed_race", o => o.FeedSettleTimeout = TimeSpan.FromSeconds(30));
+        // The reader alternates the two ways to read the feed: pages of the cursor (which never wait for appends in
+        // flight) and queries (which wait for them, and fail rather than return short).
+        await using var store = await db.JournalAsync("feed_race");
         const int writers = 16, commitsPerWriter = 300;
         var committed = new ConcurrentBag<long>();
         var writing = Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
@@ -35,28 +35,43 @@ public sealed class GlobalFeedTests(SchemaFixture db) : IClassFixture<SchemaFixt
 
         var seen = new List<long>();
         var last = 0L;
-        async Task<int> ReadAsync(JournalStore reader)
+        var reads = 0;
+        void See(IEnumerable<RecordedEvent> events)
         {
-            var page = await reader.QueryAsync(new JournalQuery { After = last, Limit = 500 }).ToListAsync();
-            foreach (var e in page)
+            foreach (var e in events)
             {
                 Assert.True(e.Position > last, $"position {e.Position} arrived after {last}");
                 seen.Add(e.Position);
                 last = e.Position;
             }
+        }
 
-            return page.Count;
+        async Task<int> ReadAsync()
+        {
+            if (reads++ % 2 == 0)
+            {
+                var page = await store.ReadFeedAsync(last, 500);
+                See(page.Events);
+                Assert.True(page.ContinueAfter >= last);
+                last = page.ContinueAfter;
+                return page.Events.Count;
+            }
+
+            var events = await store.QueryAsync(new JournalQuery { After = last, Limit = 500 }).ToListAsync();
+            See(events);
+            return events.Count;
         }
 
         while (!writing.IsCompleted)
         {
-            await ReadAsync(store);
+            await ReadAsync();
         }
 
         await writing;
-        while (await ReadAsync(drainer) > 0)
+        while (await ReadAsync() > 0 | await ReadAsync() > 0)
         {
         }
+
         var expected = committed.Order().ToList();
         var missing = expected.Except(seen).Take(5).ToList();
         Assert.True(missing.Count == 0, $"the reader skipped {expected.Except(seen).Count()} events, e.g. {string.Join(", ", missing)}");
@@ -67,7 +82,7 @@ public sealed class GlobalFeedTests(SchemaFixture db) : IClassFixture<SchemaFixt
     public async Task An_event_committed_behind_a_slower_commit_is_held_back_until_the_slower_one_lands()
     {
         await using var store = await db.JournalAsync("feed_slow", o => o.FeedSettleTimeout = TimeSpan.Zero);
-        await using var patient = await db.JournalAsync("feed_slow", o => o.FeedSettleTimeout = TimeSpan.FromSeconds(30));
+        await using var patient = await db.JournalAsync("feed_slow");
         var table = $"\"{db.Name}\".feed_slow";
         await HoldCommitsToStreamAsync(table, "slow", lockKey: 7301);
 
@@ -78,13 +93,18 @@ public sealed class GlobalFeedTests(SchemaFixture db) : IClassFixture<SchemaFixt
 
         // The fast commit starts later (a larger transaction id) but becomes visible first.
         var fast = (await store.CommitAsync("fast", [Events.Make("Fast")]))[0];
-        var whileSlowInFlight = await store.QueryAsync(new JournalQuery { After = 0 }).ToListAsync();
+        var whileSlowInFlight = await store.ReadFeedAsync(0, 100);
+        var impatient = await Assert.ThrowsAsync<FeedNotSettledException>(() => store.QueryAsync(new JournalQuery { After = 0 }).ToListAsync());
 
         await UnlockAsync(gate, 7301);
         var slowEvent = (await slow)[0];
         var afterwards = await patient.QueryAsync(new JournalQuery { After = 0 }).ToListAsync();
 
-        Assert.Empty(whileSlowInFlight);
+        Assert.Empty(whileSlowInFlight.Events);
+        Assert.True(whileSlowInFlight.HasMore, "the fast event waits behind the slow one");
+        Assert.True(whileSlowInFlight.SettledUpTo < slowEvent.Position);
+        Assert.Equal(fast.Position, impatient.HeldBackAt);
+        Assert.True(impatient.IsTransient);
         Assert.True(slowEvent.Position < fast.Position);
         Assert.Equal([slowEvent.Position, fast.Position], afterwards.Select(e => e.Position));
         // Reading one stream is not fenced: its own commits are visible at once.

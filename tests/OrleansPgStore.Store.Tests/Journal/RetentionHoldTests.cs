@@ -24,10 +24,7 @@ public sealed class RetentionHoldTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _schema = await PostgresTestSchema.CreateAsync("keep");
-        _journal = new JournalStore(new JournalStoreOptions
-        {
-            ConnectionString = _schema.ConnectionString, Schema = _schema.Name, FeedSettleTimeout = SchemaFixture.PatientFeed,
-        });
+        _journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
         await _journal.SeedAsync();
         _leases = new LeaseStore(new LeaseStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
         await _leases.SeedAsync();

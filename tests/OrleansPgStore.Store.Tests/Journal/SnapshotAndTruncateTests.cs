@@ -86,7 +86,7 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
         }
 
         await db.Schema.ExecuteAsync($"ANALYZE \"{db.Name}\".load_plan");
-        var sql = new JournalSql($"\"{db.Name}\".load_plan").Load.Replace("$1", "'s7'");
+        var sql = new JournalSql($"\"{db.Name}\".load_plan", $"\"{db.Name}\".load_plan_positions").Load.Replace("$1", "'s7'");
         await using var command = db.Schema.DataSource.CreateCommand("SET enable_seqscan = off; EXPLAIN " + sql);
         var plan = string.Join('\n', await ReadLinesAsync(command));
 
@@ -108,7 +108,7 @@ public sealed class SnapshotAndTruncateTests(SchemaFixture db) : IClassFixture<S
         }
 
         await db.Schema.ExecuteAsync($"ANALYZE \"{db.Name}\".fetch_plan");
-        var sql = new JournalSql($"\"{db.Name}\".fetch_plan");
+        var sql = new JournalSql($"\"{db.Name}\".fetch_plan", $"\"{db.Name}\".fetch_plan_positions");
         // Prepared statements run on generic plans: check that plan, with a watermark at the very start.
         await using var connection = await db.Schema.DataSource.OpenConnectionAsync();
         foreach (var (statement, parameters, arguments) in new[]

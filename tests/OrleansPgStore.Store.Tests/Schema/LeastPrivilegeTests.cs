@@ -20,6 +20,7 @@ public sealed class LeastPrivilegeTests : IAsyncLifetime
     public const string TableGrants = """
         GRANT USAGE ON SCHEMA "{0}" TO "{1}";
         GRANT SELECT, INSERT, DELETE, UPDATE (data, created) ON "{0}"."events" TO "{1}";
+        GRANT SELECT ON "{0}"."events_positions" TO "{1}";
         GRANT SELECT, INSERT, UPDATE, DELETE ON "{0}"."durable_state" TO "{1}";
         GRANT SELECT, INSERT, UPDATE ON "{0}"."subscriptions" TO "{1}";
         """;
@@ -160,7 +161,7 @@ public sealed class LeastPrivilegeTests : IAsyncLifetime
     {
         public JournalStore Journal { get; } = new(new JournalStoreOptions
         {
-            ConnectionString = connectionString, Schema = schema, NotifyOnCommit = true, FeedSettleTimeout = SchemaFixture.PatientFeed,
+            ConnectionString = connectionString, Schema = schema, NotifyOnCommit = true,
         });
 
         public DurableStateStore State { get; } = new(new DurableStateStoreOptions { ConnectionString = connectionString, Schema = schema });

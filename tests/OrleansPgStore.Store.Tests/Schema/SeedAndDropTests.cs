@@ -34,7 +34,7 @@ public sealed class SeedAndDropTests(SchemaFixture db) : IClassFixture<SchemaFix
 
             var tables = await db.Schema.ScalarAsync<long>(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = @s", ("s", schema));
-            Assert.Equal(6, tables);
+            Assert.Equal(6 * 2, tables); // each events table and its positions table
         }
         finally
         {

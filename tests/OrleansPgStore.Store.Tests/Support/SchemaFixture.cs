@@ -26,21 +26,17 @@ public sealed class SchemaFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Options for a journal over <paramref name="table"/>, with a patient settled feed.</summary>
+    /// <summary>Options for a journal over <paramref name="table"/>.</summary>
     /// <remarks>
-    /// The feed's fence is the server's oldest transaction in flight, and classes sharing the server run in parallel:
-    /// another class's open transaction can outlast the default 250 ms settle time and cut a forward query short.
+    /// The default settle time: the feed's fence covers appends to the table only, so other classes' transactions on
+    /// the shared server never hold a test's forward query back.
     /// </remarks>
     public JournalStoreOptions JournalOptions(string table) => new()
     {
         ConnectionString = ConnectionString,
         Schema = Name,
         Table = table,
-        FeedSettleTimeout = PatientFeed,
     };
-
-    /// <summary>How long a test's forward query waits for other classes' commits in flight.</summary>
-    public static TimeSpan PatientFeed { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A seeded journal over its own table (tests in one class may run in parallel).</summary>
     public async Task<JournalStore> JournalAsync(string table, Action<JournalStoreOptions>? configure = null)

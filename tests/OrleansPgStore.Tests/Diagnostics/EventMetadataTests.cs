@@ -25,11 +25,7 @@ public sealed class EventMetadataTests : IAsyncLifetime
             configureSilo: silo => silo.AddActivityPropagation(),
             configureClient: client => client.AddActivityPropagation());
         await _cluster.DeployAsync();
-        // Patient: the correlation query reads the settled feed, which other classes' open transactions hold back.
-        _journal = new JournalStore(new JournalStoreOptions
-        {
-            ConnectionString = _schema.ConnectionString, Schema = _schema.Name, FeedSettleTimeout = TimeSpan.FromSeconds(30),
-        });
+        _journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
     }
 
     public async ValueTask DisposeAsync()

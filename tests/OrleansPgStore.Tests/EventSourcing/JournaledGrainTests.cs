@@ -1,5 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Serialization.Session;
+using Orleans.Serialization.TypeSystem;
+using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Tests.Grains;
 
 namespace OrleansPgStore.Tests.EventSourcing;
@@ -103,8 +107,10 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
             "SELECT (data->>'grainVersion')::int FROM {schema}.events WHERE stream = @stream AND snapshot AND version = 9", ("stream", stream)));
 
         // Mark the newest snapshot's state: a reload that starts from it shows the mark plus the two events after it.
-        await fixture.ExecuteAsync(
-            $"UPDATE {{schema}}.events SET data = jsonb_set(data, '{{state,balance}}', '1000') WHERE stream = '{stream}' AND snapshot AND version = 9");
+        var marked = new AccountState { Balance = 1000, Memos = Enumerable.Range(0, 10).Select(i => $"d{i}").ToList() };
+        Assert.Equal(1L, await fixture.ScalarAsync<long>(
+            "WITH u AS (UPDATE {schema}.events SET data = @data::jsonb WHERE stream = @stream AND snapshot AND version = 9 RETURNING 1) SELECT count(*) FROM u",
+            ("data", Snapshots().Write(10, marked)), ("stream", stream)));
         var reloaded = await ReactivateAsync(account);
 
         Assert.Equal(1002, reloaded.Balance);
@@ -218,7 +224,7 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Snapshot_payloads_hold_the_grain_version_and_the_state_as_json()
+    public async Task Snapshot_payloads_hold_the_grain_version_readable_and_the_state_in_orleans_serialization()
     {
         var key = Key();
         var account = fixture.Client.GetGrain<IAccountGrain>(key);
@@ -229,6 +235,20 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
             "SELECT data::text FROM {schema}.events WHERE stream = @stream AND snapshot", ("stream", $"account/{key}"));
         using var document = JsonDocument.Parse(json!);
         Assert.Equal(5, document.RootElement.GetProperty("grainVersion").GetInt32());
-        Assert.Equal(10m, document.RootElement.GetProperty("state").GetProperty("balance").GetDecimal());
+        Assert.Equal("orleans", document.RootElement.GetProperty("format").GetString());
+        Assert.Contains(typeof(AccountState).FullName!, document.RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
+        var (grainVersion, state) = Snapshots().Read<AccountState>(json!);
+        Assert.Equal((5, 10m, 5), (grainVersion, state!.Balance, state.Memos.Count));
+    }
+
+    /// <summary>Writes and reads snapshot payloads as the silos do.</summary>
+    private JournalSnapshot Snapshots()
+    {
+        var services = fixture.Cluster.Silos[0].ServiceProvider;
+        return new JournalSnapshot(
+            services.GetRequiredService<Serializer>(),
+            services.GetRequiredService<SerializerSessionPool>(),
+            services.GetRequiredService<TypeConverter>(),
+            JsonSerializerOptions.Web);
     }
 }

@@ -74,6 +74,20 @@ public sealed class OptionsValidatorTests
         Assert.Contains("PostgresLogConsistencyOptions.TolerantReadTypes must not contain null.", failures);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Write_retry_timeout_must_be_positive(int seconds)
+    {
+        var timeout = TimeSpan.FromSeconds(seconds);
+        Assert.Contains(
+            $"PostgresJournalOptions.WriteRetryTimeout must be positive (was {timeout}).",
+            Check(new PostgresJournalOptions { ConnectionString = "Host=localhost", WriteRetryTimeout = timeout }));
+        Assert.Contains(
+            $"PostgresLogConsistencyOptions.WriteRetryTimeout must be positive (was {timeout}).",
+            Check(new PostgresLogConsistencyOptions { ConnectionString = "Host=localhost", WriteRetryTimeout = timeout }));
+    }
+
     [Fact]
     public void Each_wrong_setting_is_named()
     {

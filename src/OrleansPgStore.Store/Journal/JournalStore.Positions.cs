@@ -1,0 +1,86 @@
+using Npgsql;
+using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Errors;
+
+namespace OrleansPgStore.Store.Journal;
+
+public sealed partial class JournalStore
+{
+    // Set once the table's positions were found sound on this server; until then every write checks first (one
+    // round trip), so a store refuses appends after a restore and resumes by itself once the positions are rebased.
+    private volatile bool _positionsSound;
+
+    /// <summary>
+    /// Throws <see cref="PositionsRegressedException"/> when new events would get positions at or below stored ones
+    /// (the database was restored into another cluster); checked once per store instance, before its first write.
+    /// </summary>
+    private ValueTask EnsurePositionsAsync(string operation, CancellationToken cancellationToken)
+        => _positionsSound ? ValueTask.CompletedTask : new ValueTask(CheckPositionsAsync(operation, cancellationToken));
+
+    private async Task CheckPositionsAsync(string operation, CancellationToken cancellationToken)
+    {
+        bool regressed;
+        long stored, next;
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.PositionsCheck);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"The positions table {_positionsTable} has no row; seed the journal again (SeedAsync) to restore it.");
+            }
+
+            (regressed, stored, next) = (reader.GetBoolean(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate(operation, e);
+        }
+
+        if (regressed)
+        {
+            _logger.PositionsRegressed(_store.QualifiedTable, stored, next);
+            throw new PositionsRegressedException(operation, _store.QualifiedTable, stored, next);
+        }
+
+        _positionsSound = true;
+    }
+
+    /// <summary>
+    /// After the database was restored into another cluster (pg_dump/pg_restore, a logical-replication move), whose
+    /// transaction ids are lower than the old server's: raises the table's position offset so that every event
+    /// appended from now on gets a position above every stored one, and consumers past the old positions see them.
+    /// Does nothing when positions have not regressed. Idempotent; needs UPDATE on the table's positions table.
+    /// </summary>
+    /// <remarks>
+    /// Run it once after the restore, before the application appends (appends are refused with
+    /// <see cref="PositionsRegressedException"/> until then). The CLI runs it as <c>orleanspgstore positions rebase</c>.
+    /// </remarks>
+    public async Task<PositionRebase> RebasePositionsAsync(CancellationToken cancellationToken = default)
+    {
+        var operation = StoreOperation.Start("journal.rebase_positions", _store);
+        try
+        {
+            await using var command = _store.CreateCommand(_sql.RebasePositions);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"The positions table {_positionsTable} has no row; seed the journal again (SeedAsync) to restore it.");
+            }
+
+            var rebase = new PositionRebase(reader.GetInt64(0), reader.GetInt64(1));
+            operation.Succeeded();
+            if (rebase.Changed)
+            {
+                _logger.PositionsRebased(_store.QualifiedTable, rebase.PreviousOffset, rebase.Offset);
+            }
+
+            _positionsSound = false; // check again before the next write, against the new offset
+            return rebase;
+        }
+        catch (Exception e)
+        {
+            throw Failed(ref operation, $"Rebasing the positions of {_store.QualifiedTable}", e);
+        }
+    }
+}
