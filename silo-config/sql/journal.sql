@@ -42,3 +42,4 @@ CREATE UNIQUE INDEX IF NOT EXISTS "events_stream_version" ON "public"."events" (
 CREATE INDEX IF NOT EXISTS "events_snapshots" ON "public"."events" (stream, version) WHERE snapshot;
 CREATE UNIQUE INDEX IF NOT EXISTS "events_event_id" ON "public"."events" (stream, event_id) WHERE event_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS "events_correlation" ON "public"."events" (correlation) WHERE correlation IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "events_snapshot_age" ON "public"."events" (created, position) WHERE snapshot;

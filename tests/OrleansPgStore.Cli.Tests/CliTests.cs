@@ -156,6 +156,50 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retention_run_keeps_what_a_blocked_target_has_not_consumed_and_a_dry_run_deletes_nothing()
+    {
+        await SeedAsync();
+        await using var journal = Journal();
+        var consumed = await journal.CommitAsync("consumed", Enumerable.Range(0, 4).Select(_ => new EventData("E", "{}")).ToList());
+        var stuck = await journal.CommitAsync("stuck", Enumerable.Range(0, 3).Select(_ => new EventData("E", "{}")).ToList());
+        await journal.SaveSnapshotAsync("consumed", 3, "{}");
+        await journal.SaveSnapshotAsync("stuck", 2, "{}");
+        await _schema.ExecuteAsync(
+            $"INSERT INTO \"{_schema.Name}\".subscriptions (stream, source, at, work, blocked) VALUES " +
+            $"('projection/consumed', 'consumed', {consumed[^1].Position}, {consumed[^1].Position}, false), " +
+            $"('projection/stuck', 'stuck', -1, {stuck[^1].Position}, true)");
+        var rows = await EventRowsAsync();
+        var cutoff = DateTimeOffset.UtcNow.AddMinutes(1).ToString("O");
+
+        var dry = await Run("retention", "run", "--before", cutoff, "--dry-run");
+
+        Assert.True(dry.ExitCode == ExitCodes.Ok, dry.ToString());
+        Assert.Contains("Would delete 4 row(s) from 2 stream(s)", dry.Output);
+        Assert.Contains("Would keep 3 event(s) in 1 stream(s) that subscriptions have not consumed; oldest holder: projection/stuck in", dry.Output);
+        Assert.Contains("(blocked)", dry.Output);
+        Assert.Equal(rows, await EventRowsAsync());
+
+        var dryJson = await Run("retention", "run", "--before", cutoff, "--dry-run", "--ignore-blocked-targets", "--json");
+        using (var json = JsonDocument.Parse(dryJson.Output))
+        {
+            Assert.True(json.RootElement.GetProperty("dryRun").GetBoolean());
+            Assert.Equal(7, json.RootElement.GetProperty("rowsDeleted").GetInt64());
+            Assert.Equal(3, json.RootElement.GetProperty("unconsumedDeleted").GetInt64());
+        }
+
+        Assert.Equal(rows, await EventRowsAsync());
+        var run = await Run("retention", "run", "--before", cutoff, "--json");
+        using (var json = JsonDocument.Parse(run.Output))
+        {
+            Assert.Equal(4, json.RootElement.GetProperty("rowsDeleted").GetInt64());
+            Assert.Equal(3, json.RootElement.GetProperty("rowsWithheld").GetInt64());
+            Assert.Equal("projection/stuck", json.RootElement.GetProperty("oldestHolder").GetProperty("subscription").GetString());
+        }
+
+        Assert.Equal(rows - 4, await EventRowsAsync());
+    }
+
+    [Fact]
     public async Task Schema_sql_prints_the_ddl_of_the_three_tables()
     {
         var run = await CliRunner.RunAsync("schema", "sql", "--schema", "app", "--events-table", "ev");
@@ -221,6 +265,9 @@ public sealed class CliTests : IAsyncLifetime
 
     private Task BlockAsync(string stream, string error)
         => _schema.ExecuteAsync($"UPDATE \"{_schema.Name}\".subscriptions SET blocked = true, error = '{error}' WHERE stream = '{stream}'");
+
+    private async Task<long> EventRowsAsync()
+        => await _schema.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema.Name}\".events");
 
     private async Task<long> BlockedCountAsync()
         => await _schema.ScalarAsync<long>($"SELECT count(*) FROM \"{_schema.Name}\".subscriptions WHERE blocked");

@@ -60,6 +60,10 @@ public static class StoreInstruments
         "orleanspgstore.journal.retention.deleted", unit: "{row}",
         description: "Events and snapshots removed by windowed retention.");
 
+    private static readonly Counter<long> RetentionWithheld = Meter.CreateCounter<long>(
+        "orleanspgstore.journal.retention.withheld", unit: "{event}",
+        description: "Events windowed retention would have deleted but kept because a subscription had not passed them (counted at every run that keeps them).");
+
     private static readonly Counter<long> EventsHandled = Meter.CreateCounter<long>(
         "orleanspgstore.reactions.events_handled", unit: "{event}",
         description: "Events handed to reaction handlers.");
@@ -122,6 +126,14 @@ public static class StoreInstruments
         if (SnapshotFailures.Enabled)
         {
             SnapshotFailures.Add(1, new KeyValuePair<string, object?>("db.collection.name", collection));
+        }
+    }
+
+    internal static void RetentionKept(long rows, string collection)
+    {
+        if (RetentionWithheld.Enabled && rows > 0)
+        {
+            RetentionWithheld.Add(rows, new KeyValuePair<string, object?>("db.collection.name", collection));
         }
     }
 

@@ -58,6 +58,7 @@ internal static class JournalSchema
             CREATE INDEX IF NOT EXISTS {Index("snapshots")} ON {t} (stream, version) WHERE snapshot;
             CREATE UNIQUE INDEX IF NOT EXISTS {Index("event_id")} ON {t} (stream, event_id) WHERE event_id IS NOT NULL;
             CREATE INDEX IF NOT EXISTS {Index("correlation")} ON {t} (correlation) WHERE correlation IS NOT NULL;
+            CREATE INDEX IF NOT EXISTS {Index("snapshot_age")} ON {t} (created, position) WHERE snapshot;
             """;
     }
 }

@@ -350,38 +350,7 @@ internal sealed class JournalSql
             WHERE e.stream = cut.stream
               AND (e.version < cut.version OR (e.version = cut.version AND NOT e.snapshot))
             """;
-
-        // Retention in batches, for progress: the streams holding a snapshot created before the cutoff ($1), after
-        // the stream $2 (null: from the start), in name order, at most $3; and how many there are.
-        RetentionStreams = $"""
-            SELECT DISTINCT stream FROM {table}
-            WHERE snapshot AND created < $1 AND ($2::text IS NULL OR stream > $2::text)
-            ORDER BY stream
-            LIMIT $3
-            """;
-
-        RetentionStreamCount = $"SELECT count(DISTINCT stream) FROM {table} WHERE snapshot AND created < $1";
-
-        // TruncateBefore for the streams $2 only.
-        TruncateBeforeStreams = $"""
-            WITH cut AS (
-                SELECT stream, max(version) AS version
-                FROM {table}
-                WHERE snapshot AND created < $1 AND stream = ANY($2::text[])
-                GROUP BY stream
-            )
-            DELETE FROM {table} e
-            USING cut
-            WHERE e.stream = cut.stream
-              AND (e.version < cut.version OR (e.version = cut.version AND NOT e.snapshot))
-            """;
     }
-
-    public string RetentionStreams { get; }
-
-    public string RetentionStreamCount { get; }
-
-    public string TruncateBeforeStreams { get; }
 
     public string Commit { get; }
 

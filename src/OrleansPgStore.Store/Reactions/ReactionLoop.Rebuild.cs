@@ -7,10 +7,11 @@ namespace OrleansPgStore.Store.Reactions;
 public sealed partial class ReactionLoop
 {
     /// <summary>
-    /// Rebuilds the projections: in one transaction, resets the selected targets to replay from the start and runs every
-    /// projection's reset hook (clearing its read model); then replays by running this loop's cycles (other workers
-    /// help as usual) until every unblocked target has caught up with the events it had at the reset, reporting
-    /// progress after each cycle.
+    /// Rebuilds the projections: in one transaction, resets the selected targets to replay from the start and runs the
+    /// reset hook (clearing its read model) of every projection in the selected lane (of every projection when the
+    /// selection names no lane); then replays by running this loop's cycles (other workers help as usual; those of the
+    /// targets' lane do it alone when it is not this loop's) until every unblocked target has caught up with the events
+    /// it had at the reset, reporting progress after each cycle.
     /// </summary>
     /// <remarks>
     /// The reset takes the targets' leases away, so a batch in flight on another worker cannot commit into the cleared
@@ -34,7 +35,9 @@ public sealed partial class ReactionLoop
             // Reset first: it waits for batches committing on these targets, and makes the ones still in flight lose
             // their leases, so by the time the hooks clear the read model nothing more can land in it.
             reset = await _leases.ResetWithinAsync(transaction, filter, cancellationToken).ConfigureAwait(false);
-            foreach (var reaction in _registry.Reactions.Where(r => r.Reset is not null))
+            // A lane's rebuild clears only the read models fed by that lane: another lane's targets keep their
+            // watermarks, so clearing its read model would lose what they already projected.
+            foreach (var reaction in _registry.Reactions.Where(r => r.Reset is not null && (filter.Lane is null || r.Lane == filter.Lane)))
             {
                 await reaction.Reset!(new ProjectionTransaction(transaction), cancellationToken).ConfigureAwait(false);
             }

@@ -68,6 +68,14 @@ public sealed class ReactionOptions
         return copy;
     }
 
+    /// <summary>A copy claiming from <paramref name="lane"/>, leaving these options untouched.</summary>
+    internal ReactionOptions WithLane(string lane)
+    {
+        var copy = (ReactionOptions)MemberwiseClone();
+        copy.Lane = lane;
+        return copy;
+    }
+
     private static void Check(bool ok, string message)
     {
         if (!ok)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Npgsql;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.State;
 
@@ -37,6 +38,19 @@ internal sealed class ActivationReads
         _ownJournal = ownJournal;
         _ownStates = ownStates;
         _free = connections > 0 && ownJournal is not null && ownStates is not null ? new SemaphoreSlim(connections) : null;
+    }
+
+    /// <summary>
+    /// The connection string of the activation-read pool: the main one's, sized to at most <paramref name="connections"/>
+    /// and never above the main pool's <c>Maximum Pool Size</c>; its <c>Minimum Pool Size</c> is the main one's, capped
+    /// at that size (a minimum above the maximum would make Npgsql refuse the pool).
+    /// </summary>
+    public static NpgsqlConnectionStringBuilder PoolFor(string connectionString, int connections)
+    {
+        var pool = new NpgsqlConnectionStringBuilder(connectionString);
+        pool.MaxPoolSize = Math.Min(connections, pool.MaxPoolSize);
+        pool.MinPoolSize = Math.Min(pool.MinPoolSize, pool.MaxPoolSize);
+        return pool;
     }
 
     /// <summary>What an activation of a JournaledGrain reads (see <see cref="JournalStore.ReplayAsync"/>).</summary>

@@ -47,7 +47,10 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
     /// <summary>The durable-state store (state table).</summary>
     public DurableStateStore States { get; }
 
-    /// <summary>The subscriptions of the reaction workers; <c>null</c> when no reaction is registered.</summary>
+    /// <summary>
+    /// The subscriptions of the reaction workers, where retention also takes its turns; <c>null</c> when no reaction is
+    /// registered and retention is off.
+    /// </summary>
     public LeaseStore? Leases { get; }
 
     /// <summary>Inspection of the tables, reaction lag and blocked targets (health checks and metrics use it).</summary>
@@ -74,18 +77,17 @@ public sealed class PostgresJournalServices : IAsyncDisposable, IDisposable
             if (owns && options.ActivationReadConnections > 0)
             {
                 var own = new PreparedStores();
-                activationDataSource = StoreDataSource.Create(
-                    new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.ActivationReadConnections }.ConnectionString,
-                    loggerFactory,
-                    own.PrepareAsync);
+                var pool = ActivationReads.PoolFor(options.ConnectionString!, options.ActivationReadConnections);
+                activationDataSource = StoreDataSource.Create(pool.ConnectionString, loggerFactory, own.PrepareAsync);
                 own.Journal = NewJournal(options, activationDataSource, loggerFactory, notify: false);
                 own.States = NewStates(options, activationDataSource, loggerFactory);
-                activationReads = new ActivationReads(main.Journal, main.States, own.Journal, own.States, options.ActivationReadConnections);
+                activationReads = new ActivationReads(main.Journal, main.States, own.Journal, own.States, pool.MaxPoolSize);
             }
 
             var journal = main.Journal;
             var states = main.States;
-            var leases = options.Reactions.HasReactions
+            // Retention takes its turns in the subscriptions table too, so it exists whenever either runs.
+            var leases = options.Reactions.HasReactions || options.Retention.KeepFor is not null
                 ? new LeaseStore(
                     new LeaseStoreOptions
                     {

@@ -49,8 +49,9 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
     /// Connections kept for activation reads (a JournaledGrain's replay, a grain state's load), apart from the main
     /// pool, when the registration creates its data source from <c>ConnectionString</c>. A few connections used over and
     /// over stay warm on the server; after a burst of writers has widened the main pool, its idle connections are taken
-    /// in turn and each read would land on a cold one. Reads that find these all busy use the main pool. 0: activation
-    /// reads share the main pool. Defaults to 4.
+    /// in turn and each read would land on a cold one. Reads that find these all busy use the main pool. The connection
+    /// string bounds this pool: at most its <c>Maximum Pool Size</c> connections, and its <c>Minimum Pool Size</c> capped
+    /// at that count. 0: activation reads share the main pool. Defaults to 4.
     /// </summary>
     public int ActivationReadConnections { get; set; } = 4;
 

@@ -49,7 +49,7 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
         {
             try
             {
-                _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+                CheckPool(options, new NpgsqlConnectionStringBuilder(options.ConnectionString), type, failures);
             }
             catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
             {
@@ -147,6 +147,24 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
         }
     }
 
+    /// <summary>Pool sizes that cannot work (pool sizes are no secret: they are named with their values).</summary>
+    private static void CheckPool(PostgresStoreOptions options, NpgsqlConnectionStringBuilder connection, string type, List<string> failures)
+    {
+        if (connection.MinPoolSize > connection.MaxPoolSize)
+        {
+            failures.Add($"{type}.ConnectionString has Minimum Pool Size {connection.MinPoolSize} above its Maximum Pool Size " +
+                $"{connection.MaxPoolSize}: Npgsql cannot open such a pool.");
+        }
+
+        // The LISTEN connection that wakes the reaction workers holds a connection of the main pool for good.
+        if (options is PostgresJournalOptions { Reactions: { HasReactions: true, NotifyOnCommit: true, Workers: > 0 } }
+            && connection.Pooling && connection.MaxPoolSize < 2)
+        {
+            failures.Add($"{type}.ConnectionString has Maximum Pool Size {connection.MaxPoolSize}, but {type}.Reactions.NotifyOnCommit keeps " +
+                "one connection listening for good: raise Maximum Pool Size to at least 2, or turn NotifyOnCommit off.");
+        }
+    }
+
     private static void CheckReactions(PostgresReactionOptions reactions, string prefix, List<string> failures)
     {
         Identifier(reactions.SubscriptionsTable, $"{prefix}.SubscriptionsTable", failures);
@@ -174,6 +192,12 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
         {
             failures.Add($"{prefix}.Loop is required.");
             return;
+        }
+
+        if (reactions.HasReactions && reactions.Loop.Lane is { Length: > 0 } lane && !reactions.Lanes.Contains(lane))
+        {
+            failures.Add($"{prefix}.Loop.Lane is '{lane}', a lane no reaction registers in: workers run for each lane a reaction " +
+                "names (the lane: argument of On, OnBatch, Project and ProjectEach), so leave Loop.Lane empty.");
         }
 
         try

@@ -19,8 +19,12 @@ namespace OrleansPgStore.Options;
 public sealed class PostgresReactionOptions
 {
     private readonly List<Action<ReactionRegistry, IServiceProvider>> _registrations = [];
+    private readonly SortedSet<string> _lanes = new(StringComparer.Ordinal);
 
-    /// <summary>How many worker grains share the work, spread over the silos. Defaults to 2.</summary>
+    /// <summary>
+    /// How many worker grains share the work of each lane that has a reaction, spread over the silos (the lanes' workers
+    /// together). Defaults to 2.
+    /// </summary>
     public int Workers { get; set; } = 2;
 
     /// <summary>The subscriptions table (one row per target stream). Defaults to <c>subscriptions</c>.</summary>
@@ -56,11 +60,17 @@ public sealed class PostgresReactionOptions
     /// </summary>
     public TimeSpan LagSampleInterval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Claim sizes, lease duration, page size, retries, backoff and poll interval of each worker.</summary>
+    /// <summary>
+    /// Claim sizes, lease duration, page size, retries, backoff and poll interval of each worker. Its <c>Lane</c> is not
+    /// used here: each lane that has a reaction gets workers of its own (a lane named there must have a reaction).
+    /// </summary>
     public ReactionOptions Loop { get; set; } = new();
 
     /// <summary>True when at least one reaction is registered.</summary>
     public bool HasReactions => _registrations.Count > 0;
+
+    /// <summary>The lanes some reaction registers its targets in, in ordinal order (the same on every silo).</summary>
+    internal IReadOnlyCollection<string> Lanes => _lanes;
 
     /// <summary>Handles each event named <paramref name="eventName"/>, in order within its target.</summary>
     /// <param name="eventName">The event name as stored (for JournaledGrain events: the type name rule of the journal).</param>
@@ -77,6 +87,7 @@ public sealed class PostgresReactionOptions
     {
         ArgumentException.ThrowIfNullOrEmpty(eventName);
         ArgumentNullException.ThrowIfNull(handler);
+        AddLane(lane);
         _registrations.Add((registry, services) => registry.On(eventName, (e, ct) => handler(e, services, ct), target, priority, lane));
         return this;
     }
@@ -91,6 +102,7 @@ public sealed class PostgresReactionOptions
     {
         ArgumentNullException.ThrowIfNull(eventNames);
         ArgumentNullException.ThrowIfNull(handler);
+        AddLane(lane);
         _registrations.Add((registry, services) => registry.OnBatch(eventNames, (batch, ct) => handler(batch, services, ct), target, priority, lane));
         return this;
     }
@@ -121,6 +133,7 @@ public sealed class PostgresReactionOptions
     {
         ArgumentNullException.ThrowIfNull(eventNames);
         ArgumentNullException.ThrowIfNull(apply);
+        AddLane(lane);
         _registrations.Add((registry, services) => registry.Project(
             eventNames,
             (batch, ct) => apply(batch, services, ct),
@@ -153,6 +166,7 @@ public sealed class PostgresReactionOptions
     {
         ArgumentNullException.ThrowIfNull(eventNames);
         ArgumentNullException.ThrowIfNull(apply);
+        AddLane(lane);
         _registrations.Add((registry, services) => registry.ProjectEach(
             eventNames,
             (e, transaction, ct) => apply(e, transaction, services, ct),
@@ -161,6 +175,17 @@ public sealed class PostgresReactionOptions
             priority,
             lane));
         return this;
+    }
+
+    private void AddLane(string lane)
+    {
+        ArgumentNullException.ThrowIfNull(lane);
+        if (lane.Contains('\0'))
+        {
+            throw new ArgumentException("A lane must not contain NUL characters.", nameof(lane));
+        }
+
+        _lanes.Add(lane);
     }
 
     /// <summary>The engine's registry of these reactions, with handlers bound to <paramref name="services"/>.</summary>

@@ -1,8 +1,9 @@
 namespace OrleansPgStore.Reactions;
 
 /// <summary>
-/// A reaction worker: while active it runs the lease-claim loop of one <c>AddPostgresJournal</c> registration.
-/// Keyed <c>{provider name}/{index}</c>; every silo start makes sure workers 0..N-1 are running.
+/// A reaction worker: while active it runs the lease-claim loop of one lane of one <c>AddPostgresJournal</c>
+/// registration. Keyed <c>{provider name}/{index}</c> in the default lane, <c>{provider name}/{index}/lane:{lane}</c>
+/// (the lane URI-escaped) in another; every silo start makes sure workers 0..N-1 of every lane with a reaction run.
 /// </summary>
 [Alias("OrleansPgStore.Reactions.IReactionWorkerGrain")]
 public interface IReactionWorkerGrain : IGrainWithStringKey

@@ -21,6 +21,7 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     private readonly Lazy<ReactionRegistry> _registry;
     private readonly ConcurrentDictionary<ReactionWorker, bool> _local = new();
     private readonly ReactionOptions _loop;
+    private readonly ConcurrentDictionary<string, ReactionOptions> _loopByLane = new(StringComparer.Ordinal);
     private CommitListener? _listener;
 
     public PostgresReactionRuntime(
@@ -35,7 +36,7 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
         _loop = options.Loop.Name == ReactionOptions.DefaultName ? options.Loop.WithName(services.Name) : options.Loop;
     }
 
-    /// <summary>The loop settings the workers run with: <see cref="PostgresReactionOptions.Loop"/>, named.</summary>
+    /// <summary>The loop settings the workers run with: <see cref="PostgresReactionOptions.Loop"/>, named (each lane's workers claim from their own lane).</summary>
     public ReactionOptions Loop => _loop;
 
     public string Name => _services.Name;
@@ -50,17 +51,19 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     /// <summary>Whether this silo's LISTEN connection is up; <c>null</c> when the silo does not listen.</summary>
     public bool? ListenerConnected => _listener?.IsConnected;
 
-    /// <summary>A worker for one grain activation, identified as <paramref name="holder"/> in its leases.</summary>
-    public ReactionWorker CreateWorker(string holder)
+    /// <summary>A worker for one grain activation claiming from <paramref name="lane"/>, identified as <paramref name="holder"/> in its leases.</summary>
+    public ReactionWorker CreateWorker(string holder, string lane)
     {
-        return new ReactionWorker(CreateLoop(holder), _services.Journal, listen: false, _loggerFactory);
+        return new ReactionWorker(CreateLoop(holder, lane), _services.Journal, listen: false, _loggerFactory);
     }
 
-    /// <summary>A loop of its own, identified as <paramref name="holder"/>, e.g. to drive a rebuild.</summary>
-    public ReactionLoop CreateLoop(string holder)
+    /// <summary>A loop of its own claiming from <paramref name="lane"/>, identified as <paramref name="holder"/>, e.g. to drive a rebuild.</summary>
+    public ReactionLoop CreateLoop(string holder, string lane)
     {
         var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
-        return new ReactionLoop(_services.Journal, leases, _registry.Value, _loop, _loggerFactory, holder);
+        // Every lane's loops share the group's name, so one correlation checkpoint raises the work of all lanes.
+        var loop = _loopByLane.GetOrAdd(lane, static (lane, loop) => lane == loop.Lane ? loop : loop.WithLane(lane), _loop);
+        return new ReactionLoop(_services.Journal, leases, _registry.Value, loop, _loggerFactory, holder);
     }
 
     /// <summary>The lease holders of the workers active on this silo.</summary>

@@ -15,7 +15,7 @@ namespace OrleansPgStore.Reactions;
 /// Kept alive while its silo runs, and revived by a reminder after a silo fails. Placed on the silo that asks for it
 /// first: each silo asks only for its share of the workers (see <see cref="ReactionWorkerStarter"/>), so N workers
 /// spread evenly over the silos; one found on another silo than its share's migrates there. Its leases
-/// carry its silo's address (<c>{silo}/{provider}/{index}/{activation}</c>), so they can be released when that silo is
+/// carry its silo's address (<c>{silo}/{worker key}/{activation}</c>, see <see cref="ReactionWorkerKey"/>), so they can be released when that silo is
 /// declared dead; the activation part keeps a later activation of the same worker from passing for an earlier one whose
 /// cycle may still be finishing.
 /// </remarks>
@@ -42,9 +42,9 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
-        var name = key[..Math.Max(0, key.LastIndexOf('/'))];
-        _runtime = _services.GetRequiredKeyedService<PostgresReactionRuntime>(name);
-        _worker = _runtime.CreateWorker($"{PostgresReactionRuntime.HolderPrefix(_silo)}{key}/{Guid.NewGuid().ToString("N")[..8]}");
+        var worker = ReactionWorkerKey.Parse(key);
+        _runtime = _services.GetRequiredKeyedService<PostgresReactionRuntime>(worker.Provider);
+        _worker = _runtime.CreateWorker($"{PostgresReactionRuntime.HolderPrefix(_silo)}{key}/{Guid.NewGuid().ToString("N")[..8]}", worker.Lane);
         await _worker.StartAsync(cancellationToken).ConfigureAwait(true);
         _runtime.Attach(_worker);
         LogStarted(_logger, key, _silo);

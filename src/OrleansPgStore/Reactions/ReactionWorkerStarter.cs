@@ -33,7 +33,7 @@ internal sealed partial class ReactionWorkerStarter(
         var runtime = services.GetRequiredKeyedService<PostgresReactionRuntime>(name);
         await runtime.StartListeningAsync(cancellationToken).ConfigureAwait(false);
         await EnsureWorkersAsync().ConfigureAwait(false);
-        LogWorkersStarted(logger, options.Workers, name);
+        LogWorkersStarted(logger, options.Workers, options.Lanes.Count, name);
         if (options.WorkerCheckInterval != Timeout.InfiniteTimeSpan)
         {
             _watching = Task.Run(() => WatchMembershipAsync(_stop.Token), CancellationToken.None);
@@ -56,9 +56,10 @@ internal sealed partial class ReactionWorkerStarter(
     }
 
     /// <summary>
-    /// Asks for this silo's share of the workers: worker i belongs on the silo ranked i mod n among the n active silos
-    /// (ordered by address), so every silo runs the same number, give or take one. When a silo dies, the survivors'
-    /// shares grow to cover its workers.
+    /// Asks for this silo's share of the workers: the lanes' workers are numbered one after the other (lanes in ordinal
+    /// order, the same on every silo), and worker k belongs on the silo ranked k mod n among the n active silos (ordered
+    /// by address), so every silo runs the same number, give or take one, and one worker per lane does not pile up on
+    /// one silo. When a silo dies, the survivors' shares grow to cover its workers.
     /// </summary>
     private Task EnsureWorkersAsync()
     {
@@ -74,9 +75,10 @@ internal sealed partial class ReactionWorkerStarter(
             .Order(StringComparer.Ordinal)
             .ToList();
         var rank = active.IndexOf(local);
-        return Task.WhenAll(Enumerable.Range(0, options.Workers)
-            .Where(i => i % active.Count == rank)
-            .Select(i => grains.GetGrain<IReactionWorkerGrain>($"{name}/{i}").EnsureStartedAsync(local)));
+        return Task.WhenAll(options.Lanes
+            .SelectMany(lane => Enumerable.Range(0, options.Workers).Select(i => new ReactionWorkerKey(name, lane, i)))
+            .Where((_, k) => k % active.Count == rank)
+            .Select(key => grains.GetGrain<IReactionWorkerGrain>(key.ToString()).EnsureStartedAsync(local)));
     }
 
     private async Task CheckAsync(CancellationToken stop)
@@ -136,8 +138,8 @@ internal sealed partial class ReactionWorkerStarter(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Watching membership for the reaction workers of '{Name}' failed; they are checked every interval only")]
     private static partial void LogWatchFailed(ILogger logger, Exception exception, string name);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} reaction workers of '{Name}' are running")]
-    private static partial void LogWorkersStarted(ILogger logger, int count, string name);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} reaction workers per lane in {Lanes} lanes of '{Name}' are running")]
+    private static partial void LogWorkersStarted(ILogger logger, int count, int lanes, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the reaction workers of '{Name}' failed; trying again later")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception, string name);

@@ -34,7 +34,7 @@ public sealed class ConcurrentSeedTests(SchemaFixture db) : IClassFixture<Schema
             }));
 
             Assert.Equal(3 + 1, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = @s", ("s", schema))); // + the positions table
-            Assert.Equal(4 + 1 + 2 + 1 + 1 + 1, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = @s", ("s", schema)));
+            Assert.Equal(5 + 1 + 2 + 1 + 1 + 1, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = @s", ("s", schema)));
             Assert.Equal(2 * Processes, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".events"));
             Assert.Equal(Processes, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".durable_state"));
             Assert.Equal(Processes, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".subscriptions"));

@@ -246,6 +246,58 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
     }
 
     [Fact]
+    public async Task A_lanes_rebuild_clears_and_replays_that_lanes_read_model_only()
+    {
+        await using var journal = await db.JournalAsync("lanerebuild_events");
+        await using var leases = await db.LeasesAsync("lanerebuild_subs");
+        var models = new Dictionary<string, ReadModel>
+        {
+            [""] = await ModelAsync("lanerebuild_default"),
+            ["audit"] = await ModelAsync("lanerebuild_audit"),
+        };
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 4; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(5)));
+        }
+
+        ReactionRegistry Registry(string holder)
+        {
+            var registry = new ReactionRegistry();
+            foreach (var (lane, model) in models)
+            {
+                registry.Project(
+                    ["Happened"],
+                    model.Apply(holder),
+                    model.ClearAsync,
+                    lane.Length == 0 ? null : e => new ReactionTarget($"{lane}/{e.Stream}", e.Stream),
+                    lane: lane);
+            }
+
+            return registry;
+        }
+
+        foreach (var lane in models.Keys)
+        {
+            await new ReactionLoop(journal, leases, Registry("first"), Options("lanerebuild", o => o.Lane = lane)).UntilIdleAsync();
+        }
+
+        foreach (var model in models.Values)
+        {
+            await model.AssertExactlyOnceAsync(committed);
+        }
+
+        var final = await new ReactionLoop(journal, leases, Registry("rebuilt"), Options("lanerebuild", o => o.Lane = "audit")).RebuildAsync();
+
+        Assert.Equal(new RebuildProgress(committed.Count, committed.Count, 4), final);
+        await models["audit"].AssertExactlyOnceAsync(committed);
+        Assert.Equal(committed.Count, await models["audit"].CountAsync("holder = 'rebuilt'"));
+        // The default lane's targets were not reset: its read model must keep what they projected.
+        await models[""].AssertExactlyOnceAsync(committed);
+        Assert.Equal(committed.Count, await models[""].CountAsync("holder = 'first'"));
+    }
+
+    [Fact]
     public async Task A_rebuild_takes_the_leases_of_a_batch_in_flight_which_then_commits_nothing()
     {
         await using var journal = await db.JournalAsync("inflight_events");

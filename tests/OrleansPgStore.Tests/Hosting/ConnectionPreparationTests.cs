@@ -3,6 +3,7 @@ using Npgsql;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Testing;
+using OrleansPgStore.Tests.Grains;
 
 namespace OrleansPgStore.Tests.Hosting;
 
@@ -31,6 +32,31 @@ public sealed class ConnectionPreparationTests
         Assert.Equal([0L, 1L], entries.Select(e => e.Version));
         Assert.True(await held.MoveNextAsync());
         Assert.False(await held.MoveNextAsync());
+    }
+
+    [Theory]
+    [InlineData("Minimum Pool Size=10", 4)]
+    [InlineData("Minimum Pool Size=10;Maximum Pool Size=12", 4)]
+    [InlineData("Minimum Pool Size=2;Maximum Pool Size=3", 3)]
+    [InlineData("Minimum Pool Size=3;Maximum Pool Size=3", 3)]
+    [InlineData("Maximum Pool Size=2", 2)]
+    public async Task A_silo_starts_and_serves_grains_whatever_pool_sizes_the_connection_string_sets(string pool, int activationConnections)
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("poolsize");
+        await using var cluster = TestClusters.Build(
+            $"{schema.ConnectionString};{pool}", schema.Name, silos: 1, configure: o => o.ActivationReadConnections = 4);
+        await cluster.DeployAsync();
+
+        var account = cluster.Client.GetGrain<IAccountGrain>("pool/" + Guid.NewGuid().ToString("N"));
+        await account.Deposit(5, "first");
+        Assert.Equal(5m, (await account.Refresh()).Balance);
+
+        // The activation-read pool keeps within the connection string's bounds: never above its maximum, and its
+        // minimum (which Npgsql requires to be at most its maximum) no higher than that.
+        var main = new NpgsqlConnectionStringBuilder($"{schema.ConnectionString};{pool}");
+        var activation = ActivationReads.PoolFor(main.ConnectionString, 4);
+        Assert.Equal(activationConnections, activation.MaxPoolSize);
+        Assert.Equal(Math.Min(main.MinPoolSize, activationConnections), activation.MinPoolSize);
     }
 
     [Fact]

@@ -33,6 +33,35 @@ public sealed class OptionsValidatorTests
             "PostgresJournalOptions.ActivationReadConnections must be 0 (share the main pool) or positive (was -1).",
             Check(new PostgresJournalOptions { ConnectionString = "Host=localhost", ActivationReadConnections = -1 }));
 
+    [Theory]
+    [InlineData("Host=localhost;Minimum Pool Size=10;Maximum Pool Size=5", "Minimum Pool Size 10 above its Maximum Pool Size 5")]
+    [InlineData("Host=localhost;Minimum Pool Size=101", "Minimum Pool Size 101 above its Maximum Pool Size 100")]
+    public void Pool_sizes_that_cannot_work_are_named(string connectionString, string named)
+    {
+        var failures = Check(new PostgresJournalOptions { ConnectionString = connectionString });
+
+        Assert.Contains(failures, f => f.StartsWith("PostgresJournalOptions.ConnectionString has ", StringComparison.Ordinal) && f.Contains(named));
+    }
+
+    [Fact]
+    public void A_one_connection_pool_cannot_also_hold_the_reaction_workers_listen_connection()
+    {
+        var options = new PostgresJournalOptions { ConnectionString = "Host=localhost;Maximum Pool Size=1" };
+        Assert.Empty(Check(options));
+        options.Reactions.On("Deposited", (_, _, _) => Task.CompletedTask);
+
+        Assert.Contains(Check(options), f => f.Contains("Maximum Pool Size 1") && f.Contains("PostgresJournalOptions.Reactions.NotifyOnCommit"));
+        options.Reactions.NotifyOnCommit = false;
+        Assert.Empty(Check(options));
+    }
+
+    [Fact]
+    public void Pool_sizes_the_activation_reads_adapt_to_are_valid()
+    {
+        Assert.Empty(Check(new PostgresJournalOptions { ConnectionString = "Host=localhost;Minimum Pool Size=10" }));
+        Assert.Empty(Check(new PostgresJournalOptions { ConnectionString = "Host=localhost;Minimum Pool Size=10;Maximum Pool Size=10", ActivationReadConnections = 50 }));
+    }
+
     [Fact]
     public void Read_retry_timeout_and_tolerant_types_are_checked()
     {

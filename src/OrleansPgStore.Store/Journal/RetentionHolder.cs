@@ -1,0 +1,8 @@
+namespace OrleansPgStore.Store.Journal;
+
+/// <summary>A subscription that keeps events from retention because it has not passed them yet.</summary>
+/// <param name="Table">The subscriptions table it is in.</param>
+/// <param name="Subscription">The target stream, or the reaction group's discovery checkpoint (<c>$checkpoint:{group}</c>).</param>
+/// <param name="Watermark">The position it has passed (-1: nothing yet); every later event it may read is kept.</param>
+/// <param name="Blocked">Whether the target is blocked (see <see cref="RetentionRun.IgnoreBlockedTargets"/>).</param>
+public sealed record RetentionHolder(string Table, string Subscription, long Watermark, bool Blocked);
