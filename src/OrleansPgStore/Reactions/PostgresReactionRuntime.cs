@@ -23,6 +23,7 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     private readonly ReactionOptions _loop;
     private readonly ConcurrentDictionary<string, ReactionOptions> _loopByLane = new(StringComparer.Ordinal);
     private CommitListener? _listener;
+    private int _noReminderServiceNoticed;
 
     public PostgresReactionRuntime(
         PostgresJournalServices services, PostgresReactionOptions options, IServiceProvider serviceProvider, ILoggerFactory loggerFactory)
@@ -47,6 +48,9 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     public static string HolderPrefix(string silo) => silo + "/";
 
     public PostgresReactionOptions Options => _options;
+
+    /// <summary>True for the first worker on this silo to find no reminder service, so the silo says so once.</summary>
+    public bool FirstToNoticeNoReminderService() => Interlocked.Exchange(ref _noReminderServiceNoticed, 1) == 0;
 
     /// <summary>Whether this silo's LISTEN connection is up; <c>null</c> when the silo does not listen.</summary>
     public bool? ListenerConnected => _listener?.IsConnected;

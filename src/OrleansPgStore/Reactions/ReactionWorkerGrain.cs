@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
+using Orleans.Timers;
 using OrleansPgStore.Store.Reactions;
 
 namespace OrleansPgStore.Reactions;
@@ -70,6 +71,17 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         }
 
         _reminderRegistered = true;
+        if (_services.GetService<IReminderRegistry>() is null)
+        {
+            // Not an error: the workers run and each silo starts its share. Said once per silo, not per worker.
+            if (_runtime!.FirstToNoticeNoReminderService())
+            {
+                LogNoReminderService(_logger);
+            }
+
+            return;
+        }
+
         var period = _runtime!.Options.ReminderPeriod;
         try
         {
@@ -77,7 +89,7 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // No reminder service: the worker still runs; it is just not revived after its silo fails.
+            // The worker still runs; it is just not revived by a reminder after its silo fails.
             LogNoReminder(_logger, e, this.GetPrimaryKeyString());
         }
     }
@@ -102,6 +114,11 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
     private static partial void LogMoving(ILogger logger, string worker, string silo, string target);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Reaction worker {Worker} could not register its reminder (is a reminder service configured?); it will not be revived after a silo failure until a silo starts")]
+        Message = "No reminder service is registered: reaction workers run and each silo starts its share, but a worker is not revived by a reminder. " +
+                  "Register one: UsePostgresReminderService() (or UseOrleansPgStore(...) for the whole app on PostgreSQL)")]
+    private static partial void LogNoReminderService(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Reaction worker {Worker} could not register its reminder; it will not be revived by a reminder after a silo failure")]
     private static partial void LogNoReminder(ILogger logger, Exception exception, string worker);
 }
