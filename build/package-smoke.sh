@@ -162,7 +162,7 @@ done
 if (cd "$work/app" && dotnet build -c Release -nologo -v quiet >"$work/app.build" 2>&1); then
   if (cd "$work/app" && ConnectionStrings__Postgres="$ORLEANSPGSTORE_TEST_CONNECTION" timeout 300 dotnet run -c Release --no-build >"$work/app.out" 2>&1) \
     && grep -q "alice: balance 42, name Alice" "$work/app.out" && grep -q "read model: 42" "$work/app.out"; then
-    pass "the Quickstart silo: a JournaledGrain, a [PersistentState] grain and a projection"
+    pass "the Quickstart silo on PostgreSQL alone: membership, reminders, a JournaledGrain, a [PersistentState] grain, a projection"
   else
     fail "the Quickstart silo did not print what README.md says:"; tail -20 "$work/app.out"
   fi
