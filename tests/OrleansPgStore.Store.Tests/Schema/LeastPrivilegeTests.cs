@@ -12,11 +12,11 @@ namespace OrleansPgStore.Store.Tests.Schema;
 
 /// <summary>
 /// The engine runs as a role with no superuser or database-level rights: either owning only its schema (it seeds
-/// its tables itself), or holding only table grants on tables a DBA created. README lists these grants.
+/// its tables itself), or holding only table grants on tables a DBA created. docs/guarantees.md (Least privilege) lists these grants.
 /// </summary>
 public sealed class LeastPrivilegeTests : IAsyncLifetime
 {
-    /// <summary>The grants of a role that uses tables a DBA created (README: "Least privilege"); {0} schema, {1} role.</summary>
+    /// <summary>The grants of a role that uses tables a DBA created (docs/guarantees.md: "Least privilege"); {0} schema, {1} role.</summary>
     public const string TableGrants = """
         GRANT USAGE ON SCHEMA "{0}" TO "{1}";
         GRANT SELECT, INSERT, DELETE, UPDATE (data, created) ON "{0}"."events" TO "{1}";

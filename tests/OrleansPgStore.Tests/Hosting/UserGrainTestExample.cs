@@ -5,8 +5,8 @@ using OrleansPgStore.Tests.Grains;
 namespace OrleansPgStore.Tests.Hosting;
 
 /// <summary>
-/// The grain test a user writes with OrleansPgStore.Testing, exactly as README.md shows it: a silo on a real,
-/// throw-away PostgreSQL in a few lines.
+/// The grain test a user writes with OrleansPgStore.Testing (docs/orleans.md, "Testing your own grains"): a silo on a real,
+/// throw-away PostgreSQL in a few lines. README.md's own version runs from the packages in build/package-smoke.sh.
 /// </summary>
 public sealed class UserGrainTestExample
 {
