@@ -35,7 +35,8 @@ as_postgres() {
   shift
   local bin
   bin=$(command -v "$program" || ls /usr/lib/postgresql/*/bin/"$program" 2>/dev/null | sort -V | tail -1)
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin" "$@"; else "$bin" "$@"; fi
+  # From / : the postgres user may not enter the caller's folder.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$bin" "$@"); else "$bin" "$@"; fi
 }
 
 start_private_server() {
