@@ -47,10 +47,18 @@ internal sealed class JournalSql
     /// </summary>
     public const int AppendLockClass = 0x4F505333; // "OPS3"
 
-    public JournalSql(string table, string positionsTable)
+    /// <param name="table">The quoted, qualified events table.</param>
+    /// <param name="positionsTable">Its quoted, qualified positions table.</param>
+    /// <param name="offsetIsZero">
+    /// The commit statements for a table whose offset was found to be 0 (every table that was never rebased): they add
+    /// nothing, sparing every append a read of the positions table. The store re-checks the offset after a failed write
+    /// (a restore and rebase always breaks the connections first). Reads and the other writes always read the offset.
+    /// </param>
+    public JournalSql(string table, string positionsTable, bool offsetIsZero = false)
     {
         // The position offset (see remarks): one row, read in the statement that uses it (no extra round trip).
         var offset = $"(SELECT xid_offset FROM {positionsTable})";
+        var commitOffset = offsetIsZero ? "0" : offset;
         const string xid = "pg_current_xact_id()::text::bigint";
         var tableOid = $"'{table}'::regclass";
 
@@ -96,7 +104,7 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-                SELECT (({xid} + {offset}) << 20) + e.ordinal - 1,
+                SELECT (({xid} + {commitOffset}) << 20) + e.ordinal - 1,
                        $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
                 FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
                 WHERE {appendLock} AND ($2::bigint IS NULL OR last.version = $2::bigint)
@@ -114,7 +122,7 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             )
             INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-            SELECT ({xid} + {offset}) << 20, $1, last.version + 1, $3, $4, $5, $6, $7
+            SELECT ({xid} + {commitOffset}) << 20, $1, last.version + 1, $3, $4, $5, $6, $7
             FROM last
             WHERE {appendLock} AND ($2::bigint IS NULL OR last.version = $2::bigint)
             RETURNING position, version, created
@@ -132,7 +140,7 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-                SELECT ({xid} + {offset}) << 20, $1, last.version + 1, $3, $4, $5, $6, $7
+                SELECT ({xid} + {commitOffset}) << 20, $1, last.version + 1, $3, $4, $5, $6, $7
                 FROM last
                 WHERE {appendLock} AND NOT EXISTS (SELECT 1 FROM stored) AND ($2::bigint IS NULL OR last.version = $2::bigint)
                 RETURNING position, version, created
@@ -152,7 +160,7 @@ internal sealed class JournalSql
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
             ), appended AS (
                 INSERT INTO {table} (position, stream, version, name, data, event_id, correlation, causation)
-                SELECT (({xid} + {offset}) << 20) + e.ordinal - 1,
+                SELECT (({xid} + {commitOffset}) << 20) + e.ordinal - 1,
                        $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
                 FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
                 WHERE {appendLock} AND NOT EXISTS (SELECT 1 FROM stored)

@@ -58,7 +58,7 @@ public sealed partial class JournalStore
         metadata = TraceContext.Stamp(metadata, operation.Activity);
         try
         {
-            await EnsurePositionsAsync($"Commit to stream '{EventValidation.Shorten(stream)}'", cancellationToken).ConfigureAwait(false);
+            await EnsurePositionsAsync("Commit to stream", stream, cancellationToken).ConfigureAwait(false);
             var committed = await CommitWithRetriesAsync(stream, events, metadata, expectedVersion, cancellationToken).ConfigureAwait(false);
             operation.Succeeded();
             RaiseCommitted(stream);
@@ -72,6 +72,8 @@ public sealed partial class JournalStore
         }
         catch (Exception e)
         {
+            // A lost connection may mean a move to another server (a restore): look at the positions again first.
+            RecheckPositions();
             var translated = _store.Translate($"Commit to stream '{EventValidation.Shorten(stream)}'", e);
             operation.Failed(translated);
             throw translated;
@@ -93,7 +95,7 @@ public sealed partial class JournalStore
 
                 return await ExecuteCommitAsync(
                     stream,
-                    withIds ? _sql.CommitIdempotent : _sql.Commit,
+                    withIds ? Commits.CommitIdempotent : Commits.Commit,
                     CommitParameters(stream, events, metadata, expectedVersion, withIds),
                     reader => withIds
                         ? ReadIdempotentCommitAsync(reader, stream, events, metadata, expectedVersion, cancellationToken)
@@ -121,7 +123,7 @@ public sealed partial class JournalStore
     {
         var committed = await ExecuteCommitAsync<RecordedEvent?>(
             stream,
-            e.Id is null ? _sql.CommitOne : _sql.CommitOneIdempotent,
+            e.Id is null ? Commits.CommitOne : Commits.CommitOneIdempotent,
             [
                 StreamParameter(stream),
                 new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (object?)expectedVersion ?? DBNull.Value },

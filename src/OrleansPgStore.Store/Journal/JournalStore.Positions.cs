@@ -10,12 +10,26 @@ public sealed partial class JournalStore
     // round trip), so a store refuses appends after a restore and resumes by itself once the positions are rebased.
     private volatile bool _positionsSound;
 
+    // The table's offset was 0 at the last check: commits use the statements that do not read it (see JournalSql).
+    private volatile bool _offsetIsZero;
+
+    /// <summary>The statements commits run: without the offset read while it is known to be 0.</summary>
+    private JournalSql Commits => _positionsSound && _offsetIsZero ? _sqlAtZeroOffset : _sql;
+
+    /// <summary>After a failed write: check the positions (and read the offset) again before the next one.</summary>
+    private void RecheckPositions() => _positionsSound = false;
+
     /// <summary>
     /// Throws <see cref="PositionsRegressedException"/> when new events would get positions at or below stored ones
     /// (the database was restored into another cluster); checked once per store instance, before its first write.
     /// </summary>
-    private ValueTask EnsurePositionsAsync(string operation, CancellationToken cancellationToken)
-        => _positionsSound ? ValueTask.CompletedTask : new ValueTask(CheckPositionsAsync(operation, cancellationToken));
+    /// <param name="operation">What is about to write, e.g. "Commit to stream"; named in the error with <paramref name="stream"/>.</param>
+    /// <param name="stream">The stream written, if any.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    private ValueTask EnsurePositionsAsync(string operation, string? stream, CancellationToken cancellationToken)
+        => _positionsSound
+            ? ValueTask.CompletedTask
+            : new ValueTask(CheckPositionsAsync(stream is null ? operation : $"{operation} '{EventValidation.Shorten(stream)}'", cancellationToken));
 
     private async Task CheckPositionsAsync(string operation, CancellationToken cancellationToken)
     {
@@ -31,6 +45,7 @@ public sealed partial class JournalStore
             }
 
             (regressed, stored, next) = (reader.GetBoolean(0), reader.GetInt64(1), reader.GetInt64(2));
+            _offsetIsZero = reader.GetInt64(3) == 0;
         }
         catch (Exception e)
         {

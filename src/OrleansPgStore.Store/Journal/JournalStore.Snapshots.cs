@@ -23,7 +23,7 @@ public sealed partial class JournalStore
         var operation = StoreOperation.Start("journal.snapshot", _store, stream);
         try
         {
-            await EnsurePositionsAsync($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", cancellationToken).ConfigureAwait(false);
+            await EnsurePositionsAsync("Saving a snapshot of stream", stream, cancellationToken).ConfigureAwait(false);
             await using var command = _store.CreateCommand(_sql.SaveSnapshot);
             AddSnapshotParameters(command, stream, version, SnapshotName, stateJson);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -80,7 +80,7 @@ public sealed partial class JournalStore
         var operation = StoreOperation.Start("journal.truncate", _store, stream);
         try
         {
-            await EnsurePositionsAsync($"Truncating stream '{EventValidation.Shorten(stream)}'", cancellationToken).ConfigureAwait(false);
+            await EnsurePositionsAsync("Truncating stream", stream, cancellationToken).ConfigureAwait(false);
             await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 

@@ -24,6 +24,7 @@ public sealed partial class JournalStore : IAsyncDisposable
 
     private readonly StoreConnection _store;
     private readonly JournalSql _sql;
+    private readonly JournalSql _sqlAtZeroOffset;
     private readonly string _positionsTable;
     private readonly JournalStoreOptions _options;
     private readonly ILogger _logger;
@@ -49,6 +50,7 @@ public sealed partial class JournalStore : IAsyncDisposable
         _store = new StoreConnection(options, _logger, loggerFactory);
         _positionsTable = JournalSchema.PositionsTable(_store.QuotedSchema, _store.Table);
         _sql = new JournalSql(_store.QualifiedTable, _positionsTable);
+        _sqlAtZeroOffset = new JournalSql(_store.QualifiedTable, _positionsTable, offsetIsZero: true);
     }
 
     /// <summary>The schema-qualified, quoted events table.</summary>
@@ -65,7 +67,7 @@ public sealed partial class JournalStore : IAsyncDisposable
         await SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken).ConfigureAwait(false);
         try
         {
-            await EnsurePositionsAsync("Seed", cancellationToken).ConfigureAwait(false);
+            await EnsurePositionsAsync("Seed", null, cancellationToken).ConfigureAwait(false);
         }
         catch (Errors.PositionsRegressedException)
         {
