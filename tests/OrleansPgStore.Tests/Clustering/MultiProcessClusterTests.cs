@@ -120,7 +120,7 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             foreach (var line in log.Where(l => !passed || l.Contains("fail:", StringComparison.Ordinal) || l.Contains("crit:", StringComparison.Ordinal)
                                                 || l.Contains("Released", StringComparison.Ordinal) || l.Contains("holding", StringComparison.Ordinal)))
             {
-                output.WriteLine(line);
+                output.WriteLine(passed && line.Length > 300 ? line[..300] + " …" : line);
             }
         }
     }
