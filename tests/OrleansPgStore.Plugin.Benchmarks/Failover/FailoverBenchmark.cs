@@ -12,7 +12,9 @@ namespace OrleansPgStore.Plugin.Benchmarks.Failover;
 /// <c>--scenario failover</c>: silo processes of tests/OrleansPgStore.ClusterSilo (UseOrleansPgStore alone, the
 /// membership settings of docs/clustering-and-reminders.md) on an empty schema per round: the first silo's start on the
 /// empty schema (it creates every table), two more, then SIGKILL of one and the times until its membership row is Dead
-/// and until a reminder of a grain it hosted fires on a survivor. Medians over <c>--rounds</c> (default 3).
+/// and until a reminder of a grain it hosted fires on a survivor. Medians over <c>--rounds</c> (default 3). With
+/// <c>--adonet-scripts DIR</c> (as <c>--scenario tables</c>) each round also runs the same silos on Orleans' ADO.NET
+/// clustering and reminders, in a database of its own with Orleans' scripts applied, as the baseline.
 /// </summary>
 internal static class FailoverBenchmark
 {
@@ -21,30 +23,70 @@ internal static class FailoverBenchmark
     public static async Task RunAsync(BenchmarkArguments arguments, Report report)
     {
         var rounds = (int)arguments.Number("--rounds", 3);
+        // Optional baseline: Orleans' ADO.NET providers, with their scripts (see --scenario tables) applied by hand.
+        var scripts = arguments.String("--adonet-scripts");
         var external = Environment.GetEnvironmentVariable("ORLEANSPGSTORE_BENCH_CONNECTION");
         await using var server = external is null ? await PrivatePostgresCluster.StartAsync(durable: true) : null;
         var connectionString = external ?? server!.ConnectionString;
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        Console.WriteLine($"Failover: {rounds} rounds of 3 silo processes on an empty schema; {Environment.ProcessorCount} cores; server fsync=on");
-        var starts = new List<double>();
-        var deaths = new List<double>();
-        var reminders = new List<double>();
+        Console.WriteLine($"Failover: {rounds} rounds of 3 silo processes on an empty schema{(scripts is null ? "" : ", each side")}; " +
+                          $"{Environment.ProcessorCount} cores; server fsync=on");
+        var ours = new List<(double Start, double Dead, double Reminder)>();
+        var ado = new List<(double Start, double Dead, double Reminder)>();
         for (var round = 0; round < rounds; round++)
         {
-            var (start, dead, reminder) = await RunRoundAsync(dataSource, connectionString, round);
-            Console.WriteLine($"  round {round + 1}: first silo on the empty schema {start:0.00} s; kill → Dead {dead:0.00} s; kill → reminder on a survivor {reminder:0.00} s");
-            starts.Add(start);
-            deaths.Add(dead);
-            reminders.Add(reminder);
+            var result = await RunRoundAsync(connectionString, adoNet: false, round);
+            Console.WriteLine($"  round {round + 1}, OrleansPgStore: first silo on the empty schema {result.Start:0.00} s; kill → Dead {result.Dead:0.00} s; kill → reminder on a survivor {result.Reminder:0.00} s");
+            ours.Add(result);
+            if (scripts is not null)
+            {
+                var database = await CreateAdoNetDatabaseAsync(connectionString, scripts);
+                result = await RunRoundAsync(database, adoNet: true, round);
+                Console.WriteLine($"  round {round + 1}, ADO.NET:        first silo on the scripted database {result.Start:0.00} s; kill → Dead {result.Dead:0.00} s; kill → reminder on a survivor {result.Reminder:0.00} s");
+                ado.Add(result);
+            }
         }
 
-        report.AddValue("Cluster: first silo process start on an empty schema (creates every table), to ready (median)", Median(starts), "s", "");
-        report.AddValue("Cluster: kill -9 of 1 of 3 silos → its membership row Dead (median)", Median(deaths), "s", "");
-        report.AddValue("Cluster: kill -9 of 1 of 3 silos → its grain's reminder fires on a survivor, 1 s period (median)", Median(reminders), "s", "");
+        var rows = new (string Scenario, Func<(double Start, double Dead, double Reminder), double> Value)[]
+        {
+            ("Cluster: first silo process start, to ready (median; OrleansPgStore creates every table, ADO.NET's scripts applied by hand)", r => r.Start),
+            ("Cluster: kill -9 of 1 of 3 silos → its membership row Dead (median)", r => r.Dead),
+            ("Cluster: kill -9 of 1 of 3 silos → its grain's reminder fires on a survivor, 1 s period (median)", r => r.Reminder),
+        };
+        foreach (var (scenario, value) in rows)
+        {
+            if (scripts is null)
+            {
+                report.AddValue(scenario, Median(ours.Select(value)), "s", "");
+            }
+            else
+            {
+                report.Add(scenario, Median(ado.Select(value)), Median(ours.Select(value)), "s", "", lowerIsBetter: true);
+            }
+        }
     }
 
-    private static async Task<(double Start, double Dead, double Reminder)> RunRoundAsync(NpgsqlDataSource dataSource, string connectionString, int round)
+    /// <summary>A database of its own with Orleans' ADO.NET PostgreSQL scripts applied.</summary>
+    private static async Task<string> CreateAdoNetDatabaseAsync(string connectionString, string folder)
     {
+        var name = $"failover_adonet_{Guid.NewGuid().ToString("N")[..8]}";
+        await using (var admin = NpgsqlDataSource.Create(connectionString))
+        {
+            await ExecAsync(admin, $"CREATE DATABASE {name}");
+        }
+
+        var database = new NpgsqlConnectionStringBuilder(connectionString) { Database = name }.ConnectionString;
+        await using var source = NpgsqlDataSource.Create(database);
+        foreach (var script in (string[])["PostgreSQL-Main.sql", "PostgreSQL-Clustering.sql", "PostgreSQL-Reminders.sql"])
+        {
+            await ExecAsync(source, await File.ReadAllTextAsync(Path.Combine(folder, script)));
+        }
+
+        return database;
+    }
+
+    private static async Task<(double Start, double Dead, double Reminder)> RunRoundAsync(string connectionString, bool adoNet, int round)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var schema = $"failover_{Guid.NewGuid().ToString("N")[..8]}";
         var cluster = $"failover-{round}";
         // The ClusterSilo's own tables (its TestTables); the silos create every OrleansPgStore table.
@@ -58,11 +100,11 @@ internal static class FailoverBenchmark
         try
         {
             var started = Stopwatch.StartNew();
-            silos.Add(Start("s1", connectionString, schema, cluster));
+            silos.Add(Start("s1", connectionString, schema, cluster, adoNet));
             await silos[0].Ready.WaitAsync(Patience);
             var start = started.Elapsed.TotalSeconds;
-            silos.Add(Start("s2", connectionString, schema, cluster));
-            silos.Add(Start("s3", connectionString, schema, cluster));
+            silos.Add(Start("s2", connectionString, schema, cluster, adoNet));
+            silos.Add(Start("s3", connectionString, schema, cluster, adoNet));
             await Task.WhenAll(silos.Select(s => s.Ready)).WaitAsync(Patience);
             await WaitAsync(async () => await ScalarAsync(dataSource, $"SELECT count(DISTINCT silo) FROM \"{schema}\".ticks") == 3, "every silo's ticker ticked");
 
@@ -73,8 +115,10 @@ internal static class FailoverBenchmark
             var killedAt = await dataSource.CreateCommand("SELECT clock_timestamp()").ExecuteScalarAsync();
             var dead = Task.Run(async () =>
             {
-                await WaitAsync(async () => await ScalarAsync(dataSource,
-                    $"SELECT count(*) FROM \"{schema}\".orleans_membership WHERE cluster_id = $1 AND port = $2 AND status = {(int)SiloStatus.Dead}", cluster, port) == 1, "the killed silo is Dead");
+                var membership = adoNet
+                    ? $"SELECT count(*) FROM orleansmembershiptable WHERE deploymentid = $1 AND port = $2 AND status = {(int)SiloStatus.Dead}"
+                    : $"SELECT count(*) FROM \"{schema}\".orleans_membership WHERE cluster_id = $1 AND port = $2 AND status = {(int)SiloStatus.Dead}";
+                await WaitAsync(async () => await ScalarAsync(dataSource, membership, cluster, port) == 1, "the killed silo is Dead");
                 return killed.Elapsed.TotalSeconds;
             });
             var reminder = Task.Run(async () =>
@@ -103,7 +147,7 @@ internal static class FailoverBenchmark
     }
 
     /// <summary>Starts a ClusterSilo (<c>dotnet OrleansPgStore.ClusterSilo.dll</c>) with two ticker grains; its stdin stays open while it runs.</summary>
-    private static (string Name, Process Process, Task<string> Ready) Start(string name, string connectionString, string schema, string cluster)
+    private static (string Name, Process Process, Task<string> Ready) Start(string name, string connectionString, string schema, string cluster, bool adoNet)
     {
         var dll = typeof(FailoverBenchmark).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "ClusterSilo").Value!;
         var start = new ProcessStartInfo
@@ -118,7 +162,7 @@ internal static class FailoverBenchmark
                  {
                      dll, $"--name={name}", $"--connection={connectionString}", $"--schema={schema}", $"--cluster={cluster}",
                      $"--silo-port={FreePort()}", $"--gateway-port={FreePort()}", "--tickers=2",
-                 })
+                 }.Concat(adoNet ? [$"--adonet={connectionString}"] : []))
         {
             start.ArgumentList.Add(argument);
         }
@@ -176,7 +220,7 @@ internal static class FailoverBenchmark
         }
     }
 
-    private static double Median(List<double> values)
+    private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
