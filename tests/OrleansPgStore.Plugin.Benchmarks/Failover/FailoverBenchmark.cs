@@ -112,7 +112,12 @@ internal static class FailoverBenchmark
             var port = SiloAddress.FromParsableString(await victim.Ready).Endpoint.Port;
             victim.Process.Kill();
             var killed = Stopwatch.StartNew();
-            var killedAt = await dataSource.CreateCommand("SELECT clock_timestamp()").ExecuteScalarAsync();
+            object? killedAt;
+            await using (var now = dataSource.CreateCommand("SELECT clock_timestamp()"))
+            {
+                killedAt = await now.ExecuteScalarAsync();
+            }
+
             var dead = Task.Run(async () =>
             {
                 var membership = adoNet

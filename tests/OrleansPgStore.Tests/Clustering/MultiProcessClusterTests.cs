@@ -46,6 +46,9 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             await WaitAsync(async () => await ActiveAsync(schema, cluster) == 3, "three silos are Active in the membership table");
             output.WriteLine($"3 silo processes started on an empty schema and Active in {started.Elapsed.TotalSeconds:0.0} s");
 
+            // Every silo's tickers ran there (each silo started its own, placed locally).
+            await WaitAsync(async () => await schema.ScalarAsync<long>($"SELECT count(DISTINCT silo) FROM {s}.ticks") == 3, "every silo delivered reminder ticks");
+
             // Events for the projection; one of them is held by the first silo that gets it, until that silo dies.
             await using var journal = new JournalStore(new JournalStoreOptions { DataSource = schema.DataSource, Schema = schema.Name, NotifyOnCommit = true });
             var committed = await CommitAsync(journal, "before", streams: 10, perStream: 5);
@@ -54,14 +57,12 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
             await WaitAsync(async () => await schema.ScalarAsync<string>($"SELECT silo FROM {s}.stall") is not null, "a silo holds the stall event's lease");
             var victim = silos[(await schema.ScalarAsync<string>($"SELECT silo FROM {s}.stall"))!];
             var holderPrefix = victim.Address + "/";
-            // Every silo's tickers ran there before the kill (each silo started its own, placed locally).
-            await WaitAsync(async () => await schema.ScalarAsync<long>($"SELECT count(DISTINCT silo) FROM {s}.ticks") == 3, "every silo delivered reminder ticks");
             Assert.True(await HeldLeasesAsync(schema, holderPrefix) > 0, $"{victim.Name} holds the stall event's lease before the kill");
 
             // kill -9 the silo holding the lease.
             victim.Kill();
             var killed = Stopwatch.StartNew();
-            var killedAt = (await schema.ScalarAsync<DateTime>("SELECT clock_timestamp()"));
+            var killedAt = await schema.ScalarAsync<DateTime>("SELECT clock_timestamp()");
             output.WriteLine($"killed {victim.Name} ({victim.Address}), holding the lease of the stall event");
             committed += await CommitAsync(journal, "after", streams: 10, perStream: 5);
 
