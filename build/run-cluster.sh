@@ -21,4 +21,4 @@ fi
 echo "== Building the sample (the first build restores packages and takes about a minute)"
 dotnet build samples/OrleansPgStore.Sample -c Release -nologo -v minimal -clp:NoSummary
 echo "== Running the sample as a cluster of $silos silo processes"
-exec dotnet run --project samples/OrleansPgStore.Sample -c Release --no-build -- --cluster="$silos" "$@"
+exec dotnet run --project samples/OrleansPgStore.Sample -c Release --no-build -- --cluster-silos="$silos" "$@"

@@ -15,7 +15,7 @@ using OrleansPgStore.Testing;
 // operations, restarts the silo to show that everything comes back, prints what the tables hold, and exits.
 // Server: Postgres:ConnectionString from silo-config/appsettings.json, the environment (Postgres__ConnectionString)
 // or the command line (--Postgres:ConnectionString=...); when none is set, a private throw-away PostgreSQL.
-// With --cluster N (build/run-cluster.sh) it runs N silo processes and a client instead, on PostgreSQL alone.
+// With --cluster-silos=N (build/run-cluster.sh) it runs N silo processes and a client instead, on PostgreSQL alone.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = new ConfigurationBuilder()
     .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "silo-config", "appsettings.json"), optional: false)
@@ -42,7 +42,7 @@ if (string.IsNullOrWhiteSpace(connectionString))
 
 try
 {
-    if (settings["cluster"] is { } silos)
+    if (settings["cluster-silos"] is { } silos)
     {
         // build/run-cluster.sh: several silo processes and a client on PostgreSQL alone.
         await ClusterSample.RunAsync(settings, connectionString, int.Parse(silos, CultureInfo.InvariantCulture), args);

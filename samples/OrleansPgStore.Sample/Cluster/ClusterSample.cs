@@ -11,7 +11,7 @@ using OrleansPgStore.Sample.Grains;
 namespace OrleansPgStore.Sample.Cluster;
 
 /// <summary>
-/// <c>--cluster N</c> (build/run-cluster.sh): N silo processes and a client on PostgreSQL alone — membership, reminders,
+/// <c>--cluster-silos=N</c> (build/run-cluster.sh): N silo processes and a client on PostgreSQL alone — membership, reminders,
 /// journal, state and the balances projection all in one database, no localhost clustering, no in-memory reminders. Runs
 /// a workload through the client, kills one silo with SIGKILL, shows the survivors take over, and stops everything.
 /// </summary>
@@ -23,7 +23,7 @@ internal static class ClusterSample
     {
         if (silos < 1)
         {
-            throw new ArgumentException($"--cluster needs at least one silo, not {silos}.");
+            throw new ArgumentException($"--cluster-silos needs at least one silo, not {silos}.");
         }
 
         var schema = settings["Postgres:Schema"]!;
@@ -110,7 +110,9 @@ internal static class ClusterSample
                 Console.WriteLine($"  {Account(i)} balance {summary.Balance,9:0.00} after {summary.Version} events");
             }
 
-            Console.WriteLine($"  reminders in PostgreSQL (the reaction workers keep themselves alive with them): {await CountAsync(dataSource, $"SELECT count(*) FROM \"{schema}\".orleans_reminders WHERE service_id = $1", settings["Orleans:ServiceId"]!)}");
+            var reminders = await CountAsync(
+                dataSource, $"SELECT count(*) FROM \"{schema}\".orleans_reminders WHERE service_id = $1", settings["Orleans:ServiceId"]!);
+            Console.WriteLine($"  reminders in PostgreSQL (the reaction workers keep themselves alive with them): {reminders}");
             await clientHost.StopAsync();
         }
         finally
