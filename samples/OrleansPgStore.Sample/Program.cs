@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrleansPgStore.Hosting;
+using OrleansPgStore.Sample.Cluster;
 using OrleansPgStore.Sample.Grains;
 using OrleansPgStore.Sample.Projections;
 using OrleansPgStore.Storage;
@@ -14,12 +15,20 @@ using OrleansPgStore.Testing;
 // operations, restarts the silo to show that everything comes back, prints what the tables hold, and exits.
 // Server: Postgres:ConnectionString from silo-config/appsettings.json, the environment (Postgres__ConnectionString)
 // or the command line (--Postgres:ConnectionString=...); when none is set, a private throw-away PostgreSQL.
+// With --cluster-silos=N (build/run-cluster.sh) it runs N silo processes and a client instead, on PostgreSQL alone.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var settings = new ConfigurationBuilder()
     .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "silo-config", "appsettings.json"), optional: false)
     .AddEnvironmentVariables()
     .AddCommandLine(args)
     .Build();
+
+if (settings["cluster-silo"] is not null)
+{
+    // A silo process of the cluster sample (build/run-cluster.sh), started by the sample itself.
+    await ClusterSilo.RunAsync(settings);
+    return;
+}
 
 PrivatePostgresCluster? privateServer = null;
 var connectionString = settings["Postgres:ConnectionString"];
@@ -33,6 +42,13 @@ if (string.IsNullOrWhiteSpace(connectionString))
 
 try
 {
+    if (settings["cluster-silos"] is { } silos)
+    {
+        // build/run-cluster.sh: several silo processes and a client on PostgreSQL alone.
+        await ClusterSample.RunAsync(settings, connectionString, int.Parse(silos, CultureInfo.InvariantCulture), args);
+        return;
+    }
+
     Console.WriteLine();
     Console.WriteLine("== First silo run");
     using (var silo = BuildSilo(settings, connectionString))

@@ -16,7 +16,8 @@ using OrleansPgStore.Testing;
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Plugin.Benchmarks -- [--seconds N] [--out FILE]
 // --scenario scaleout instead drains a projection with 1, 2 and 3 silo processes and times the handover after killing
 // one (ScaleOut/ScaleOutBenchmark.cs); its child processes run this executable with --silo. --scenario tables compares
-// the membership and reminder tables with Orleans' ADO.NET providers (Tables/ClusterTablesBenchmark.cs).
+// the membership and reminder tables with Orleans' ADO.NET providers (Tables/ClusterTablesBenchmark.cs). --scenario
+// failover times a silo start on an empty schema and the failover after a kill -9 (Failover/FailoverBenchmark.cs).
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
@@ -36,6 +37,20 @@ if (arguments.String("--scenario") == "tables")
     if (outFile is not null)
     {
         await File.WriteAllTextAsync(outFile, tables.ToMarkdown());
+    }
+
+    return;
+}
+
+if (arguments.String("--scenario") == "failover")
+{
+    var failover = new Report();
+    await OrleansPgStore.Plugin.Benchmarks.Failover.FailoverBenchmark.RunAsync(arguments, failover);
+    Console.WriteLine();
+    Console.WriteLine(failover.ToMarkdown());
+    if (outFile is not null)
+    {
+        await File.WriteAllTextAsync(outFile, failover.ToMarkdown());
     }
 
     return;
