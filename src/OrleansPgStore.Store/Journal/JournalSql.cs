@@ -89,9 +89,13 @@ internal sealed class JournalSql
                         AND a.classid = {AppendLockClass}::oid AND a.objid = {tableOid} AND a.objsubid = 2
                         AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
             ), f AS MATERIALIZED (
-                SELECT (coalesce((SELECT min(x) FROM pg_snapshot_xip(snap.s) x
-                                  WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid FROM unrelated)),
-                                 pg_snapshot_xmax(snap.s))::text::bigint + snap.xid_offset) << 20 AS fence,
+                -- The per-table fence (the oldest in-flight xid not proven unrelated, see remarks) skipped an event in
+                -- about one run in fifteen of GlobalFeedTests' race at 16 writers (found 2026-12-06, cause not yet
+                -- known), so it is disabled: the fence is the snapshot's xmin again, held back by any transaction on
+                -- the server, which is never wrong. "unrelated" stays computed for the next attempt.
+                SELECT (least((SELECT min(x) FROM pg_snapshot_xip(snap.s) x
+                               WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid FROM unrelated)),
+                              pg_snapshot_xmin(snap.s))::text::bigint + snap.xid_offset) << 20 AS fence,
                        (pg_snapshot_xmax(snap.s)::text::bigint + snap.xid_offset) << 20 AS horizon
                 FROM snap
             )
@@ -203,21 +207,23 @@ internal sealed class JournalSql
             RETURNING before.xid_offset, p.xid_offset
             """;
 
-        // Who holds the fence back, for the error of a query that gave up waiting: the oldest transaction in flight
-        // that holds this table's append lock. Columns: pid (null: a prepared transaction), database, transaction id,
+        // Who holds the fence back, for the error of a query that gave up waiting: an append to this table in flight if
+        // there is one, else the oldest transaction in flight on the server (the fence is its xmin for now). Columns: pid (null: a prepared transaction), database, transaction id,
         // how long it has been open (null when pg_stat_activity hides it from this role), its state.
         FenceHolders = $"""
-            SELECT a.pid, d.datname, x.transactionid::text::bigint, now() - s.xact_start, s.state
-            FROM pg_locks a
-            JOIN pg_locks x ON x.virtualtransaction = a.virtualtransaction AND x.locktype = 'transactionid'
-                           AND x.mode = 'ExclusiveLock' AND x.granted
+            SELECT x.pid, coalesce(d.datname, s.datname), x.transactionid::text::bigint, now() - s.xact_start, s.state
+            FROM pg_locks x
+            LEFT JOIN pg_locks a ON a.virtualtransaction = x.virtualtransaction AND a.locktype = 'advisory'
+                                AND a.classid = {AppendLockClass}::oid AND a.objid = {tableOid} AND a.objsubid = 2
+                                AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             LEFT JOIN pg_database d ON d.oid = a.database
-            LEFT JOIN pg_stat_activity s ON s.pid = a.pid
-            WHERE a.locktype = 'advisory' AND a.classid = {AppendLockClass}::oid AND a.objid = {tableOid} AND a.objsubid = 2
-              AND a.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            ORDER BY age(x.transactionid) DESC
+            LEFT JOIN pg_stat_activity s ON s.pid = x.pid
+            WHERE x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock' AND x.granted
+              AND x.pid IS DISTINCT FROM pg_backend_pid()
+            ORDER BY a.pid IS NULL, age(x.transactionid) DESC
             LIMIT 1
             """;
+
 
         // The newest snapshot's version s (one lookup in the partial snapshot index), then every row from s on, in the
         // order of the (stream, version, snapshot) index, so there is no sort: the event at s itself comes first and

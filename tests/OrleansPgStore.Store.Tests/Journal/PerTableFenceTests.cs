@@ -21,11 +21,15 @@ public sealed class PerTableFenceTests(SchemaFixture db) : IClassFixture<SchemaF
         ? UnrelatedTransaction.InAnotherDatabaseAsync(db.ConnectionString)
         : UnrelatedTransaction.OnAnotherTableAsync(db.ConnectionString, db.Name);
 
+    /// <remarks>
+    /// The per-table fence is disabled (it skipped events in GlobalFeedTests' race): a write transaction held open
+    /// anywhere on the server holds the feed back. What must still hold: never an answer short without saying so.
+    /// </remarks>
     [Theory]
     [MemberData(nameof(Elsewhere))]
-    public async Task A_write_transaction_held_open_elsewhere_holds_back_neither_the_feed_nor_a_global_query(string where)
+    public async Task A_write_transaction_held_open_elsewhere_never_makes_a_global_query_answer_short(string where)
     {
-        await using var store = await db.JournalAsync($"fence_{where.Replace(' ', '_')}");
+        await using var store = await db.JournalAsync($"fence_{where.Replace(' ', '_')}", o => o.FeedSettleTimeout = TimeSpan.FromMilliseconds(200));
         await using var unrelated = await OpenUnrelatedAsync(where);
         var committed = new List<long>();
         for (var i = 0; i < 20; i++)
@@ -33,49 +37,13 @@ public sealed class PerTableFenceTests(SchemaFixture db) : IClassFixture<SchemaF
             committed.AddRange((await store.CommitAsync($"account-{i % 3}", Events.Many(i % 4 == 0 ? 2 : 1))).Select(e => e.Position));
         }
 
-        // Every event above sits behind the open transaction in the server's snapshot: a server-wide fence would
-        // return none of them.
         Assert.True(await unrelated.HoldsTheServerXminAsync(db.Schema.DataSource));
-        var queried = await store.QueryAsync(new JournalQuery { After = 0 }).ToListAsync();
-        var correlated = await store.QueryAsync(new JournalQuery { CorrelationId = "none", After = 0 }).ToListAsync();
+        var error = await Assert.ThrowsAsync<FeedNotSettledException>(() => store.QueryAsync(new JournalQuery { After = 0 }).ToListAsync());
+        Assert.True(error.IsTransient);
         var page = await store.ReadFeedAsync(0, 1000);
-
-        Assert.Equal(committed, queried.Select(e => e.Position));
-        Assert.Empty(correlated);
-        Assert.Equal(committed, page.Events.Select(e => e.Position));
-        Assert.False(page.HasMore);
-        Assert.True(page.SettledUpTo >= committed[^1]);
-        Assert.Equal(page.SettledUpTo, page.ContinueAfter);
-        Assert.True(await unrelated.HoldsTheServerXminAsync(db.Schema.DataSource), "the transaction stayed open throughout");
-    }
-
-    [Fact]
-    public async Task A_reaction_keeps_handling_new_events_while_a_write_transaction_stays_open_in_another_database()
-    {
-        await using var journal = await db.JournalAsync("fence_reaction");
-        await using var leases = await db.LeasesAsync("fence_reaction_subscriptions");
-        var handled = new ConcurrentQueue<long>();
-        var registry = new ReactionRegistry().On("Happened", (e, _) =>
-        {
-            handled.Enqueue(e.Position);
-            return Task.CompletedTask;
-        });
-        await using var worker = new ReactionWorker(
-            new ReactionLoop(journal, leases, registry, new ReactionOptions { PollInterval = TimeSpan.FromMilliseconds(50) }), journal);
-        await worker.StartAsync();
-        await using var unrelated = await OpenUnrelatedAsync("another database");
-
-        // Round after round while the transaction stays open: each is handled before the next is committed, so a
-        // reaction fenced on the server's oldest transaction would wait here until the patience runs out.
-        var committed = new List<long>();
-        for (var round = 0; round < 3; round++)
-        {
-            committed.AddRange((await journal.CommitAsync($"order-{round}", Events.Many(5))).Select(e => e.Position));
-            await Eventually.WaitAsync(() => handled.Count == committed.Count, $"round {round} is handled while the transaction is open");
-        }
-
-        Assert.True(await unrelated.HoldsTheServerXminAsync(db.Schema.DataSource), "the transaction stayed open throughout");
-        Assert.Equal(committed, handled.Order());
+        Assert.Empty(page.Events);
+        Assert.True(page.HasMore, "a page held back says there is more");
+        Assert.True(page.SettledUpTo < committed[0]);
     }
 
     [Fact]
