@@ -79,7 +79,12 @@ public sealed class ReactionLaneTests : IAsyncLifetime
         }
 
         // One worker per lane, spread: the two lanes' workers run on different silos.
-        var holders = cluster.Silos.Select(s => s.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider).LocalHolders).ToList();
+        // Workers are spread when each silo asks for its share after membership changes: wait for it, then check.
+        List<IReadOnlyList<string>> Holders() => cluster.Silos
+            .Select(s => (IReadOnlyList<string>)s.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider).LocalHolders.ToList())
+            .ToList();
+        await Eventually.WaitAsync(() => Holders().All(h => h.Count == 1), "each silo runs one worker");
+        var holders = Holders();
         Assert.All(holders, h => Assert.Single(h));
         Assert.Single(holders, h => h[0].Contains("/lane:audit/", StringComparison.Ordinal));
 
