@@ -5,4 +5,4 @@ namespace OrleansPgStore.Store.Admin;
 /// <param name="Lane">Its lane.</param>
 /// <param name="Retry">How many attempts it had.</param>
 /// <param name="Error">The error text the handler failed with.</param>
-public sealed record BlockedTarget(string Stream, string Lane, long Retry, string? Error);
+internal sealed record BlockedTarget(string Stream, string Lane, long Retry, string? Error);

@@ -14,7 +14,7 @@ namespace OrleansPgStore.Store.Admin;
 /// reset, defer, prioritize) and <see cref="Journal.JournalStore"/> (retention).
 /// </summary>
 /// <remarks>Thread-safe; every call takes a pooled connection for its duration only.</remarks>
-public sealed class StoreAdmin : IAsyncDisposable
+internal sealed class StoreAdmin : IAsyncDisposable
 {
     private readonly StoreConnection _store;
     private readonly AdminSql _sql;

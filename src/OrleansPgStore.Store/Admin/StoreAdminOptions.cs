@@ -3,7 +3,7 @@ using OrleansPgStore.Store.Connection;
 namespace OrleansPgStore.Store.Admin;
 
 /// <summary>Settings of a <see cref="StoreAdmin"/>: the database and the three tables it inspects.</summary>
-public sealed class StoreAdminOptions : StoreOptions
+internal sealed class StoreAdminOptions : StoreOptions
 {
     /// <summary>The events table. Defaults to <c>events</c>.</summary>
     public override string Table { get; set; } = "events";

@@ -1,3 +1,5 @@
+using OrleansPgStore.Store.Diagnostics;
+
 namespace OrleansPgStore.Store.Admin;
 
 /// <summary>What <see cref="StoreAdmin.StatusAsync"/> reports.</summary>
@@ -7,7 +9,7 @@ namespace OrleansPgStore.Store.Admin;
 /// <param name="Snapshots">Snapshots and tombstones in the journal.</param>
 /// <param name="Lanes">Reaction lag per lane; empty without a subscriptions table.</param>
 /// <param name="Blocked">Blocked targets, by stream, at most the number asked for.</param>
-public sealed record StoreStatus(
+internal sealed record StoreStatus(
     string Database,
     IReadOnlyList<TableStatus> Tables,
     long Events,

@@ -5,4 +5,4 @@ namespace OrleansPgStore.Store.Admin;
 /// <param name="Exists">Whether the table exists.</param>
 /// <param name="SizeBytes">Total size on disk with indexes and TOAST; 0 when missing.</param>
 /// <param name="Rows">Exact row count; 0 when missing.</param>
-public sealed record TableStatus(string Name, bool Exists, long SizeBytes, long Rows);
+internal sealed record TableStatus(string Name, bool Exists, long SizeBytes, long Rows);

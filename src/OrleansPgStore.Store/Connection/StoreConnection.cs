@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
-using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Connection;
 
@@ -10,7 +9,7 @@ namespace OrleansPgStore.Store.Connection;
 /// What a store needs to talk to its table: the data source (owned or borrowed), the quoted names,
 /// the command timeout and the translation of database errors into the engine's exceptions.
 /// </summary>
-internal sealed class StoreConnection : IAsyncDisposable
+internal sealed class StoreConnection : IAsyncDisposable, IOperationTarget
 {
     private readonly bool _ownsDataSource;
     private readonly int _commandTimeoutSeconds;

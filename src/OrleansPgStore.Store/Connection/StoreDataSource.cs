@@ -4,7 +4,7 @@ using Npgsql;
 namespace OrleansPgStore.Store.Connection;
 
 /// <summary>Builds the data sources the stores create for themselves.</summary>
-public static class StoreDataSource
+internal static class StoreDataSource
 {
     /// <summary>
     /// A data source for <paramref name="connectionString"/> named <c>OrleansPgStore</c> (Npgsql tags its metrics with

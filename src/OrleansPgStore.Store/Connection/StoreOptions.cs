@@ -3,7 +3,7 @@ using Npgsql;
 namespace OrleansPgStore.Store.Connection;
 
 /// <summary>Settings every store shares: where the database is, and which schema and table to use.</summary>
-public abstract class StoreOptions
+internal abstract class StoreOptions
 {
     /// <summary>
     /// The Npgsql connection string. Set this or <see cref="DataSource"/>, not both. The store then builds and

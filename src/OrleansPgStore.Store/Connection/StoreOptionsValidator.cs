@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Connection;
 

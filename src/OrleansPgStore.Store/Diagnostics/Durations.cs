@@ -3,7 +3,7 @@ using System.Globalization;
 namespace OrleansPgStore.Store.Diagnostics;
 
 /// <summary>Durations as people read them in logs: "850 ms", "1.1 s", "2.5 min", never "1117.6106 ms".</summary>
-public static class Durations
+internal static class Durations
 {
     /// <summary>Formats <paramref name="duration"/> with two significant digits at most and a unit that fits.</summary>
     public static string Format(TimeSpan duration) => duration.TotalMilliseconds switch

@@ -18,7 +18,7 @@ namespace OrleansPgStore.Store.Diagnostics;
 /// sample), <c>orleanspgstore.faults</c> (self-healing faults by <c>operation</c>), <c>orleanspgstore.reactions.delay</c>
 /// (s from commit to handling, per <c>lane</c>).
 /// </remarks>
-public static class StoreInstruments
+internal static class StoreInstruments
 {
     /// <summary>Name of the meter and of the activity source.</summary>
     public const string Name = "OrleansPgStore.Store";
@@ -170,7 +170,7 @@ public static class StoreInstruments
     /// </summary>
     /// <param name="table">The subscriptions table the sample is of (a process may run several); tagged <c>table</c>.</param>
     /// <param name="lanes">The sample, as <see cref="Admin.StoreAdmin.ReactionLagAsync"/> returns it.</param>
-    public static void PublishReactionLag(string table, IReadOnlyList<Admin.LaneLag> lanes)
+    public static void PublishReactionLag(string table, IReadOnlyList<LaneLag> lanes)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(lanes);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using OrleansPgStore.Store.Connection;
 
 namespace OrleansPgStore.Store.Diagnostics;
 
@@ -39,7 +38,7 @@ internal struct StoreOperation
     /// <param name="links">Links to other spans (the commits a reaction batch handles).</param>
     public static StoreOperation Start(
         string name,
-        StoreConnection store,
+        IOperationTarget store,
         string? stream = null,
         ActivityKind kind = ActivityKind.Client,
         ActivityContext parent = default,

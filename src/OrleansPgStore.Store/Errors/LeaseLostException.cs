@@ -5,7 +5,7 @@ namespace OrleansPgStore.Store.Errors;
 /// have been claimed by another worker, or were reset). The transaction must roll back: its effects belong to a
 /// holder that lost the right to commit them.
 /// </summary>
-public sealed class LeaseLostException : OrleansPgStoreException
+internal sealed class LeaseLostException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
     public LeaseLostException(string holder, IReadOnlyList<string> streams)

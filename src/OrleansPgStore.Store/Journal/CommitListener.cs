@@ -10,7 +10,7 @@ namespace OrleansPgStore.Store.Journal;
 /// lost it reconnects with capped exponential backoff (100 ms doubling to 10 s) and carries on; notifications sent
 /// meanwhile are lost, which is fine: they are hints, and polling finds every commit.
 /// </summary>
-public sealed class CommitListener : IAsyncDisposable
+internal sealed class CommitListener : IAsyncDisposable
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);

@@ -22,7 +22,7 @@ namespace OrleansPgStore.Store.Journal;
 public sealed class EventUpcasters
 {
     /// <summary>The payload member holding the schema version a writer stamped (absent: version 1).</summary>
-    public const string SchemaVersionProperty = "$v";
+    internal const string SchemaVersionProperty = "$v";
 
     private const int MaxSteps = 1000;
 
@@ -31,7 +31,7 @@ public sealed class EventUpcasters
     private readonly Dictionary<string, string> _renames = new(StringComparer.Ordinal);
 
     /// <summary>True when no upcaster is registered.</summary>
-    public bool IsEmpty => _unversioned.Count == 0 && _versioned.Count == 0 && _renames.Count == 0;
+    internal bool IsEmpty => _unversioned.Count == 0 && _versioned.Count == 0 && _renames.Count == 0;
 
     /// <summary>Upcasts every payload stored under <paramref name="eventName"/>, whatever its schema version.</summary>
     /// <exception cref="ArgumentException">An upcaster is already registered for the name.</exception>
@@ -81,13 +81,13 @@ public sealed class EventUpcasters
     }
 
     /// <summary>True when a payload stored under <paramref name="eventName"/> may be changed by an upcaster.</summary>
-    public bool Handles(string eventName)
+    internal bool Handles(string eventName)
         => _unversioned.ContainsKey(eventName) || _renames.ContainsKey(eventName) || _versioned.Keys.Any(k => k.Name == eventName);
 
     /// <summary>Upcasts a stored event; the payload returned has no schema stamp.</summary>
     /// <exception cref="JsonException">The payload is not a JSON object, or its stamp is not a positive integer.</exception>
     /// <exception cref="InvalidOperationException">The upcasters loop (a rename cycle).</exception>
-    public UpcastEvent Upcast(RecordedEvent recorded)
+    internal UpcastEvent Upcast(RecordedEvent recorded)
     {
         ArgumentNullException.ThrowIfNull(recorded);
         return JsonNode.Parse(recorded.Json) is JsonObject payload
@@ -97,7 +97,7 @@ public sealed class EventUpcasters
 
     /// <summary>Upcasts a payload stored under <paramref name="eventName"/>; changes and returns it without its stamp.</summary>
     /// <inheritdoc cref="Upcast(RecordedEvent)" path="/exception"/>
-    public UpcastEvent Upcast(string eventName, JsonObject payload)
+    internal UpcastEvent Upcast(string eventName, JsonObject payload)
     {
         ArgumentException.ThrowIfNullOrEmpty(eventName);
         ArgumentNullException.ThrowIfNull(payload);
@@ -132,7 +132,7 @@ public sealed class EventUpcasters
 
     /// <summary>Removes the stamp from a payload and returns its version (1 when absent).</summary>
     /// <exception cref="JsonException">The stamp is not a positive integer.</exception>
-    public static int TakeSchemaVersion(JsonObject payload, string eventName)
+    internal static int TakeSchemaVersion(JsonObject payload, string eventName)
     {
         ArgumentNullException.ThrowIfNull(payload);
         if (!payload.Remove(SchemaVersionProperty, out var stamp))

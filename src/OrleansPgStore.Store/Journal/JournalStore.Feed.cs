@@ -73,7 +73,7 @@ public sealed partial class JournalStore
     /// <paramref name="upTo"/>], oldest first, at most <paramref name="limit"/>: what a reaction target fed by that
     /// stream has to handle next.
     /// </summary>
-    public async Task<IReadOnlyList<RecordedEvent>> ReadStreamRangeAsync(
+    internal async Task<IReadOnlyList<RecordedEvent>> ReadStreamRangeAsync(
         string stream, long after, long upTo, IReadOnlyCollection<string> names, int limit, CancellationToken cancellationToken = default)
     {
         EventValidation.Stream(stream);
@@ -104,7 +104,7 @@ public sealed partial class JournalStore
     /// <see cref="ReadStreamRangeAsync"/> for many streams in one round trip (a reaction worker's claimed targets):
     /// for each range (stream, after, up to), its events in order, at most <paramref name="limit"/> each.
     /// </summary>
-    public async Task<IReadOnlyList<IReadOnlyList<RecordedEvent>>> ReadStreamRangesAsync(
+    internal async Task<IReadOnlyList<IReadOnlyList<RecordedEvent>>> ReadStreamRangesAsync(
         IReadOnlyList<(string Stream, long After, long UpTo)> ranges, IReadOnlyCollection<string> names, int limit,
         CancellationToken cancellationToken = default)
     {

@@ -14,23 +14,23 @@ public sealed partial class JournalStore
     internal const string NotifySql = "SELECT pg_notify($1, $2) WHERE octet_length($2) < 8000";
 
     /// <summary>Identifies this store instance in notifications, so a process ignores its own commits' echoes.</summary>
-    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+    internal string InstanceId { get; } = Guid.NewGuid().ToString("N");
 
     /// <summary>The LISTEN/NOTIFY channel of this events table.</summary>
-    public string Channel => SqlIdentifier.Derive("opgs_" + _store.Schema + "_" + _store.Table, "commits");
+    internal string Channel => SqlIdentifier.Derive("opgs_" + _store.Schema + "_" + _store.Table, "commits");
 
     /// <summary>
     /// Raised after every successful commit made through this instance (synchronously, on the committing thread;
     /// handlers must be quick). Remote commits arrive through <see cref="CreateCommitListener"/>.
     /// </summary>
-    public event Action<CommitNotification>? Committed;
+    internal event Action<CommitNotification>? Committed;
 
     /// <summary>
     /// A listener for commits made by other processes (requires <see cref="JournalStoreOptions.NotifyOnCommit"/> on
     /// the writers). It holds one connection, heals itself after a lost connection with capped backoff, and skips
     /// this instance's own notifications.
     /// </summary>
-    public CommitListener CreateCommitListener(Action<CommitNotification> onCommit)
+    internal CommitListener CreateCommitListener(Action<CommitNotification> onCommit)
         => new(_store.DataSource, Channel, InstanceId, onCommit, _logger);
 
     /// <summary>

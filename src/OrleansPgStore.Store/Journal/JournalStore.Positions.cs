@@ -71,7 +71,7 @@ public sealed partial class JournalStore
     /// Run it once after the restore, before the application appends (appends are refused with
     /// <see cref="PositionsRegressedException"/> until then). The CLI runs it as <c>orleanspgstore positions rebase</c>.
     /// </remarks>
-    public async Task<PositionRebase> RebasePositionsAsync(CancellationToken cancellationToken = default)
+    internal async Task<PositionRebase> RebasePositionsAsync(CancellationToken cancellationToken = default)
     {
         var operation = StoreOperation.Start("journal.rebase_positions", _store);
         try

@@ -36,7 +36,7 @@ public sealed partial class JournalStore
     /// Like <see cref="LoadAsync"/>, reading only what rebuilding a state needs of each row (version, name, payload):
     /// what a JournaledGrain's activation reads.
     /// </summary>
-    public IAsyncEnumerable<ReplayEntry> ReplayAsync(string stream, CancellationToken cancellationToken = default)
+    internal IAsyncEnumerable<ReplayEntry> ReplayAsync(string stream, CancellationToken cancellationToken = default)
     {
         EventValidation.Stream(stream);
         return ReadAsync(
@@ -56,7 +56,7 @@ public sealed partial class JournalStore
     /// neither prepares them nor waits for the server to load the table's statistics and index metadata.
     /// Only an optimization: returns <c>false</c> instead of throwing when it cannot.
     /// </summary>
-    public Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    internal Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         return _store.PrepareOnAsync(

@@ -12,7 +12,7 @@ public sealed partial class JournalStore
     /// <paramref name="cutoff"/> is visited.
     /// </summary>
     /// <returns>The final progress: streams visited, rows deleted and withheld.</returns>
-    public Task<RetentionProgress> RunRetentionAsync(
+    internal Task<RetentionProgress> RunRetentionAsync(
         DateTimeOffset cutoff, int batchSize = 100, IProgress<RetentionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -36,7 +36,7 @@ public sealed partial class JournalStore
     /// journal's schema; consumers that page the feed themselves are not known to retention.</para>
     /// </remarks>
     /// <returns>The final progress: streams visited, rows deleted and withheld, and where the next run may resume.</returns>
-    public async Task<RetentionProgress> RunRetentionAsync(
+    internal async Task<RetentionProgress> RunRetentionAsync(
         RetentionRun run, IProgress<RetentionProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);

@@ -31,7 +31,7 @@ public sealed partial class JournalStore : IAsyncDisposable
 
     /// <summary>Creates a journal over the table named in <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">The options are incomplete or name an invalid schema or table.</exception>
-    public JournalStore(JournalStoreOptions options, ILoggerFactory? loggerFactory = null)
+    internal JournalStore(JournalStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<JournalStoreOptions>.ThrowIfInvalid(options);
@@ -62,7 +62,7 @@ public sealed partial class JournalStore : IAsyncDisposable
     /// positions against the server (see <see cref="RebasePositionsAsync"/>): after a restore into another cluster it
     /// logs the error that writes will meet, so it shows at start-up.
     /// </summary>
-    public async Task SeedAsync(CancellationToken cancellationToken = default)
+    internal async Task SeedAsync(CancellationToken cancellationToken = default)
     {
         await SchemaInstaller.SeedAsync(_store, JournalSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken).ConfigureAwait(false);
         try
@@ -91,7 +91,7 @@ public sealed partial class JournalStore : IAsyncDisposable
     /// Drops the events table with all its events (and its positions table). The schema is dropped too, but only when it is not
     /// <c>public</c> and nothing else is left in it: a schema other stores or the application use always survives.
     /// </summary>
-    public Task DropAsync(CancellationToken cancellationToken = default)
+    internal Task DropAsync(CancellationToken cancellationToken = default)
         => SchemaInstaller.DropAsync(_store, cancellationToken, _positionsTable);
 
     /// <summary>Translates <paramref name="e"/> for <paramref name="what"/> and records it on the operation's span.</summary>

@@ -3,7 +3,7 @@ using OrleansPgStore.Store.Connection;
 namespace OrleansPgStore.Store.Journal;
 
 /// <summary>Settings of a <see cref="JournalStore"/>.</summary>
-public sealed class JournalStoreOptions : StoreOptions
+internal sealed class JournalStoreOptions : StoreOptions
 {
     /// <summary>The events table. Defaults to <c>events</c>.</summary>
     public override string Table { get; set; } = "events";

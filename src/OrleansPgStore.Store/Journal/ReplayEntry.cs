@@ -8,7 +8,7 @@ namespace OrleansPgStore.Store.Journal;
 /// <param name="Name">The event's name; <see cref="JournalStore.SnapshotName"/> or <see cref="JournalStore.TombstoneName"/> for snapshots.</param>
 /// <param name="Json">The payload as JSON text (a snapshot's state; <c>null</c> JSON for a tombstone).</param>
 /// <param name="IsSnapshot">True for a snapshot or tombstone.</param>
-public readonly record struct ReplayEntry(long Version, string Name, string Json, bool IsSnapshot)
+internal readonly record struct ReplayEntry(long Version, string Name, string Json, bool IsSnapshot)
 {
     /// <summary>True for the tombstone a full truncation without a snapshot leaves behind.</summary>
     public bool IsTombstone => IsSnapshot && Name == JournalStore.TombstoneName;

@@ -5,4 +5,4 @@ namespace OrleansPgStore.Store.Journal;
 /// <param name="Subscription">The target stream, or the reaction group's discovery checkpoint (<c>$checkpoint:{group}</c>).</param>
 /// <param name="Watermark">The position it has passed (-1: nothing yet); every later event it may read is kept.</param>
 /// <param name="Blocked">Whether the target is blocked (see <see cref="RetentionRun.IgnoreBlockedTargets"/>).</param>
-public sealed record RetentionHolder(string Table, string Subscription, long Watermark, bool Blocked);
+internal sealed record RetentionHolder(string Table, string Subscription, long Watermark, bool Blocked);

@@ -4,7 +4,7 @@ namespace OrleansPgStore.Store.Journal;
 /// <param name="StreamsDone">Streams visited so far.</param>
 /// <param name="StreamsTotal">Streams with a snapshot to visit when the run started.</param>
 /// <param name="RowsDeleted">Events and older snapshots deleted so far (in a dry run: that would be deleted).</param>
-public sealed record RetentionProgress(long StreamsDone, long StreamsTotal, long RowsDeleted)
+internal sealed record RetentionProgress(long StreamsDone, long StreamsTotal, long RowsDeleted)
 {
     /// <summary>Whether the run deleted nothing, only counted (<see cref="RetentionRun.DryRun"/>).</summary>
     public bool DryRun { get; init; }

@@ -2,7 +2,7 @@ namespace OrleansPgStore.Store.Journal;
 
 /// <summary>What one retention run of <see cref="JournalStore.RunRetentionAsync(RetentionRun, IProgress{RetentionProgress}?, CancellationToken)"/> does.</summary>
 /// <param name="Cutoff">In each stream, history behind the newest snapshot created before this goes.</param>
-public sealed record RetentionRun(DateTimeOffset Cutoff)
+internal sealed record RetentionRun(DateTimeOffset Cutoff)
 {
     /// <summary>Snapshots visited per batch (one short transaction each). Defaults to 100.</summary>
     public int BatchSize { get; init; } = 100;

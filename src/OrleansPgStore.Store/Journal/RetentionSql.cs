@@ -1,3 +1,4 @@
+using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;

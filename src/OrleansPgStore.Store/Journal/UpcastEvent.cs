@@ -6,4 +6,4 @@ namespace OrleansPgStore.Store.Journal;
 /// <param name="Name">The event name the payload now has (a rename may have changed it).</param>
 /// <param name="SchemaVersion">The payload's schema version after upcasting (1 for unstamped payloads).</param>
 /// <param name="Payload">The payload, without its schema stamp.</param>
-public sealed record UpcastEvent(string Name, int SchemaVersion, JsonObject Payload);
+internal sealed record UpcastEvent(string Name, int SchemaVersion, JsonObject Payload);

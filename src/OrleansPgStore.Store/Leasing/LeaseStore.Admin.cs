@@ -4,7 +4,7 @@ using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.Store.Leasing;
 
-public sealed partial class LeaseStore
+internal sealed partial class LeaseStore
 {
     /// <summary>Unblocks the selected blocked targets: they are claimable again, from their watermark, with a fresh retry count.</summary>
     /// <returns>How many targets were unblocked.</returns>

@@ -4,7 +4,7 @@ using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.Store.Leasing;
 
-public sealed partial class LeaseStore
+internal sealed partial class LeaseStore
 {
     /// <summary>
     /// Takes (or renews) the lease on a named checkpoint, such as the reaction loop's correlation position, so that

@@ -4,7 +4,7 @@ using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.Store.Leasing;
 
-public sealed partial class LeaseStore
+internal sealed partial class LeaseStore
 {
     private RetentionTurnSql? _retentionTurnSql;
 

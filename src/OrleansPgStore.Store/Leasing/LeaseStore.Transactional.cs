@@ -4,7 +4,7 @@ using OrleansPgStore.Store.Errors;
 
 namespace OrleansPgStore.Store.Leasing;
 
-public sealed partial class LeaseStore
+internal sealed partial class LeaseStore
 {
     /// <summary>Opens a pooled connection to the subscriptions' database, for a transaction that ends with <see cref="ReportWithinAsync"/>.</summary>
     internal ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)

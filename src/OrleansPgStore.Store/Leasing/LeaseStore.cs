@@ -17,7 +17,7 @@ namespace OrleansPgStore.Store.Leasing;
 /// Thread-safe; share one per table. Lease expiry is judged by the database clock. Reports (ack, block) from a
 /// holder that no longer holds the lease are dropped and returned to the caller, never thrown.
 /// </remarks>
-public sealed partial class LeaseStore : IAsyncDisposable
+internal sealed partial class LeaseStore : IAsyncDisposable
 {
     /// <summary>
     /// The longest lease or retry delay a call may ask for. A lease is a liveness timeout, and an instant past the year

@@ -7,4 +7,4 @@ namespace OrleansPgStore.Store.Leasing;
 /// </param>
 /// <param name="Priority">Higher is claimed first (a fairness reserve keeps lower priorities moving). Defaults to 0.</param>
 /// <param name="Lane">Workers claim from one lane; the default lane is the empty string.</param>
-public sealed record Subscription(string Stream, string? Source = null, int Priority = 0, string Lane = "");
+internal sealed record Subscription(string Stream, string? Source = null, int Priority = 0, string Lane = "");

@@ -1,7 +1,7 @@
 namespace OrleansPgStore.Store.Leasing;
 
 /// <summary>A subscription as stored, for inspection.</summary>
-public sealed record SubscriptionState(
+internal sealed record SubscriptionState(
     string Stream,
     string? Source,
     long At,

@@ -8,7 +8,7 @@ namespace OrleansPgStore.Store.Reactions;
 /// <param name="Deferred">Targets that failed and will be retried after a backoff.</param>
 /// <param name="Blocked">Targets blocked as poison.</param>
 /// <param name="Dropped">Targets whose report was dropped because the lease had moved on; their work will be redone.</param>
-public sealed record CycleResult(int Correlated, int Claimed, int Handled, int Acked, int Deferred, int Blocked, IReadOnlyList<string> Dropped)
+internal sealed record CycleResult(int Correlated, int Claimed, int Handled, int Acked, int Deferred, int Blocked, IReadOnlyList<string> Dropped)
 {
     /// <summary>
     /// New events are visible but not yet settled (commits below them are in flight): look again in a moment

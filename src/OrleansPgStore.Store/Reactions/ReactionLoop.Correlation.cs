@@ -4,7 +4,7 @@ using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
 
-public sealed partial class ReactionLoop
+internal sealed partial class ReactionLoop
 {
     // Advancing the checkpoint past an empty stretch of the feed is a write; it only saves rescanning that stretch
     // (an index range with nothing in it), so it is done at most this often.

@@ -6,7 +6,7 @@ using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
 
-public sealed partial class ReactionLoop
+internal sealed partial class ReactionLoop
 {
     /// <summary>
     /// Steps "project" and "ack" in one transaction: the projections write every claimed target's events, then the

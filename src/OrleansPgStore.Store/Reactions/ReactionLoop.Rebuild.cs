@@ -4,7 +4,7 @@ using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
 
-public sealed partial class ReactionLoop
+internal sealed partial class ReactionLoop
 {
     /// <summary>
     /// Rebuilds the projections: in one transaction, resets the selected targets to replay from the start and runs the

@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace OrleansPgStore.Store.Reactions;
 
-public sealed partial class ReactionLoop
+internal sealed partial class ReactionLoop
 {
     // A kill storm or a restart leaves every idle pooled connection dead, and each is found out only when used: a few
     // immediate retries get past them instead of failing the cycle (and backing the worker off) on each one.

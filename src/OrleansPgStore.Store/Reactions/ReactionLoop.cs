@@ -18,7 +18,7 @@ namespace OrleansPgStore.Store.Reactions;
 /// commit with its progress, so its effects happen exactly once. Drive it with <see cref="ReactionWorker"/> (the
 /// Orleans worker grain does), or call <see cref="RunCycleAsync"/> yourself, e.g. from a timer.
 /// </remarks>
-public sealed partial class ReactionLoop
+internal sealed partial class ReactionLoop
 {
     private const int MaxErrorLength = 4000;
 

@@ -8,15 +8,10 @@ namespace OrleansPgStore.Store.Reactions;
 /// <summary>
 /// Runs a <see cref="ReactionLoop"/> in the background: cycles back to back while there is work, and when idle
 /// sleeps until a commit wakes it (this process's commits directly; other processes' through LISTEN/NOTIFY when
-/// <paramref name="listen"/> is on) or the poll interval passes. Notifications are only hints: polling stays the
+/// listening is on) or the poll interval passes. Notifications are only hints: polling stays the
 /// safety net.
 /// </summary>
-/// <param name="loop">The loop to run.</param>
-/// <param name="journal">The journal whose commits wake the worker.</param>
-/// <param name="listen">Also listen for other processes' commits (they must commit with NotifyOnCommit).</param>
-/// <param name="loggerFactory">Logging; none when <c>null</c>.</param>
-public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool listen = false, ILoggerFactory? loggerFactory = null)
-    : IAsyncDisposable
+public sealed class ReactionWorker : IAsyncDisposable
 {
     // Short: a failing cycle means claiming itself fails (discovery failures no longer fail it), and a server that
     // comes back or a storm of killed connections that ends should cost seconds of stall, not half a minute.
@@ -27,7 +22,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     internal static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(2);
     internal static readonly TimeSpan MaxSettleDelay = TimeSpan.FromMilliseconds(250);
 
-    private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private CommitListener? _listener;
@@ -35,6 +30,22 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     private int _stopped;
 
     private long _handled;
+    private readonly ReactionLoop loop;
+    private readonly JournalStore journal;
+    private readonly bool listen;
+
+    /// <summary>A worker running <paramref name="loop"/>; <see cref="PgStore.CreateReactionWorker"/> builds one.</summary>
+    /// <param name="loop">The loop to run.</param>
+    /// <param name="journal">The journal whose commits wake the worker.</param>
+    /// <param name="listen">Also listen for other processes' commits (they must commit with NotifyOnCommit).</param>
+    /// <param name="loggerFactory">Logging; none when <c>null</c>.</param>
+    internal ReactionWorker(ReactionLoop loop, JournalStore journal, bool listen = false, ILoggerFactory? loggerFactory = null)
+    {
+        this.loop = loop;
+        this.journal = journal;
+        this.listen = listen;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
+    }
 
     /// <summary>The loop's lease-holder identity.</summary>
     public string Holder => loop.Holder;
@@ -47,7 +58,7 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
 
     /// <summary>
     /// How many times the worker's commit listener has (re)connected: 1 once listening, more after it healed a lost
-    /// connection; 0 when not listening. For health checks.
+    /// connection; 0 when not listening.
     /// </summary>
     public int ListenerConnections => _listener?.Connections ?? 0;
 

@@ -27,7 +27,7 @@ public sealed class DurableStateStore : IAsyncDisposable
 
     /// <summary>Creates a store over the table named in <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">The options are incomplete or name an invalid schema or table.</exception>
-    public DurableStateStore(DurableStateStoreOptions options, ILoggerFactory? loggerFactory = null)
+    internal DurableStateStore(DurableStateStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         StoreOptionsValidator<DurableStateStoreOptions>.ThrowIfInvalid(options);
@@ -40,7 +40,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     public string QualifiedTable => _store.QualifiedTable;
 
     /// <summary>Creates the schema (if missing) and the state table. Idempotent; safe to call from many processes at once.</summary>
-    public Task SeedAsync(CancellationToken cancellationToken = default)
+    internal Task SeedAsync(CancellationToken cancellationToken = default)
         => SchemaInstaller.SeedAsync(_store, StateSchema.Create(_store.QualifiedTable), cancellationToken);
 
     /// <summary>
@@ -57,7 +57,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     /// Drops the state table. The schema is dropped too, but only when it is not <c>public</c> and nothing else is
     /// left in it.
     /// </summary>
-    public Task DropAsync(CancellationToken cancellationToken = default)
+    internal Task DropAsync(CancellationToken cancellationToken = default)
         => SchemaInstaller.DropAsync(_store, cancellationToken);
 
     /// <summary>Reads the state stored under <paramref name="persistenceId"/>, or <c>null</c> when there is none.</summary>
@@ -189,7 +189,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     /// and runs it once for an id that cannot exist, e.g. from a data source's physical connection initializer.
     /// Only an optimization: returns <c>false</c> instead of throwing when it cannot.
     /// </summary>
-    public Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
+    internal Task<bool> PrepareConnectionAsync(NpgsqlConnection connection, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         return _store.PrepareOnAsync(connection, [(_sql.Load, [Id("")])], cancellationToken);

@@ -3,7 +3,7 @@ using OrleansPgStore.Store.Connection;
 namespace OrleansPgStore.Store.State;
 
 /// <summary>Settings of a <see cref="DurableStateStore"/>.</summary>
-public sealed class DurableStateStoreOptions : StoreOptions
+internal sealed class DurableStateStoreOptions : StoreOptions
 {
     /// <summary>The state table. Defaults to <c>durable_state</c>.</summary>
     public override string Table { get; set; } = "durable_state";

@@ -16,7 +16,7 @@ namespace OrleansPgStore.EventSourcing;
 /// name, so an alias can be added to a type whose events are already stored under its full name.</para>
 /// <para>Thread-safe; lookups are cached.</para>
 /// </remarks>
-public sealed class EventTypeNames
+internal sealed class EventTypeNames
 {
     private readonly Dictionary<Type, string> _registered;
     private readonly Dictionary<string, Type> _registeredByName;

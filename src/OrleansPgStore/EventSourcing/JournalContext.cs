@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using OrleansPgStore.Hosting;
 using OrleansPgStore.Serialization;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.EventSourcing;
@@ -9,7 +9,7 @@ namespace OrleansPgStore.EventSourcing;
 /// <summary>What every adaptor of one log-consistency provider shares.</summary>
 /// <param name="ProviderName">The provider's name.</param>
 /// <param name="Journal">The events table.</param>
-/// <param name="ActivationReads">Where activations replay their streams.</param>
+/// <param name="Reads">Where activations replay their streams (the store's warm pool when it has room).</param>
 /// <param name="Events">Reads and writes events (names, contract, upcasters, strict reads).</param>
 /// <param name="Snapshots">Writes and reads snapshot payloads.</param>
 /// <param name="ReadRetryTimeout">How long a read retries transient failures before it gives up.</param>
@@ -19,7 +19,7 @@ namespace OrleansPgStore.EventSourcing;
 internal sealed record JournalContext(
     string ProviderName,
     JournalStore Journal,
-    ActivationReads ActivationReads,
+    WarmReads Reads,
     JournalEventSerializer Events,
     JournalSnapshot Snapshots,
     TimeSpan ReadRetryTimeout,

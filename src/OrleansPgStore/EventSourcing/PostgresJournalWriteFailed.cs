@@ -8,7 +8,7 @@ namespace OrleansPgStore.EventSourcing;
 /// ids, so it is never appended twice) with backoff, for at most <c>WriteRetryTimeout</c>.
 /// </summary>
 [GenerateSerializer]
-public sealed class PostgresJournalWriteFailed : PrimaryOperationFailed
+internal sealed class PostgresJournalWriteFailed : PrimaryOperationFailed
 {
     /// <inheritdoc/>
     public override string ToString() => $"appending to the journal failed: {Exception?.GetType().Name}: {Exception?.Message}";

@@ -1,14 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Orleans.EventSourcing;
 using Orleans.Serialization;
 using Orleans.Serialization.Session;
 using Orleans.Serialization.TypeSystem;
 using Orleans.Storage;
-using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 using OrleansPgStore.Serialization;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.EventSourcing;
@@ -26,24 +25,24 @@ namespace OrleansPgStore.EventSourcing;
 /// <para>Events are stored as <c>jsonb</c> with System.Text.Json, under the names <see cref="EventTypeNames"/>
 /// gives them; snapshots hold the state in Orleans' own serialization (see <see cref="JournalSnapshot"/>).</para>
 /// </remarks>
-public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAsyncDisposable, IDisposable
+internal sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAsyncDisposable, IDisposable
 {
     private readonly JournalContext _context;
     private readonly IPostgresJournalSettings _settings;
-    private readonly NpgsqlDataSource? _ownedDataSource;
+    private readonly PgStore? _ownedStore;
     private int _disposed;
 
     internal PostgresLogConsistencyProvider(
-        string name, PostgresStoreOptions options, IPostgresJournalSettings settings, JournalStore journal, ActivationReads? activationReads,
-        NpgsqlDataSource? ownedDataSource, CancellationToken stopping, ILoggerFactory loggerFactory, IServiceProvider services)
+        string name, PostgresStoreOptions options, IPostgresJournalSettings settings, PgStore store, bool ownsStore,
+        CancellationToken stopping, ILoggerFactory loggerFactory, IServiceProvider services)
     {
         _settings = settings;
-        _ownedDataSource = ownedDataSource;
+        _ownedStore = ownsStore ? store : null;
         var json = StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes);
         _context = new JournalContext(
             name,
-            journal,
-            activationReads ?? new ActivationReads(journal, null),
+            store.Journal,
+            store.Reads,
             new JournalEventSerializer(new EventTypeNames(settings.TypeNames), json, settings.Upcasters),
             new JournalSnapshot(
                 services.GetRequiredService<Serializer>(),
@@ -94,9 +93,9 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
     public async ValueTask DisposeAsync()
     {
         // The container may hand this instance out under several keys and dispose it once per key.
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownedDataSource is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownedStore is not null)
         {
-            await _ownedDataSource.DisposeAsync().ConfigureAwait(false);
+            await _ownedStore.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -105,7 +104,7 @@ public sealed class PostgresLogConsistencyProvider : ILogViewAdaptorFactory, IAs
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _ownedDataSource?.Dispose();
+            _ownedStore?.Dispose();
         }
     }
 }

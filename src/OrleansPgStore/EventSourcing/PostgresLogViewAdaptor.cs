@@ -452,7 +452,7 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         var replayed = 0;
         // ReplayAsync reads only what a replay needs, with the statement every pooled connection has prepared, on the
         // registration's warm activation connections when one is free.
-        await foreach (var entry in _context.ActivationReads.ReplayAsync(_stream, cancellationToken))
+        await foreach (var entry in _context.Reads.ReplayAsync(_stream, cancellationToken))
         {
             var e = new RecordedEvent(0, _stream, entry.Version, entry.Name, entry.Json, null, EventMetadata.None, default, entry.IsSnapshot);
             if (e.IsSnapshot)

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
 using OrleansPgStore.Reactions;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
 
@@ -17,7 +17,7 @@ internal sealed class PostgresJournalHealthCheck(string name, IServiceProvider s
     /// <inheritdoc/>
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var journal = services.GetRequiredKeyedService<PostgresJournalServices>(name);
+        var journal = services.GetRequiredKeyedService<PgStore>(name);
         var reactions = services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<PostgresJournalOptions>>().Get(name).Reactions;
         var data = new Dictionary<string, object>();
         try

@@ -6,6 +6,7 @@ using Orleans.Messaging;
 using OrleansPgStore.Clustering;
 using OrleansPgStore.Options;
 using OrleansPgStore.Reminders;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Clustering;
 using OrleansPgStore.Store.Reminders;
 
@@ -78,7 +79,7 @@ internal static class PostgresClusterServices
     {
         var journalOptions = services.GetRequiredService<IOptionsMonitor<PostgresJournalOptions>>().Get(journal);
         options.ConnectionString = null;
-        options.DataSource = services.GetRequiredKeyedService<PostgresJournalServices>(journal).DataSource;
+        options.DataSource = services.GetRequiredKeyedService<PgStore>(journal).DataSource;
         options.Schema = journalOptions.Schema;
         options.CommandTimeout = journalOptions.CommandTimeout;
         options.SeedSchema = journalOptions.SeedSchema;

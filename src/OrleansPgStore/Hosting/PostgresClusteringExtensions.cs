@@ -23,7 +23,7 @@ public static class PostgresClusteringExtensions
     }
 
     /// <inheritdoc cref="UsePostgresClustering(ISiloBuilder, Action{PostgresClusteringOptions})"/>
-    public static ISiloBuilder UsePostgresClustering(this ISiloBuilder builder, Action<OptionsBuilder<PostgresClusteringOptions>>? configureOptions)
+    internal static ISiloBuilder UsePostgresClustering(this ISiloBuilder builder, Action<OptionsBuilder<PostgresClusteringOptions>>? configureOptions)
     {
         ArgumentNullException.ThrowIfNull(builder);
         PostgresClusterServices.AddMembershipTable(builder.Services, configureOptions);
@@ -42,7 +42,7 @@ public static class PostgresClusteringExtensions
     }
 
     /// <inheritdoc cref="UsePostgresClustering(IClientBuilder, Action{PostgresClusteringOptions})"/>
-    public static IClientBuilder UsePostgresClustering(this IClientBuilder builder, Action<OptionsBuilder<PostgresClusteringOptions>>? configureOptions)
+    internal static IClientBuilder UsePostgresClustering(this IClientBuilder builder, Action<OptionsBuilder<PostgresClusteringOptions>>? configureOptions)
     {
         ArgumentNullException.ThrowIfNull(builder);
         PostgresClusterServices.AddGatewayListProvider(builder.Services, configureOptions);

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Configuration.Overrides;
 using Orleans.EventSourcing;
@@ -14,9 +13,7 @@ using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Options;
 using OrleansPgStore.Serialization;
 using OrleansPgStore.Storage;
-using OrleansPgStore.Store.Connection;
-using OrleansPgStore.Store.Journal;
-using OrleansPgStore.Store.State;
+using OrleansPgStore.Store;
 
 namespace OrleansPgStore.Hosting;
 
@@ -26,56 +23,69 @@ internal static class PostgresProviderFactory
     public static TOptions Options<TOptions>(IServiceProvider services, string name)
         => services.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name);
 
-    /// <summary>The journal provider of an <c>AddPostgresJournal</c> registration, on its shared journal.</summary>
-    public static PostgresLogConsistencyProvider LogConsistency(
-        IServiceProvider services, string registration, string name, PostgresJournalServices shared)
+    /// <summary>
+    /// The front door of an <c>AddPostgresJournal</c> registration: one <see cref="PgStore"/> (its pools, journal, state,
+    /// leases and admin) that every role of the registration shares.
+    /// </summary>
+    public static PgStore Store(PostgresJournalOptions options, ILoggerFactory loggerFactory)
+        => Store(options, loggerFactory, warmUp: true, store =>
+        {
+            store.EventsTable = options.EventsTable;
+            store.StateTable = options.StateTable;
+            store.SubscriptionsTable = options.Reactions.SubscriptionsTable;
+            // Wakes the reaction workers on every silo; only worth its cost when there are reactions.
+            store.NotifyOnCommit = options.Reactions.HasReactions && options.Reactions.NotifyOnCommit;
+            store.SynchronousLeaseWrites = options.Reactions.SynchronousLeaseWrites;
+            store.WarmReadConnections = options.WarmReadConnections;
+        });
+
+    /// <summary>The tables an <c>AddPostgresJournal</c> registration seeds: the subscriptions only with reactions or retention.</summary>
+    public static StoreTables Tables(PostgresJournalOptions options)
+        => options.Reactions.HasReactions || options.Retention.KeepFor is not null
+            ? StoreTables.All
+            : StoreTables.Events | StoreTables.States;
+
+    /// <summary>The journal provider of an <c>AddPostgresJournal</c> registration, on its shared store.</summary>
+    public static PostgresLogConsistencyProvider LogConsistency(IServiceProvider services, string registration, string name, PgStore store)
     {
         var options = Options<PostgresJournalOptions>(services, registration);
         return new PostgresLogConsistencyProvider(
-            name, options, options, shared.Journal, shared.ActivationReads, ownedDataSource: null, Stopping(services),
-            services.GetRequiredService<ILoggerFactory>(), services);
+            name, options, options, store, ownsStore: false, Stopping(services), services.GetRequiredService<ILoggerFactory>(), services);
     }
 
-    /// <summary>A stand-alone journal provider with its own data source (unless its options bring one).</summary>
+    /// <summary>A stand-alone journal provider with its own store (and pool, unless its options bring a data source).</summary>
     public static PostgresLogConsistencyProvider LogConsistency(IServiceProvider services, string name)
     {
         var options = Options<PostgresLogConsistencyOptions>(services, name);
         var loggerFactory = services.GetRequiredService<ILoggerFactory>();
-        return WithDataSource(options, loggerFactory, dataSource => new PostgresLogConsistencyProvider(
-            name, options, options,
-            new JournalStore(
-                new JournalStoreOptions
-                {
-                    DataSource = dataSource.Shared,
-                    Schema = options.Schema,
-                    Table = options.Table,
-                    CommandTimeout = options.CommandTimeout,
-                },
-                loggerFactory),
-            activationReads: null,
-            dataSource.Owned, Stopping(services), loggerFactory, services));
+        var store = Store(options, loggerFactory, warmUp: false, store =>
+        {
+            store.EventsTable = options.Table;
+            store.WarmReadConnections = 0;
+        });
+        return Owning(store, () => new PostgresLogConsistencyProvider(
+            name, options, options, store, ownsStore: true, Stopping(services), loggerFactory, services));
     }
 
     /// <summary>Cancelled when the host starts stopping, before Orleans deactivates grains.</summary>
     private static CancellationToken Stopping(IServiceProvider services)
         => services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
 
-    /// <summary>The grain storage of an <c>AddPostgresJournal</c> registration, on its shared state store.</summary>
-    public static PostgresGrainStorage GrainStorage(IServiceProvider services, string registration, string name, PostgresJournalServices shared)
+    /// <summary>The grain storage of an <c>AddPostgresJournal</c> registration, on its shared store.</summary>
+    public static PostgresGrainStorage GrainStorage(IServiceProvider services, string registration, string name, PgStore store)
     {
         var options = Options<PostgresJournalOptions>(services, registration);
         return new PostgresGrainStorage(
             name,
             services.GetProviderClusterOptions(name).Value.ServiceId,
-            shared.States,
-            shared.ActivationReads,
+            store,
             StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes),
             services.GetRequiredService<IActivatorProvider>(),
-            ownedDataSource: null,
+            ownsStore: false,
             services.GetRequiredService<ILogger<PostgresGrainStorage>>());
     }
 
-    /// <summary>A stand-alone grain storage with its own data source (unless its options bring one).</summary>
+    /// <summary>A stand-alone grain storage with its own store (and pool, unless its options bring a data source).</summary>
     public static PostgresGrainStorage GrainStorage(IServiceProvider services, string name)
         => GrainStorage(
             name,
@@ -84,26 +94,41 @@ internal static class PostgresProviderFactory
             services.GetRequiredService<IActivatorProvider>(),
             services.GetRequiredService<ILoggerFactory>());
 
-    /// <summary>A stand-alone grain storage from explicit dependencies (also outside a silo).</summary>
+    /// <summary>
+    /// A grain storage without a silo, for storage test kits and unit tests of code that takes an
+    /// <see cref="Orleans.Storage.IGrainStorage"/>; the options are checked as at silo start. Its table is not created:
+    /// call <c>Store.SeedAsync()</c> first.
+    /// </summary>
+    /// <exception cref="OrleansConfigurationException">A setting is wrong or missing; the message names every one.</exception>
+    public static PostgresGrainStorage StandaloneGrainStorage(
+        string name, PostgresGrainStorageOptions options, string serviceId, IActivatorProvider activators, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(serviceId);
+        ArgumentNullException.ThrowIfNull(activators);
+        new PostgresOptionsValidator(options, $"PostgreSQL grain storage '{name}'").ValidateConfiguration();
+        return GrainStorage(name, options, serviceId, activators, loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+    }
+
+    /// <summary>A stand-alone grain storage from explicit dependencies.</summary>
     public static PostgresGrainStorage GrainStorage(
         string name, PostgresGrainStorageOptions options, string serviceId, IActivatorProvider activators, ILoggerFactory loggerFactory)
-        => WithDataSource(options, loggerFactory, dataSource => new PostgresGrainStorage(
+    {
+        var store = Store(options, loggerFactory, warmUp: false, store =>
+        {
+            store.StateTable = options.Table;
+            store.WarmReadConnections = 0;
+        });
+        return Owning(store, () => new PostgresGrainStorage(
             name,
             serviceId,
-            new DurableStateStore(
-                new DurableStateStoreOptions
-                {
-                    DataSource = dataSource.Shared,
-                    Schema = options.Schema,
-                    Table = options.Table,
-                    CommandTimeout = options.CommandTimeout,
-                },
-                loggerFactory),
-            activationReads: null,
+            store,
             StoredJsonOptions.Create(options.JsonSerializerOptions, options.StrictReads, options.TolerantReadTypes),
             activators,
-            dataSource.Owned,
+            ownsStore: true,
             loggerFactory.CreateLogger<PostgresGrainStorage>()));
+    }
 
     /// <summary>
     /// Orleans builds the runtime services of a log view adaptor through this factory, but registers its own only
@@ -118,18 +143,32 @@ internal static class PostgresProviderFactory
     }
 
 
-    private static T WithDataSource<T>(
-        PostgresStoreOptions options, ILoggerFactory loggerFactory, Func<(NpgsqlDataSource Shared, NpgsqlDataSource? Owned), T> create)
+    /// <summary>One front door from a provider's options: its data source or connection string, schema and timeout.</summary>
+    private static PgStore Store(PostgresStoreOptions options, ILoggerFactory loggerFactory, bool warmUp, Action<PgStoreOptions> tables)
     {
-        // Npgsql logs through the silo's logger factory.
-        var owned = options.DataSource is null ? StoreDataSource.Create(options.ConnectionString!, loggerFactory) : null;
+        var builder = options.DataSource is { } dataSource ? new PgStoreBuilder(dataSource) : new PgStoreBuilder(options.ConnectionString!);
+        builder.WarmUpConnections = warmUp;
+        return builder
+            .UseLoggerFactory(loggerFactory)   // Npgsql logs through the silo's logger factory too.
+            .Configure(store =>
+            {
+                store.Schema = options.Schema;
+                store.CommandTimeout = options.CommandTimeout;
+                tables(store);
+            })
+            .Build();
+    }
+
+    /// <summary>Disposes <paramref name="store"/> when the provider that would own it cannot be built.</summary>
+    private static T Owning<T>(PgStore store, Func<T> create)
+    {
         try
         {
-            return create((owned ?? options.DataSource!, owned));
+            return create();
         }
         catch
         {
-            owned?.Dispose();
+            store.Dispose();
             throw;
         }
     }

@@ -4,7 +4,7 @@ namespace OrleansPgStore.Hosting;
 /// The names one <c>AddPostgresJournal</c> registration serves its two roles under, when they should differ from the
 /// registration's name. Both roles still share the registration's one data source (one connection pool).
 /// </summary>
-public sealed record PostgresProviderNames
+internal sealed record PostgresProviderNames
 {
     /// <summary>The log-consistency provider's name, as in <c>[LogConsistencyProvider(ProviderName = …)]</c>;
     /// <c>null</c> means the registration's name.</summary>

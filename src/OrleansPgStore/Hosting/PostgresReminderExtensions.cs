@@ -25,7 +25,7 @@ public static class PostgresReminderExtensions
     }
 
     /// <inheritdoc cref="UsePostgresReminderService(ISiloBuilder, Action{PostgresReminderOptions})"/>
-    public static ISiloBuilder UsePostgresReminderService(this ISiloBuilder builder, Action<OptionsBuilder<PostgresReminderOptions>>? configureOptions)
+    internal static ISiloBuilder UsePostgresReminderService(this ISiloBuilder builder, Action<OptionsBuilder<PostgresReminderOptions>>? configureOptions)
     {
         ArgumentNullException.ThrowIfNull(builder);
         PostgresClusterServices.AddReminderTable(builder.Services, configureOptions);

@@ -16,6 +16,7 @@ using OrleansPgStore.Maintenance;
 using OrleansPgStore.Options;
 using OrleansPgStore.Reactions;
 using OrleansPgStore.Storage;
+using OrleansPgStore.Store;
 
 namespace Orleans.Hosting;
 
@@ -23,7 +24,7 @@ namespace Orleans.Hosting;
 /// Registers OrleansPgStore's providers on a service collection. The <see cref="ISiloBuilder"/> extensions in
 /// <see cref="PostgresSiloBuilderExtensions"/> forward here.
 /// </summary>
-public static class PostgresServiceCollectionExtensions
+internal static class PostgresServiceCollectionExtensions
 {
     /// <summary>Registers the PostgreSQL journal and grain storage under <see cref="PostgresJournalOptions.DefaultName"/>.</summary>
     /// <inheritdoc cref="AddPostgresJournal(IServiceCollection, string, Action{OptionsBuilder{PostgresJournalOptions}})" path="/remarks"/>
@@ -65,12 +66,12 @@ public static class PostgresServiceCollectionExtensions
     /// <summary>Registers the PostgreSQL journal and grain storage under <paramref name="name"/>.</summary>
     /// <param name="services">The silo's services.</param>
     /// <param name="name">The provider name, used by <c>[LogConsistencyProvider(ProviderName = …)]</c>,
-    /// <c>[PersistentState("state", …)]</c> and as the key of <see cref="PostgresJournalServices"/>.</param>
+    /// <c>[PersistentState("state", …)]</c> and as the key of the registration's <see cref="PgStore"/>.</param>
     /// <param name="configureOptions">Configures the named <see cref="PostgresJournalOptions"/>.</param>
     /// <returns>The service collection.</returns>
     /// <remarks>
-    /// <para>One call wires one data source (one connection pool, disposed with the silo; see
-    /// <see cref="PostgresJournalServices"/>), the creation of schema and tables when the silo starts, the
+    /// <para>One call wires one <see cref="PgStore"/> (its connection pools, disposed with the silo; a keyed service
+    /// by <paramref name="name"/>), the creation of schema and tables when the silo starts, the
     /// log-consistency provider (under the name, and as <c>Default</c> unless a default is already registered),
     /// the runtime services JournaledGrains need, the grain storage (under the name; as <c>Default</c> too
     /// when the name is <c>Default</c>), and, when reactions are registered in
@@ -86,7 +87,7 @@ public static class PostgresServiceCollectionExtensions
     /// storage under the names in <paramref name="names"/>, on one data source.
     /// </summary>
     /// <param name="services">The silo's services.</param>
-    /// <param name="name">The registration's name: its options and the key of <see cref="PostgresJournalServices"/>, and
+    /// <param name="name">The registration's name: its options and the key of its <see cref="PgStore"/>, and
     /// the name of each role <paramref name="names"/> leaves unnamed.</param>
     /// <param name="names">The roles' names.</param>
     /// <param name="configureOptions">Configures the named <see cref="PostgresJournalOptions"/>.</param>
@@ -109,17 +110,20 @@ public static class PostgresServiceCollectionExtensions
         services.AddTransient<IConfigurationValidator>(
             sp => new PostgresOptionsValidator(PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name), provider));
 
-        services.AddKeyedSingleton(name, (sp, _) => PostgresJournalServices.Create(
-            name, PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name), sp.GetRequiredService<ILoggerFactory>()));
+        // The registration's one front door: its pools and stores, shared by every role below.
+        services.AddKeyedSingleton(name, (sp, _) => PostgresProviderFactory.Store(
+            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new PostgresSchemaSeeder(
             provider,
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name),
-            cancellationToken => sp.GetRequiredKeyedService<PostgresJournalServices>(name).SeedAsync(cancellationToken),
+            cancellationToken => sp.GetRequiredKeyedService<PgStore>(name).SeedTablesAsync(
+                PostgresProviderFactory.Tables(PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name)), cancellationToken),
             sp.GetRequiredService<ILogger<PostgresSchemaSeeder>>()));
 
         // Reaction workers: idle unless reactions are registered in the options.
         services.AddKeyedSingleton(name, (sp, _) => new PostgresReactionRuntime(
-            sp.GetRequiredKeyedService<PostgresJournalServices>(name),
+            name,
+            sp.GetRequiredKeyedService<PgStore>(name),
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
             sp,
             sp.GetRequiredService<ILoggerFactory>()));
@@ -139,19 +143,19 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton<IHostedService>(sp => new PostgresRetentionService(
             name,
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Retention,
-            () => sp.GetRequiredKeyedService<PostgresJournalServices>(name),
+            () => sp.GetRequiredKeyedService<PgStore>(name),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetRequiredService<ILogger<PostgresRetentionService>>()));
         services.AddSingleton<IHostedService>(sp => new ReactionLagSampler(
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
-            () => sp.GetRequiredKeyedService<PostgresJournalServices>(name),
+            () => sp.GetRequiredKeyedService<PgStore>(name),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetRequiredService<ILogger<ReactionLagSampler>>()));
 
         AddLogConsistency(services, logConsistencyName, names.LogConsistencyAsDefault, sp => PostgresProviderFactory.LogConsistency(
-            sp, name, logConsistencyName, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
+            sp, name, logConsistencyName, sp.GetRequiredKeyedService<PgStore>(name)));
         AddStorage(services, grainStorageName, sp => PostgresProviderFactory.GrainStorage(
-            sp, name, grainStorageName, sp.GetRequiredKeyedService<PostgresJournalServices>(name)));
+            sp, name, grainStorageName, sp.GetRequiredKeyedService<PgStore>(name)));
         return services;
     }
 

@@ -37,7 +37,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="names">The names of its log-consistency provider and grain storage.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresJournal(
+    internal static ISiloBuilder AddPostgresJournal(
         this ISiloBuilder builder, string name, PostgresProviderNames names, Action<PostgresJournalOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -70,7 +70,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="name">The provider name.</param>
     /// <param name="configureOptions">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresJournal(
+    internal static ISiloBuilder AddPostgresJournal(
         this ISiloBuilder builder, string name, Action<OptionsBuilder<PostgresJournalOptions>>? configureOptions)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -94,7 +94,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="name">The provider name.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresGrainStorage(this ISiloBuilder builder, string name, Action<PostgresGrainStorageOptions> configure)
+    internal static ISiloBuilder AddPostgresGrainStorage(this ISiloBuilder builder, string name, Action<PostgresGrainStorageOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPostgresGrainStorage(name, configure);
@@ -106,7 +106,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="name">The provider name.</param>
     /// <param name="configureOptions">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresGrainStorage(
+    internal static ISiloBuilder AddPostgresGrainStorage(
         this ISiloBuilder builder, string name, Action<OptionsBuilder<PostgresGrainStorageOptions>>? configureOptions = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -118,7 +118,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="builder">The silo builder.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresGrainStorageAsDefault(this ISiloBuilder builder, Action<PostgresGrainStorageOptions> configure)
+    internal static ISiloBuilder AddPostgresGrainStorageAsDefault(this ISiloBuilder builder, Action<PostgresGrainStorageOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPostgresGrainStorageAsDefault(configure);
@@ -130,7 +130,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="name">The provider name.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresLogConsistencyProvider(this ISiloBuilder builder, string name, Action<PostgresLogConsistencyOptions> configure)
+    internal static ISiloBuilder AddPostgresLogConsistencyProvider(this ISiloBuilder builder, string name, Action<PostgresLogConsistencyOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPostgresLogConsistencyProvider(name, configure);
@@ -142,7 +142,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="name">The provider name.</param>
     /// <param name="configureOptions">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresLogConsistencyProvider(
+    internal static ISiloBuilder AddPostgresLogConsistencyProvider(
         this ISiloBuilder builder, string name, Action<OptionsBuilder<PostgresLogConsistencyOptions>>? configureOptions = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -154,7 +154,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="builder">The silo builder.</param>
     /// <param name="configure">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    public static ISiloBuilder AddPostgresLogConsistencyProviderAsDefault(this ISiloBuilder builder, Action<PostgresLogConsistencyOptions> configure)
+    internal static ISiloBuilder AddPostgresLogConsistencyProviderAsDefault(this ISiloBuilder builder, Action<PostgresLogConsistencyOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddPostgresLogConsistencyProviderAsDefault(configure);

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansPgStore.Hosting;
+using OrleansPgStore.Store;
 using OrleansPgStore.Options;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
@@ -14,7 +14,7 @@ namespace OrleansPgStore.Maintenance;
 /// end) trims; the others skip until it runs out.
 /// </summary>
 internal sealed partial class PostgresRetentionService(
-    string name, PostgresRetentionOptions options, Func<PostgresJournalServices> services, TimeProvider time, ILogger<PostgresRetentionService> logger)
+    string name, PostgresRetentionOptions options, Func<PgStore> services, TimeProvider time, ILogger<PostgresRetentionService> logger)
     : BackgroundService
 {
     private readonly string _holder = $"retention/{name}/{Environment.MachineName}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -59,8 +59,7 @@ internal sealed partial class PostgresRetentionService(
         {
             var journal = services();
             table = journal.Journal.QualifiedTable;
-            // Created whenever retention is on (see PostgresJournalServices).
-            turns = journal.Leases!;
+            turns = journal.Leases;
             (taken, var resumeFrom) = await turns.TryTakeRetentionTurnAsync(table, _holder, options.Interval, cancellationToken).ConfigureAwait(false);
             if (!taken)
             {

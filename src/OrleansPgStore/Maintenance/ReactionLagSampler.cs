@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Diagnostics;
 
 namespace OrleansPgStore.Maintenance;
@@ -11,7 +11,7 @@ namespace OrleansPgStore.Maintenance;
 /// lag gauges, only while a metrics listener observes them (the measurement is a query).
 /// </summary>
 internal sealed partial class ReactionLagSampler(
-    PostgresReactionOptions options, Func<PostgresJournalServices> services, TimeProvider time, ILogger<ReactionLagSampler> logger)
+    PostgresReactionOptions options, Func<PgStore> services, TimeProvider time, ILogger<ReactionLagSampler> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

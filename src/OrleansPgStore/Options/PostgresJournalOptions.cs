@@ -46,14 +46,14 @@ public sealed class PostgresJournalOptions : PostgresStoreOptions, IPostgresJour
     public TimeSpan WriteRetryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Connections kept for activation reads (a JournaledGrain's replay, a grain state's load), apart from the main
-    /// pool, when the registration creates its data source from <c>ConnectionString</c>. A few connections used over and
-    /// over stay warm on the server; after a burst of writers has widened the main pool, its idle connections are taken
-    /// in turn and each read would land on a cold one. Reads that find these all busy use the main pool. The connection
-    /// string bounds this pool: at most its <c>Maximum Pool Size</c> connections, and its <c>Minimum Pool Size</c> capped
-    /// at that count. 0: activation reads share the main pool. Defaults to 4.
+    /// Connections kept warm for the reads an activation waits on (a JournaledGrain's replay, and every grain state load),
+    /// apart from the main pool, when the registration creates its data source from <c>ConnectionString</c>. A few
+    /// connections used over and over stay warm on the server; after a burst of writers has widened the main pool, its
+    /// idle connections are taken in turn and each read would land on a cold one. Reads that find these all busy use
+    /// the main pool. The connection string bounds this pool: at most its <c>Maximum Pool Size</c> connections, and its
+    /// <c>Minimum Pool Size</c> capped at that count. 0: these reads share the main pool. Defaults to 4.
     /// </summary>
-    public int ActivationReadConnections { get; set; } = 4;
+    public int WarmReadConnections { get; set; } = 4;
 
     /// <summary>Reactions and projections over the events, and the workers that run them. None by default.</summary>
     public PostgresReactionOptions Reactions { get; } = new();

@@ -3,7 +3,7 @@ using OrleansPgStore.Store.Journal;
 namespace OrleansPgStore.Options;
 
 /// <summary>Settings of a PostgreSQL log-consistency provider (<c>AddPostgresLogConsistencyProvider</c>).</summary>
-public sealed class PostgresLogConsistencyOptions : PostgresStoreOptions, IPostgresJournalSettings
+internal sealed class PostgresLogConsistencyOptions : PostgresStoreOptions, IPostgresJournalSettings
 {
     /// <summary>The events table. Defaults to <c>events</c>.</summary>
     public string Table { get; set; } = "events";

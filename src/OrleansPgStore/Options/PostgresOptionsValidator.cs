@@ -1,7 +1,7 @@
 using Npgsql;
 using Orleans;
 using Orleans.Runtime;
-using OrleansPgStore.Store.Schema;
+using OrleansPgStore.Store.Connection;
 
 namespace OrleansPgStore.Options;
 
@@ -66,9 +66,9 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
                 Identifier(journal.StateTable, $"{type}.StateTable", failures);
                 CheckReactions(journal.Reactions, $"{type}.Reactions", failures);
                 CheckRetention(journal.Retention, $"{type}.Retention", failures);
-                if (journal.ActivationReadConnections < 0)
+                if (journal.WarmReadConnections < 0)
                 {
-                    failures.Add($"{type}.ActivationReadConnections must be 0 (share the main pool) or positive (was {journal.ActivationReadConnections}).");
+                    failures.Add($"{type}.WarmReadConnections must be 0 (share the main pool) or positive (was {journal.WarmReadConnections}).");
                 }
 
                 break;

@@ -1,6 +1,6 @@
 using Orleans;
 using Orleans.Runtime;
-using OrleansPgStore.Store.Schema;
+using OrleansPgStore.Store.Connection;
 
 namespace OrleansPgStore.Options;
 

@@ -53,7 +53,7 @@ internal sealed partial class DeadSiloLeaseReleaser(
                 {
                     foreach (var dead in snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && !_released.Contains(m.SiloAddress)))
                     {
-                        var released = await runtime.Leases!.ReleaseHeldByAsync(
+                        var released = await runtime.Leases.ReleaseHeldByAsync(
                             PostgresReactionRuntime.HolderPrefix(dead.SiloAddress.ToParsableString()), stop).ConfigureAwait(false);
                         _released.Add(dead.SiloAddress);
                         LogReleased(logger, released, dead.SiloAddress.ToParsableString(), name);

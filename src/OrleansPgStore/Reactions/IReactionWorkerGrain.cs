@@ -6,7 +6,7 @@ namespace OrleansPgStore.Reactions;
 /// (the lane URI-escaped) in another; every silo start makes sure workers 0..N-1 of every lane with a reaction run.
 /// </summary>
 [Alias("OrleansPgStore.Reactions.IReactionWorkerGrain")]
-public interface IReactionWorkerGrain : IGrainWithStringKey
+internal interface IReactionWorkerGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Activates the worker (which starts its loop) and registers the reminder that revives it. Idempotent. Called by

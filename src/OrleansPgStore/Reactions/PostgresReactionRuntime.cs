@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using OrleansPgStore.Hosting;
 using OrleansPgStore.Options;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
@@ -15,7 +15,7 @@ namespace OrleansPgStore.Reactions;
 /// </summary>
 internal sealed class PostgresReactionRuntime : IAsyncDisposable
 {
-    private readonly PostgresJournalServices _services;
+    private readonly PgStore _services;
     private readonly PostgresReactionOptions _options;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Lazy<ReactionRegistry> _registry;
@@ -26,23 +26,24 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     private int _noReminderServiceNoticed;
 
     public PostgresReactionRuntime(
-        PostgresJournalServices services, PostgresReactionOptions options, IServiceProvider serviceProvider, ILoggerFactory loggerFactory)
+        string name, PgStore services, PostgresReactionOptions options, IServiceProvider serviceProvider, ILoggerFactory loggerFactory)
     {
+        Name = name;
         _services = services;
         _options = options;
         _loggerFactory = loggerFactory;
         _registry = new Lazy<ReactionRegistry>(() => options.Build(serviceProvider));
         // Workers of different registrations must not share a correlation checkpoint: default to the provider name.
         // A copy, as the options instance belongs to the options system (and to every reader of it).
-        _loop = options.Loop.Name == ReactionOptions.DefaultName ? options.Loop.WithName(services.Name) : options.Loop;
+        _loop = options.Loop.Name == ReactionOptions.DefaultName ? options.Loop.WithName(name) : options.Loop;
     }
 
     /// <summary>The loop settings the workers run with: <see cref="PostgresReactionOptions.Loop"/>, named (each lane's workers claim from their own lane).</summary>
     public ReactionOptions Loop => _loop;
 
-    public string Name => _services.Name;
+    public string Name { get; }
 
-    public LeaseStore? Leases => _services.Leases;
+    public LeaseStore Leases => _services.Leases;
 
     /// <summary>How the lease holders of a silo's workers begin: <c>{silo}/</c>.</summary>
     public static string HolderPrefix(string silo) => silo + "/";
@@ -64,10 +65,9 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
     /// <summary>A loop of its own claiming from <paramref name="lane"/>, identified as <paramref name="holder"/>, e.g. to drive a rebuild.</summary>
     public ReactionLoop CreateLoop(string holder, string lane)
     {
-        var leases = _services.Leases ?? throw new InvalidOperationException($"No reactions are registered for '{Name}'.");
         // Every lane's loops share the group's name, so one correlation checkpoint raises the work of all lanes.
         var loop = _loopByLane.GetOrAdd(lane, static (lane, loop) => lane == loop.Lane ? loop : loop.WithLane(lane), _loop);
-        return new ReactionLoop(_services.Journal, leases, _registry.Value, loop, _loggerFactory, holder);
+        return new ReactionLoop(_services.Journal, _services.Leases, _registry.Value, loop, _loggerFactory, holder);
     }
 
     /// <summary>The lease holders of the workers active on this silo.</summary>

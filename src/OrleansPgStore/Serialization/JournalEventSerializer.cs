@@ -30,13 +30,13 @@ public sealed class JournalEventSerializer
     }
 
     /// <summary>How event types are named in the journal.</summary>
-    public EventTypeNames TypeNames { get; }
+    internal EventTypeNames TypeNames { get; }
 
     /// <summary>The read-only System.Text.Json settings events are written and read with.</summary>
-    public JsonSerializerOptions Options { get; }
+    internal JsonSerializerOptions Options { get; }
 
     /// <summary>The upcasters applied before an event is deserialized.</summary>
-    public EventUpcasters Upcasters { get; }
+    internal EventUpcasters Upcasters { get; }
 
     /// <summary>Serializes <paramref name="event"/> under its stored name, stamped with its schema version if it declares one.</summary>
     /// <exception cref="NotSupportedException">The event's type cannot be stored faithfully; the message names type and member.</exception>

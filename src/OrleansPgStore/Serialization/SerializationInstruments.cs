@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace OrleansPgStore.Serialization;
 
 /// <summary>The plugin's serialization metrics.</summary>
-public static class SerializationInstruments
+internal static class SerializationInstruments
 {
     /// <summary>Name of the meter.</summary>
     public const string MeterName = "OrleansPgStore.Serialization";

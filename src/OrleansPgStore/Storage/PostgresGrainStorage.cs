@@ -1,13 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
-using OrleansPgStore.Hosting;
 using OrleansPgStore.Serialization;
+using OrleansPgStore.Store;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.State;
 
@@ -27,29 +26,29 @@ namespace OrleansPgStore.Storage;
 /// new instance; the next write starts again at revision 1. Clearing a state that does not exist succeeds.</para>
 /// <para>Reading a missing state gives <c>ETag</c> null, <c>RecordExists</c> false and a new <c>State</c> (never null).</para>
 /// </remarks>
-public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
+internal sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposable, IDisposable
 {
     private readonly string _name;
     private readonly string _serviceId;
     private readonly DurableStateStore _store;
-    private readonly ActivationReads _reads;
+    private readonly WarmReads _reads;
     private readonly JsonSerializerOptions _json;
     private readonly IActivatorProvider _activators;
-    private readonly NpgsqlDataSource? _ownedDataSource;
+    private readonly PgStore? _ownedStore;
     private readonly ILogger _logger;
     private int _disposed;
 
     internal PostgresGrainStorage(
-        string name, string serviceId, DurableStateStore store, ActivationReads? activationReads, JsonSerializerOptions json,
-        IActivatorProvider activators, NpgsqlDataSource? ownedDataSource, ILogger logger)
+        string name, string serviceId, PgStore store, JsonSerializerOptions json,
+        IActivatorProvider activators, bool ownsStore, ILogger logger)
     {
         _name = name;
         _serviceId = serviceId;
-        _store = store;
-        _reads = activationReads ?? new ActivationReads(null, store);
+        _store = store.States;
+        _reads = store.Reads;
         _json = json;
         _activators = activators;
-        _ownedDataSource = ownedDataSource;
+        _ownedStore = ownsStore ? store : null;
         _logger = logger;
     }
 
@@ -140,9 +139,9 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     public async ValueTask DisposeAsync()
     {
         // The container may hand this instance out under several keys and dispose it once per key.
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownedDataSource is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownedStore is not null)
         {
-            await _ownedDataSource.DisposeAsync().ConfigureAwait(false);
+            await _ownedStore.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -151,7 +150,7 @@ public sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDisposab
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _ownedDataSource?.Dispose();
+            _ownedStore?.Dispose();
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class ConnectionPreparationTests
     public async Task Activation_reads_take_their_own_connection_when_free_and_the_main_pool_when_not()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("actreads");
-        await using var cluster = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1, configure: o => o.ActivationReadConnections = 1);
+        await using var cluster = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1, configure: o => o.WarmReadConnections = 1);
         await cluster.DeployAsync();
         var services = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider);
         await services.Journal.CommitAsync("account/read", [new EventData("Deposited", "{}"), new EventData("Deposited", "{}")]);
@@ -44,7 +44,7 @@ public sealed class ConnectionPreparationTests
     {
         await using var schema = await PostgresTestSchema.CreateAsync("poolsize");
         await using var cluster = TestClusters.Build(
-            $"{schema.ConnectionString};{pool}", schema.Name, silos: 1, configure: o => o.ActivationReadConnections = 4);
+            $"{schema.ConnectionString};{pool}", schema.Name, silos: 1, configure: o => o.WarmReadConnections = 4);
         await cluster.DeployAsync();
 
         var account = cluster.Client.GetGrain<IAccountGrain>("pool/" + Guid.NewGuid().ToString("N"));

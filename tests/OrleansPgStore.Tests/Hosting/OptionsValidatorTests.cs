@@ -30,8 +30,8 @@ public sealed class OptionsValidatorTests
     [Fact]
     public void Activation_read_connections_must_not_be_negative()
         => Assert.Contains(
-            "PostgresJournalOptions.ActivationReadConnections must be 0 (share the main pool) or positive (was -1).",
-            Check(new PostgresJournalOptions { ConnectionString = "Host=localhost", ActivationReadConnections = -1 }));
+            "PostgresJournalOptions.WarmReadConnections must be 0 (share the main pool) or positive (was -1).",
+            Check(new PostgresJournalOptions { ConnectionString = "Host=localhost", WarmReadConnections = -1 }));
 
     [Theory]
     [InlineData("Host=localhost;Minimum Pool Size=10;Maximum Pool Size=5", "Minimum Pool Size 10 above its Maximum Pool Size 5")]
@@ -59,7 +59,7 @@ public sealed class OptionsValidatorTests
     public void Pool_sizes_the_activation_reads_adapt_to_are_valid()
     {
         Assert.Empty(Check(new PostgresJournalOptions { ConnectionString = "Host=localhost;Minimum Pool Size=10" }));
-        Assert.Empty(Check(new PostgresJournalOptions { ConnectionString = "Host=localhost;Minimum Pool Size=10;Maximum Pool Size=10", ActivationReadConnections = 50 }));
+        Assert.Empty(Check(new PostgresJournalOptions { ConnectionString = "Host=localhost;Minimum Pool Size=10;Maximum Pool Size=10", WarmReadConnections = 50 }));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using OrleansPgStore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -19,7 +20,7 @@ public sealed class StandaloneGrainStorageTests
     public async Task A_storage_created_without_a_silo_writes_reads_and_detects_conflicts()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("standalone");
-        await using var storage = PostgresGrainStorage.Create(
+        await using var storage = PostgresProviderFactory.StandaloneGrainStorage(
             "kit",
             new PostgresGrainStorageOptions { ConnectionString = schema.ConnectionString, Schema = schema.Name },
             serviceId: "kit-service",
@@ -42,7 +43,7 @@ public sealed class StandaloneGrainStorageTests
     [Fact]
     public void Wrong_options_are_refused_naming_every_setting()
     {
-        var error = Assert.Throws<OrleansConfigurationException>(() => PostgresGrainStorage.Create(
+        var error = Assert.Throws<OrleansConfigurationException>(() => PostgresProviderFactory.StandaloneGrainStorage(
             "kit", new PostgresGrainStorageOptions { Schema = "bad schema;" }, "svc", Activators));
 
         Assert.Contains("PostgreSQL grain storage 'kit'", error.Message);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using OrleansPgStore.Store.Journal;
 
-namespace OrleansPgStore.Store.Diagnostics;
+namespace OrleansPgStore.Store.Journal;
 
 /// <summary>Carries trace context through the journal: stamped on commit, read back by reactions.</summary>
 internal static class TraceContext

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Diagnostics;
 
-namespace OrleansPgStore.Store.Diagnostics;
+namespace OrleansPgStore.Store.Reactions;
 
 /// <summary>
 /// The reaction loop's spans and measurements: one <c>reaction.handle</c> span per claimed target and batch, linked to

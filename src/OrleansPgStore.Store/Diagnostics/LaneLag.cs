@@ -1,4 +1,4 @@
-namespace OrleansPgStore.Store.Admin;
+namespace OrleansPgStore.Store.Diagnostics;
 
 /// <summary>How far the reaction targets of one lane are behind the journal.</summary>
 /// <param name="Lane">The lane (the default lane is the empty string).</param>
@@ -10,4 +10,4 @@ namespace OrleansPgStore.Store.Admin;
 /// events a reaction does not subscribe to are counted too.
 /// </param>
 /// <param name="TimeBehind">Age of the oldest event not yet handled in the lane (database clock); zero when caught up.</param>
-public sealed record LaneLag(string Lane, long Targets, long Lagging, long Blocked, long EventsBehind, TimeSpan TimeBehind);
+internal sealed record LaneLag(string Lane, long Targets, long Lagging, long Blocked, long EventsBehind, TimeSpan TimeBehind);

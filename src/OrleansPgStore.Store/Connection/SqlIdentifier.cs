@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace OrleansPgStore.Store.Schema;
+namespace OrleansPgStore.Store.Connection;
 
 /// <summary>
 /// Validates and quotes the SQL identifiers (schema and table names) the stores are configured with.
