@@ -7,7 +7,7 @@ namespace OrleansPgStore.Store.Errors;
 public abstract class ConcurrencyException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
-    protected ConcurrencyException(string message, Exception? innerException) : base(message, innerException)
+    private protected ConcurrencyException(string message, Exception? innerException) : base(message, innerException)
     {
     }
 }

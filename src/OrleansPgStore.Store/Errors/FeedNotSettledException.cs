@@ -8,7 +8,7 @@ namespace OrleansPgStore.Store.Errors;
 public sealed class FeedNotSettledException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
-    public FeedNotSettledException(
+    internal FeedNotSettledException(
         string qualifiedTable, long heldBackAt, TimeSpan waited, int? pid, string? database, long? transactionId, TimeSpan? transactionAge, string? state)
         : base(Describe(qualifiedTable, heldBackAt, waited, pid, database, transactionId, transactionAge, state), null, isTransient: true)
     {

@@ -8,17 +8,17 @@ public class OrleansPgStoreException : Exception
     private readonly bool _isTransient;
 
     /// <summary>Creates the exception with a message.</summary>
-    public OrleansPgStoreException(string message) : base(message)
+    internal OrleansPgStoreException(string message) : base(message)
     {
     }
 
     /// <summary>Creates the exception with a message and the exception that caused it.</summary>
-    public OrleansPgStoreException(string message, Exception? innerException) : base(message, innerException)
+    internal OrleansPgStoreException(string message, Exception? innerException) : base(message, innerException)
     {
     }
 
     /// <summary>Creates the exception with a message, its cause, and whether retrying may succeed.</summary>
-    public OrleansPgStoreException(string message, Exception? innerException, bool isTransient) : base(message, innerException)
+    internal OrleansPgStoreException(string message, Exception? innerException, bool isTransient) : base(message, innerException)
     {
         _isTransient = isTransient;
     }

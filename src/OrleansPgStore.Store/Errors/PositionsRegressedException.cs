@@ -9,7 +9,7 @@ namespace OrleansPgStore.Store.Errors;
 public sealed class PositionsRegressedException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
-    public PositionsRegressedException(string operation, string qualifiedTable, long storedTransaction, long nextTransaction)
+    internal PositionsRegressedException(string operation, string qualifiedTable, long storedTransaction, long nextTransaction)
         : base(
             $"{operation} refused: the newest position stored in {qualifiedTable} belongs to transaction {storedTransaction} " +
             $"(offset included), but this server's next transaction maps to {nextTransaction}: the database was restored into " +

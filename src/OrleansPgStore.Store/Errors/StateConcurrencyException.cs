@@ -4,7 +4,7 @@ namespace OrleansPgStore.Store.Errors;
 public sealed class StateConcurrencyException : ConcurrencyException
 {
     /// <summary>Creates the exception.</summary>
-    public StateConcurrencyException(string persistenceId, long expectedRevision, long actualRevision, Exception? innerException = null)
+    internal StateConcurrencyException(string persistenceId, long expectedRevision, long actualRevision, Exception? innerException = null)
         : base(
             $"State '{persistenceId}' was expected at revision {expectedRevision} but is at revision {actualRevision}" +
             (actualRevision == 0 ? " (absent)." : "."),

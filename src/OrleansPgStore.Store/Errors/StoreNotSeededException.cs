@@ -4,7 +4,7 @@ namespace OrleansPgStore.Store.Errors;
 public sealed class StoreNotSeededException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
-    public StoreNotSeededException(string operation, string qualifiedTable, Exception? innerException)
+    internal StoreNotSeededException(string operation, string qualifiedTable, Exception? innerException)
         : base(
             $"{operation} failed: table {qualifiedTable} does not exist. Call SeedAsync() on the store once " +
             "(or apply the schema SQL) before using it.",

@@ -9,7 +9,7 @@ namespace OrleansPgStore.Store.Errors;
 public sealed class StoreOperationException : OrleansPgStoreException
 {
     /// <summary>Creates the exception.</summary>
-    public StoreOperationException(string operation, Exception innerException)
+    internal StoreOperationException(string operation, Exception innerException)
         : base($"{operation} failed: {Describe(innerException)}", innerException)
     {
         Operation = operation;

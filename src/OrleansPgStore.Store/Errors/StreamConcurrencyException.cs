@@ -4,7 +4,7 @@ namespace OrleansPgStore.Store.Errors;
 public sealed class StreamConcurrencyException : ConcurrencyException
 {
     /// <summary>Creates the exception.</summary>
-    public StreamConcurrencyException(string stream, long expectedVersion, long actualVersion, Exception? innerException = null)
+    internal StreamConcurrencyException(string stream, long expectedVersion, long actualVersion, Exception? innerException = null)
         : base(
             $"Stream '{stream}' was expected at version {expectedVersion} but is at version {actualVersion}" +
             (actualVersion < 0 ? " (empty)." : "."),

@@ -4,7 +4,7 @@ namespace OrleansPgStore.Store.Journal;
 /// A filter over the journal. Every property left <c>null</c> matches everything; set properties combine with AND.
 /// Bounds that contradict each other simply match nothing.
 /// </summary>
-public sealed record JournalQuery
+public sealed class JournalQuery
 {
     /// <summary>Only this stream (an exact, case-sensitive equality test; never a pattern).</summary>
     public string? Stream { get; init; }

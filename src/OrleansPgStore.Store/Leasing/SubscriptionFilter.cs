@@ -5,7 +5,7 @@ namespace OrleansPgStore.Store.Leasing;
 /// never matches as a pattern: "s1" does not select "s12"); properties left <c>null</c> select everything, and
 /// set ones combine with AND.
 /// </summary>
-public sealed record SubscriptionFilter
+public sealed class SubscriptionFilter
 {
     /// <summary>Only these target streams. An empty list selects nothing.</summary>
     public IReadOnlyCollection<string>? Streams { get; init; }

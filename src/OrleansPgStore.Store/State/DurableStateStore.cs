@@ -37,7 +37,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     }
 
     /// <summary>The schema-qualified, quoted state table.</summary>
-    public string QualifiedTable => _store.QualifiedTable;
+    internal string QualifiedTable => _store.QualifiedTable;
 
     /// <summary>Creates the schema (if missing) and the state table. Idempotent; safe to call from many processes at once.</summary>
     internal Task SeedAsync(CancellationToken cancellationToken = default)

@@ -3,7 +3,7 @@ using Orleans.Runtime;
 namespace OrleansPgStore.EventSourcing;
 
 /// <summary>The journal stream a JournaledGrain's events are stored in.</summary>
-public static class JournalStreamNames
+internal static class JournalStreamNames
 {
     /// <summary>
     /// <c>{prefix}{grainType}/{grainKey}</c>: the prefix (empty by default) followed by <see cref="GrainId.ToString"/>,
