@@ -104,7 +104,7 @@ public sealed class JournalFuzzTests(SchemaFixture db, ITestOutputHelper output)
 
             if (withIds && batch.Count > 1 && R.Next(10) == 0)
             {
-                batch[1] = batch[1] with { Id = batch[0].Id };
+                batch[1] = new EventData(batch[1].Name, batch[1].Json, batch[0].Id);
                 rejected = true;
             }
 
@@ -112,7 +112,7 @@ public sealed class JournalFuzzTests(SchemaFixture db, ITestOutputHelper output)
             {
                 // Ids are idempotent one by one: a batch whose ids are all stored returns the stored events, whatever
                 // it carries now; a batch mixing stored and new ids is refused.
-                batch[0] = batch[0] with { Id = input.Pick(stored).Id };
+                batch[0] = new EventData(batch[0].Name, batch[0].Json, input.Pick(stored).Id);
             }
 
             var repeated = withIds && stream is not null

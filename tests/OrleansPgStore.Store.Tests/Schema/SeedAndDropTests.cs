@@ -1,3 +1,4 @@
+using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Errors;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Schema;

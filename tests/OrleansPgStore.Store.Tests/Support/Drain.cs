@@ -2,7 +2,7 @@ using OrleansPgStore.Store.Reactions;
 
 namespace OrleansPgStore.Store.Tests.Support;
 
-public static class Drain
+internal static class Drain
 {
     /// <summary>Runs cycles until two in a row find nothing to do (a settling feed is not idle: it looks again).</summary>
     public static async Task UntilIdleAsync(this ReactionLoop loop)

@@ -31,7 +31,7 @@ public sealed class SchemaFixture : IAsyncLifetime
     /// The default settle time: the feed's fence covers appends to the table only, so other classes' transactions on
     /// the shared server never hold a test's forward query back.
     /// </remarks>
-    public JournalStoreOptions JournalOptions(string table) => new()
+    internal JournalStoreOptions JournalOptions(string table) => new()
     {
         ConnectionString = ConnectionString,
         Schema = Name,
@@ -39,7 +39,7 @@ public sealed class SchemaFixture : IAsyncLifetime
     };
 
     /// <summary>A seeded journal over its own table (tests in one class may run in parallel).</summary>
-    public async Task<JournalStore> JournalAsync(string table, Action<JournalStoreOptions>? configure = null)
+    internal async Task<JournalStore> JournalAsync(string table, Action<JournalStoreOptions>? configure = null)
     {
         var options = JournalOptions(table);
         configure?.Invoke(options);
@@ -48,14 +48,14 @@ public sealed class SchemaFixture : IAsyncLifetime
         return store;
     }
 
-    public async Task<DurableStateStore> StateAsync(string table)
+    internal async Task<DurableStateStore> StateAsync(string table)
     {
         var store = new DurableStateStore(new DurableStateStoreOptions { ConnectionString = ConnectionString, Schema = Name, Table = table });
         await store.SeedAsync();
         return store;
     }
 
-    public async Task<LeaseStore> LeasesAsync(string table)
+    internal async Task<LeaseStore> LeasesAsync(string table)
     {
         var store = new LeaseStore(new LeaseStoreOptions { ConnectionString = ConnectionString, Schema = Name, Table = table });
         await store.SeedAsync();
