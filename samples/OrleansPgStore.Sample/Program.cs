@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,7 +56,7 @@ try
     {
         await silo.StartAsync();
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
-        await BalancesProjection.CreateTableAsync(silo.Services.GetRequiredKeyedService<PostgresJournalServices>("Postgres"), settings["Postgres:Schema"]!);
+        await BalancesProjection.CreateTableAsync(silo.Services.GetRequiredKeyedService<PgStore>("Postgres"), settings["Postgres:Schema"]!);
 
         var alice = grains.GetGrain<ICustomerProfileGrain>("alice");
         await alice.Update("Alice Liddell", "alice@example.com");
@@ -108,7 +109,7 @@ try
 
         Console.WriteLine();
         Console.WriteLine("== What the tables hold (payloads are jsonb, queryable in SQL)");
-        var stores = silo.Services.GetRequiredKeyedService<PostgresJournalServices>("Postgres");
+        var stores = silo.Services.GetRequiredKeyedService<PgStore>("Postgres");
         await foreach (var e in stores.Journal.QueryAsync(new JournalQuery { StreamPattern = "^account/alice-savings$", IncludeSnapshots = true }))
         {
             Console.WriteLine($"  {stores.Journal.QualifiedTable} {e.Stream} v{e.Version} {e.Name,-15} {e.Json}");

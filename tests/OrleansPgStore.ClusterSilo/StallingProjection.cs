@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
@@ -24,7 +25,7 @@ public static class StallingProjection
             if (events.Any(e => e.Name == StallEvent))
             {
                 // Recorded outside the worker's transaction, so it survives the kill.
-                var dataSource = services.GetRequiredKeyedService<PostgresJournalServices>("Postgres").DataSource;
+                var dataSource = services.GetRequiredKeyedService<PgStore>("Postgres").DataSource;
                 await using var claim = dataSource.CreateCommand($"INSERT INTO {tables.Stall} (target, silo) VALUES ('stall', $1) ON CONFLICT DO NOTHING");
                 claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = silo });
                 if (await claim.ExecuteNonQueryAsync(ct) == 1)

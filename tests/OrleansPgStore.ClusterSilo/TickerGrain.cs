@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Placement;
@@ -15,7 +16,7 @@ public interface ITickerGrain : IGrainWithStringKey
 /// there which silo delivered each reminder tick. Placed where it is first called, so each silo starts its own.
 /// </summary>
 [PreferLocalPlacement]
-public sealed class TickerGrain(ILocalSiloDetails silo, TestTables tables, [FromKeyedServices("Postgres")] PostgresJournalServices journal)
+public sealed class TickerGrain(ILocalSiloDetails silo, TestTables tables, [FromKeyedServices("Postgres")] PgStore journal)
     : Grain, ITickerGrain, IRemindable
 {
     public const string ReminderName = "tick";

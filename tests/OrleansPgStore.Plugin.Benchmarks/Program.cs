@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -90,7 +91,7 @@ builder.ConfigureSilo((_, silo) => silo.AddPostgresJournal(options =>
 }));
 await using var cluster = builder.Build();
 await cluster.DeployAsync();
-var stores = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>("Postgres");
+var stores = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PgStore>("Postgres");
 var grains = cluster.Client;
 var report = new Report();
 Console.WriteLine($"Server fsync={await ScalarAsync("SHOW fsync")}, synchronous_commit={await ScalarAsync("SHOW synchronous_commit")}; " +

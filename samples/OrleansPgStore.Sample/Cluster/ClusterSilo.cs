@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
@@ -57,7 +58,7 @@ internal static class ClusterSilo
         if (index == 0)
         {
             // One silo creates the read model's table, before the client starts (the silos create everything else).
-            await BalancesProjection.CreateTableAsync(host.Services.GetRequiredKeyedService<PostgresJournalServices>("Postgres"), settings["Postgres:Schema"]!);
+            await BalancesProjection.CreateTableAsync(host.Services.GetRequiredKeyedService<PgStore>("Postgres"), settings["Postgres:Schema"]!);
         }
 
         Console.Out.WriteLine($"READY {host.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString()}");

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -22,7 +23,7 @@ public static class BalancesProjection
         => options.Reactions.Project(["bank.opened", "bank.deposited", "bank.withdrawn"], ApplyAsync, ClearAsync);
 
     /// <summary>Creates the read model's table (the journal's own tables are created by the silo).</summary>
-    public static async Task CreateTableAsync(PostgresJournalServices stores, string schema)
+    public static async Task CreateTableAsync(PgStore stores, string schema)
     {
         await using var command = stores.DataSource.CreateCommand(Table(schema, """
             CREATE TABLE IF NOT EXISTS {table} (
@@ -34,7 +35,7 @@ public static class BalancesProjection
     }
 
     /// <summary>The read model's rows.</summary>
-    public static async Task<List<(string Account, decimal Balance, long Events)>> ReadAsync(PostgresJournalServices stores, string schema)
+    public static async Task<List<(string Account, decimal Balance, long Events)>> ReadAsync(PgStore stores, string schema)
     {
         await using var command = stores.DataSource.CreateCommand(Table(schema, "SELECT account, balance, events FROM {table} ORDER BY account"));
         await using var reader = await command.ExecuteReaderAsync();
@@ -83,7 +84,7 @@ public static class BalancesProjection
     };
 
     private static string Schema(IServiceProvider services)
-        => services.GetRequiredKeyedService<PostgresJournalServices>("Postgres").Journal.QualifiedTable.Split('.')[0].Trim('"');
+        => services.GetRequiredKeyedService<PgStore>("Postgres").Journal.QualifiedTable.Split('.')[0].Trim('"');
 
     private static decimal Amount(RecordedEvent e) => JsonDocument.Parse(e.Json).RootElement.GetProperty("amount").GetDecimal();
 

@@ -31,7 +31,7 @@ internal static class TargetsCommand
         command.Add(list);
 
         command.Add(Change(io, "unblock", "Unblock blocked targets: claimable again from their watermark, with fresh attempts.",
-            extra: [], narrow: f => f with { Blocked = true }, changes: (_, _) => true,
+            extra: [], narrow: f => new SubscriptionFilter { Streams = f.Streams, Source = f.Source, Lane = f.Lane, Blocked = true }, changes: (_, _) => true,
             (leases, f, _, ct) => leases.UnblockAsync(f, ct)));
         command.Add(Change(io, "reset", "Replay targets from the start (unblocks and releases them).",
             extra: [], narrow: f => f, changes: (_, _) => true,

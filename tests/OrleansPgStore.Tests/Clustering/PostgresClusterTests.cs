@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -71,7 +72,7 @@ public sealed class PostgresClusterTests
 
             // The one-line silo runs clustering and reminders on its journal's data source: one pool.
             var oneLine = hosts[^1].Services;
-            var pool = oneLine.GetRequiredKeyedService<OrleansPgStore.Hosting.PostgresJournalServices>("Postgres").DataSource;
+            var pool = oneLine.GetRequiredKeyedService<OrleansPgStore.Store.PgStore>("Postgres").DataSource;
             Assert.Same(pool, oneLine.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrleansPgStore.Options.PostgresClusteringOptions>>().Value.DataSource);
             Assert.Same(pool, oneLine.GetRequiredService<Microsoft.Extensions.Options.IOptions<OrleansPgStore.Options.PostgresReminderOptions>>().Value.DataSource);
         }

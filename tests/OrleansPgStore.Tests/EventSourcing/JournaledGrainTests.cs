@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
@@ -214,7 +215,7 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
     {
         var key = Key();
         var journal = fixture.Cluster.Silos[0].ServiceProvider
-            .GetRequiredKeyedService<OrleansPgStore.Hosting.PostgresJournalServices>(TestClusters.Provider).Journal;
+            .GetRequiredKeyedService<OrleansPgStore.Store.PgStore>(TestClusters.Provider).Journal;
         await journal.CommitAsync($"account/{key}", [new OrleansPgStore.Store.Journal.EventData("test.renamed-away", "{}")]);
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => fixture.Client.GetGrain<IAccountGrain>(key).Get());

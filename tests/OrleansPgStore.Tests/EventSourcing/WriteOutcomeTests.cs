@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Store.Journal;
@@ -15,7 +16,7 @@ public sealed class WriteOutcomeTests(ClusterFixture fixture)
     private static string Key() => Guid.NewGuid().ToString("N");
 
     private JournalStore Journal => fixture.Cluster.Silos[0].ServiceProvider
-        .GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider).Journal;
+        .GetRequiredKeyedService<PgStore>(TestClusters.Provider).Journal;
 
     private async Task<List<string>> StoredMemosAsync(string stream)
     {

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OrleansPgStore.Hosting;
@@ -19,15 +20,15 @@ public sealed class ConnectionPreparationTests
         await using var schema = await PostgresTestSchema.CreateAsync("actreads");
         await using var cluster = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1, configure: o => o.WarmReadConnections = 1);
         await cluster.DeployAsync();
-        var services = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider);
+        var services = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PgStore>(TestClusters.Provider);
         await services.Journal.CommitAsync("account/read", [new EventData("Deposited", "{}"), new EventData("Deposited", "{}")]);
 
         // The first read holds the one activation connection while it is being read...
-        await using var held = services.ActivationReads.ReplayAsync("account/read", CancellationToken.None).GetAsyncEnumerator();
+        await using var held = services.Reads.ReplayAsync("account/read", CancellationToken.None).GetAsyncEnumerator();
         Assert.True(await held.MoveNextAsync());
 
         // ...so the next one takes the main pool instead of queueing behind it (a queue would wait for the first).
-        var entries = await services.ActivationReads.ReplayAsync("account/read", CancellationToken.None).ToListAsync()
+        var entries = await services.Reads.ReplayAsync("account/read", CancellationToken.None).ToListAsync()
             .AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal([0L, 1L], entries.Select(e => e.Version));
         Assert.True(await held.MoveNextAsync());
@@ -54,7 +55,7 @@ public sealed class ConnectionPreparationTests
         // The activation-read pool keeps within the connection string's bounds: never above its maximum, and its
         // minimum (which Npgsql requires to be at most its maximum) no higher than that.
         var main = new NpgsqlConnectionStringBuilder($"{schema.ConnectionString};{pool}");
-        var activation = ActivationReads.PoolFor(main.ConnectionString, 4);
+        var activation = WarmReads.PoolFor(main.ConnectionString, 4);
         Assert.Equal(activationConnections, activation.MaxPoolSize);
         Assert.Equal(Math.Min(main.MinPoolSize, activationConnections), activation.MinPoolSize);
     }
@@ -65,7 +66,7 @@ public sealed class ConnectionPreparationTests
         await using var schema = await PostgresTestSchema.CreateAsync("prepared");
         await using var cluster = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1);
         await cluster.DeployAsync();
-        var services = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider);
+        var services = cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<PgStore>(TestClusters.Provider);
 
         // Connections opened while seeding, before the tables existed, could not prepare anything: start afresh, and
         // hold more connections than the silo has used so far, as a burst of writers would.

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -83,7 +84,7 @@ public sealed class ProviderNamesTests
         Assert.Equal("Grace", (await cluster.Client.GetGrain<IProfileGrain>("roles").Get()).Name);
 
         var services = cluster.Silos[0].ServiceProvider;
-        var shared = services.GetRequiredKeyedService<PostgresJournalServices>("pg");
+        var shared = services.GetRequiredKeyedService<PgStore>("pg");
         var journal = Assert.IsType<PostgresLogConsistencyProvider>(services.GetRequiredKeyedService<ILogViewAdaptorFactory>("events"));
         Assert.Same(shared.Journal, journal.Journal);
         Assert.Same(shared.States, Assert.IsType<PostgresGrainStorage>(services.GetRequiredKeyedService<IGrainStorage>(TestClusters.Provider)).Store);

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using Microsoft.Extensions.Logging;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Maintenance;
@@ -20,7 +21,7 @@ public sealed class RetentionTurnTests
         options.Retention.Interval = TimeSpan.FromHours(1);
         var logs = new LogCapture();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
-        await using var services = PostgresJournalServices.Create("Postgres", options, loggerFactory);
+        await using var services = PostgresProviderFactory.Store(options, loggerFactory);
         await services.SeedAsync(CancellationToken.None);
 
         // "a" is consumed by nobody's reckoning (no subscription reads it); "b" has a blocked target at watermark -1.
@@ -57,7 +58,7 @@ public sealed class RetentionTurnTests
         options.Retention.IgnoreBlockedTargets = true;
         var logs = new LogCapture();
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
-        await using var services = PostgresJournalServices.Create("Postgres", options, loggerFactory);
+        await using var services = PostgresProviderFactory.Store(options, loggerFactory);
         await services.SeedAsync(CancellationToken.None);
         var b = await services.Journal.CommitAsync("b", [new EventData("E", "{}"), new EventData("E", "{}")]);
         await services.Journal.SaveSnapshotAsync("b", 1, "{}");

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Serialization;
@@ -46,7 +47,7 @@ public sealed class JsonContractClusterTests
         await using (var strict = TestClusters.Build(schema.ConnectionString, schema.Name, silos: 1))
         {
             await strict.DeployAsync();
-            var journal = strict.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider).Journal;
+            var journal = strict.Silos[0].ServiceProvider.GetRequiredKeyedService<PgStore>(TestClusters.Provider).Journal;
             // What a renamed property leaves behind: three stored deposits whose amount is under its old name.
             await journal.CommitAsync(stream, Enumerable.Range(0, 3)
                 .Select(i => new EventData("test.deposited", $$"""{"amt": 10, "memo": "m{{i}}"}""")).ToList());
@@ -76,7 +77,7 @@ public sealed class JsonContractClusterTests
 
         // Queries read through the same serializer, upcasters included.
         var events = evolved.Silos[0].ServiceProvider.GetRequiredKeyedService<JournalEventSerializer>(TestClusters.Provider);
-        var journal2 = evolved.Silos[0].ServiceProvider.GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider).Journal;
+        var journal2 = evolved.Silos[0].ServiceProvider.GetRequiredKeyedService<PgStore>(TestClusters.Provider).Journal;
         var amounts = new List<decimal>();
         await foreach (var e in journal2.QueryAsync(new JournalQuery { Stream = stream, Names = ["test.deposited"] }))
         {

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -156,7 +157,7 @@ public sealed class TypeCorpusTests(TypeCorpusTests.Silo silo) : IClassFixture<T
         public JournalEventSerializer Events => Services.GetRequiredKeyedService<JournalEventSerializer>(TestClusters.Provider);
 
         public OrleansPgStore.Store.Journal.JournalStore Journal
-            => Services.GetRequiredKeyedService<PostgresJournalServices>(TestClusters.Provider).Journal;
+            => Services.GetRequiredKeyedService<PgStore>(TestClusters.Provider).Journal;
 
         /// <summary>Orleans' deep copy of <paramref name="holder"/>: the reference a faithful type must equal. A value
         /// Orleans has no codec for (a plain type without [GenerateSerializer]) is its own reference.</summary>
