@@ -117,7 +117,7 @@ try
 
         var serviceId = settings["Orleans:ServiceId"]!;
         var profileRow = await stores.States.LoadAsync(PersistenceIds.For(serviceId, "profile", GrainId.Create("customer", "alice")));
-        Console.WriteLine($"  {stores.States.QualifiedTable} {profileRow?.PersistenceId} revision {profileRow?.Revision} {profileRow?.Json}");
+        Console.WriteLine($"  durable_state {profileRow?.PersistenceId} revision {profileRow?.Revision} {profileRow?.Json}");
         Console.WriteLine();
         Console.WriteLine("== The balances projection, kept by a transactional projection from the same events (exactly once, in order per account)");
         var expected = await stores.Journal.QueryAsync(new JournalQuery { StreamPattern = "^account/" }).CountAsync();

@@ -70,7 +70,7 @@ public static class PostgresSiloBuilderExtensions
     /// <param name="name">The provider name.</param>
     /// <param name="configureOptions">Configures the options.</param>
     /// <returns>The silo builder.</returns>
-    internal static ISiloBuilder AddPostgresJournal(
+    public static ISiloBuilder AddPostgresJournal(
         this ISiloBuilder builder, string name, Action<OptionsBuilder<PostgresJournalOptions>>? configureOptions)
     {
         ArgumentNullException.ThrowIfNull(builder);
