@@ -73,7 +73,7 @@ internal static class TargetsCommand
         command.SetAction(CliApp.Action(io, async (context, cancellationToken) =>
         {
             var selected = filter.Read(context.Parse);
-            if (selected == new SubscriptionFilter() && !context.Parse.GetValue(all))
+            if (selected is { Streams: null, Source: null, Blocked: null, Lane: null } && !context.Parse.GetValue(all))
             {
                 throw new CliUsageException($"'targets {name}' without a filter would change every target: give a filter or --all.");
             }
