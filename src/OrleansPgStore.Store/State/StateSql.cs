@@ -1,8 +1,9 @@
 namespace OrleansPgStore.Store.State;
 
 /// <summary>
-/// Every statement the durable-state store runs, complete, for one table. Parameters are positional:
-/// <c>$1</c> persistence id, <c>$2</c> expected revision, <c>$3</c> state.
+/// Every statement the durable-state store runs, complete, for one table. Parameters are positional: <c>$1</c> is
+/// always the persistence id; an insert takes the state as <c>$2</c>, an update the state as <c>$2</c> and the expected
+/// revision as <c>$3</c>, a delete the expected revision (or null) as <c>$2</c>.
 /// </summary>
 internal sealed class StateSql
 {

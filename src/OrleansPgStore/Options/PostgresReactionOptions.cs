@@ -12,9 +12,9 @@ namespace OrleansPgStore.Options;
 /// <remarks>
 /// Delivery is at least once per target, in order within a target, with nothing skipped: make handler effects
 /// idempotent (e.g. keyed by <see cref="RecordedEvent.Position"/>), or write a read model with
-/// <see cref="Project"/>, whose effects commit with the progress (exactly once). Workers need a reminder service (e.g.
-/// <c>UseAdoNetReminderService</c>; <c>UseInMemoryReminderService</c> in tests) to be revived after a silo fails;
-/// without one they run while their silo lives and every silo start re-creates them.
+/// <see cref="Project"/>, whose effects commit with the progress (exactly once). Every silo starts the workers
+/// that belong on it when it joins and every <see cref="WorkerCheckInterval"/>, so the survivors take over a failed
+/// silo's share with or without a reminder service; a reminder service, when configured, revives them too.
 /// </remarks>
 public sealed class PostgresReactionOptions
 {

@@ -3,7 +3,8 @@ namespace OrleansPgStore.Reactions;
 /// <summary>
 /// A reaction worker: while active it runs the lease-claim loop of one lane of one <c>AddPostgresJournal</c>
 /// registration. Keyed <c>{provider name}/{index}</c> in the default lane, <c>{provider name}/{index}/lane:{lane}</c>
-/// (the lane URI-escaped) in another; every silo start makes sure workers 0..N-1 of every lane with a reaction run.
+/// (the lane URI-escaped) in another. Each silo starts only the workers that belong on it (its share of every lane
+/// with a reaction), not all of them.
 /// </summary>
 [Alias("OrleansPgStore.Reactions.IReactionWorkerGrain")]
 internal interface IReactionWorkerGrain : IGrainWithStringKey
