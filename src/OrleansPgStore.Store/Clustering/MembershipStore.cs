@@ -254,12 +254,12 @@ internal sealed class MembershipStore : IAsyncDisposable
         NullableText(SuspectTimesJson.Write(row.SuspectTimes)), Time(row.StartTime), Time(row.IAmAliveTime),
     ];
 
-    private static void ValidateCluster(string clusterId) => EventValidation.Key(clusterId, "Cluster id", nameof(clusterId));
+    private static void ValidateCluster(string clusterId) => InputChecks.Key(clusterId, "Cluster id", nameof(clusterId));
 
     private static void ValidateText(string? value, string what, string parameter)
     {
         ArgumentNullException.ThrowIfNull(value, parameter);
-        EventValidation.Text(value, what, parameter);
+        InputChecks.Text(value, what, parameter);
     }
 
     private static void ValidateRow(MembershipRow row)

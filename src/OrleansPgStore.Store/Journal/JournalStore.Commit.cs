@@ -1,3 +1,4 @@
+using OrleansPgStore.Store.Schema;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -40,12 +41,12 @@ public sealed partial class JournalStore
         long? expectedVersion = null,
         CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         ArgumentNullException.ThrowIfNull(events);
-        EventValidation.ExpectedVersion(expectedVersion, stream);
-        EventValidation.Batch(stream, events);
+        CommitChecks.ExpectedVersion(expectedVersion, stream);
+        CommitChecks.Batch(stream, events);
         metadata ??= EventMetadata.None;
-        EventValidation.Metadata(metadata, stream);
+        CommitChecks.Metadata(metadata, stream);
 
         if (events.Count == 0)
         {
@@ -74,7 +75,7 @@ public sealed partial class JournalStore
         {
             // A lost connection may mean a move to another server (a restore): look at the positions again first.
             RecheckPositions();
-            var translated = _store.Translate($"Commit to stream '{EventValidation.Shorten(stream)}'", e);
+            var translated = _store.Translate($"Commit to stream '{InputChecks.Shorten(stream)}'", e);
             operation.Failed(translated);
             throw translated;
         }
@@ -260,7 +261,7 @@ public sealed partial class JournalStore
         if (stored.Count != events.Count)
         {
             throw new ArgumentException(
-                $"Commit to stream '{EventValidation.Shorten(stream)}' repeats {stored.Count} of its {events.Count} event ids " +
+                $"Commit to stream '{InputChecks.Shorten(stream)}' repeats {stored.Count} of its {events.Count} event ids " +
                 $"already stored ({string.Join(", ", stored.Select(e => e.Id))}); an idempotent retry must resend the same batch.",
                 nameof(events));
         }
@@ -286,7 +287,7 @@ public sealed partial class JournalStore
     /// <summary>The version of the stream's last event or snapshot; -1 when the stream is empty.</summary>
     public async Task<long> CurrentVersionAsync(string stream, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.CurrentVersion, cancellationToken, StreamParameter(stream)).ConfigureAwait(false);
@@ -294,7 +295,7 @@ public sealed partial class JournalStore
         }
         catch (Exception e)
         {
-            throw _store.Translate($"Reading the version of stream '{EventValidation.Shorten(stream)}'", e);
+            throw _store.Translate($"Reading the version of stream '{InputChecks.Shorten(stream)}'", e);
         }
     }
 }

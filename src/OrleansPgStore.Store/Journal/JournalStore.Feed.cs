@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -25,7 +26,7 @@ public sealed partial class JournalStore
                 throw new ArgumentException("Feed names contain a null name.", nameof(names));
             }
 
-            EventValidation.Encodable(name, "A name in the feed's names", nameof(names));
+            InputChecks.Encodable(name, "A name in the feed's names", nameof(names));
         }
 
         return ReadFeedAsync(after, long.MaxValue, names, limit, cancellationToken);
@@ -76,7 +77,7 @@ public sealed partial class JournalStore
     internal async Task<IReadOnlyList<RecordedEvent>> ReadStreamRangeAsync(
         string stream, long after, long upTo, IReadOnlyCollection<string> names, int limit, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         ArgumentNullException.ThrowIfNull(names);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var operation = StoreOperation.Start("journal.fetch", _store, stream);
@@ -96,7 +97,7 @@ public sealed partial class JournalStore
         }
         catch (Exception e)
         {
-            throw Failed(ref operation, $"Reading stream '{EventValidation.Shorten(stream)}'", e);
+            throw Failed(ref operation, $"Reading stream '{InputChecks.Shorten(stream)}'", e);
         }
     }
 
@@ -119,7 +120,7 @@ public sealed partial class JournalStore
 
         foreach (var range in ranges)
         {
-            EventValidation.Stream(range.Stream, nameof(ranges));
+            InputChecks.Stream(range.Stream, nameof(ranges));
         }
 
         var operation = StoreOperation.Start("journal.fetch", _store);

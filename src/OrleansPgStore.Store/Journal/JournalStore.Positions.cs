@@ -1,6 +1,7 @@
 using Npgsql;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -29,7 +30,7 @@ public sealed partial class JournalStore
     private ValueTask EnsurePositionsAsync(string operation, string? stream, CancellationToken cancellationToken)
         => _positionsSound
             ? ValueTask.CompletedTask
-            : new ValueTask(CheckPositionsAsync(stream is null ? operation : $"{operation} '{EventValidation.Shorten(stream)}'", cancellationToken));
+            : new ValueTask(CheckPositionsAsync(stream is null ? operation : $"{operation} '{InputChecks.Shorten(stream)}'", cancellationToken));
 
     private async Task CheckPositionsAsync(string operation, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using OrleansPgStore.Store.Schema;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Npgsql;
@@ -21,7 +22,7 @@ public sealed partial class JournalStore
     /// </remarks>
     public IAsyncEnumerable<RecordedEvent> LoadAsync(string stream, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         return ReadAsync(
             "journal.load",
             stream,
@@ -38,7 +39,7 @@ public sealed partial class JournalStore
     /// </summary>
     internal IAsyncEnumerable<ReplayEntry> ReplayAsync(string stream, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         return ReadAsync(
             "journal.load",
             stream,
@@ -73,7 +74,7 @@ public sealed partial class JournalStore
     public IAsyncEnumerable<RecordedEvent> ReadStreamAsync(
         string stream, long fromVersion = 0, long? toVersion = null, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(fromVersion);
         return ReadAsync(
             "journal.read",
@@ -192,7 +193,7 @@ public sealed partial class JournalStore
     }
 
     private Exception ReadFailed(ref StoreOperation operation, string name, string stream, Exception e)
-        => Failed(ref operation, $"{(name == "journal.read" ? "Reading" : "Loading")} stream '{EventValidation.Shorten(stream)}'", e);
+        => Failed(ref operation, $"{(name == "journal.read" ? "Reading" : "Loading")} stream '{InputChecks.Shorten(stream)}'", e);
 
     /// <summary>Streams the events matching <paramref name="query"/>, in position order (newest first when backward).</summary>
     /// <remarks>
@@ -377,7 +378,7 @@ public sealed partial class JournalStore
     {
         if (query.Stream is not null)
         {
-            EventValidation.Stream(query.Stream, nameof(JournalQuery.Stream));
+            InputChecks.Stream(query.Stream, nameof(JournalQuery.Stream));
         }
 
         foreach (var (value, name) in new[]
@@ -388,7 +389,7 @@ public sealed partial class JournalStore
         {
             if (value is not null)
             {
-                EventValidation.Encodable(value, $"Query {name}", nameof(query));
+                InputChecks.Encodable(value, $"Query {name}", nameof(query));
             }
         }
 
@@ -399,7 +400,7 @@ public sealed partial class JournalStore
                 throw new ArgumentException("Query Names contains a null name.", nameof(query));
             }
 
-            EventValidation.Encodable(eventName, "A name in Query Names", nameof(query));
+            InputChecks.Encodable(eventName, "A name in Query Names", nameof(query));
         }
     }
 }

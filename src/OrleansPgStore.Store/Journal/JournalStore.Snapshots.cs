@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Errors;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -16,9 +17,9 @@ public sealed partial class JournalStore
     public async Task<RecordedEvent> SaveSnapshotAsync(
         string stream, long version, string stateJson, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
+        InputChecks.Stream(stream);
         ArgumentOutOfRangeException.ThrowIfNegative(version);
-        EventValidation.Json(stateJson, $"The snapshot of stream '{EventValidation.Shorten(stream)}'", nameof(stateJson));
+        InputChecks.Json(stateJson, $"The snapshot of stream '{InputChecks.Shorten(stream)}'", nameof(stateJson));
 
         var operation = StoreOperation.Start("journal.snapshot", _store, stream);
         try
@@ -30,14 +31,14 @@ public sealed partial class JournalStore
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(version), version, $"Stream '{EventValidation.Shorten(stream)}' has no event at version {version}.");
+                    nameof(version), version, $"Stream '{InputChecks.Shorten(stream)}' has no event at version {version}.");
             }
 
             if (reader.GetString(3) == TombstoneName)
             {
                 // A snapshot never replaces the tombstone a truncation left: the stream was cleared at that version.
                 throw new ArgumentException(
-                    $"Stream '{EventValidation.Shorten(stream)}' was truncated at version {version} without a snapshot; " +
+                    $"Stream '{InputChecks.Shorten(stream)}' was truncated at version {version} without a snapshot; " +
                     "its tombstone cannot be replaced by a snapshot.", nameof(version));
             }
 
@@ -47,7 +48,7 @@ public sealed partial class JournalStore
         }
         catch (Exception e)
         {
-            var translated = _store.Translate($"Saving a snapshot of stream '{EventValidation.Shorten(stream)}'", e);
+            var translated = _store.Translate($"Saving a snapshot of stream '{InputChecks.Shorten(stream)}'", e);
             operation.Failed(translated);
             StoreInstruments.SnapshotFailed(_store.CollectionName);
             throw translated;
@@ -68,11 +69,11 @@ public sealed partial class JournalStore
     public async Task<RecordedEvent?> TruncateAsync(
         string stream, string? snapshotJson = null, long? expectedVersion = null, CancellationToken cancellationToken = default)
     {
-        EventValidation.Stream(stream);
-        EventValidation.ExpectedVersion(expectedVersion, stream);
+        InputChecks.Stream(stream);
+        CommitChecks.ExpectedVersion(expectedVersion, stream);
         if (snapshotJson is not null)
         {
-            EventValidation.Json(snapshotJson, $"The snapshot of stream '{EventValidation.Shorten(stream)}'", nameof(snapshotJson));
+            InputChecks.Json(snapshotJson, $"The snapshot of stream '{InputChecks.Shorten(stream)}'", nameof(snapshotJson));
         }
 
         var name = snapshotJson is null ? TombstoneName : SnapshotName;
@@ -130,7 +131,7 @@ public sealed partial class JournalStore
         }
         catch (Exception e)
         {
-            var translated = _store.Translate($"Truncating stream '{EventValidation.Shorten(stream)}'", e);
+            var translated = _store.Translate($"Truncating stream '{InputChecks.Shorten(stream)}'", e);
             operation.Failed(translated);
             throw translated;
         }
@@ -150,7 +151,7 @@ public sealed partial class JournalStore
     {
         if (stream is not null)
         {
-            EventValidation.Stream(stream);
+            InputChecks.Stream(stream);
         }
 
         var operation = StoreOperation.Start("journal.retention", _store, stream);

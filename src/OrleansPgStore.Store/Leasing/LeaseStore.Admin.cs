@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Leasing;
 
@@ -23,7 +24,7 @@ internal sealed partial class LeaseStore
     /// <returns>How many leases were released.</returns>
     public Task<int> ReleaseHeldByAsync(string holderPrefix, CancellationToken cancellationToken = default)
     {
-        EventValidation.Key(holderPrefix, "Lease holder prefix", nameof(holderPrefix));
+        InputChecks.Key(holderPrefix, "Lease holder prefix", nameof(holderPrefix));
         return ReleaseAsync(_sql.ReleaseHeldBy, holderPrefix, cancellationToken);
     }
 
@@ -141,7 +142,7 @@ internal sealed partial class LeaseStore
         {
             if (value is not null)
             {
-                EventValidation.Encodable(value, $"The filter's {what} '{EventValidation.Shorten(value)}'", nameof(filter));
+                InputChecks.Encodable(value, $"The filter's {what} '{InputChecks.Shorten(value)}'", nameof(filter));
             }
         }
 

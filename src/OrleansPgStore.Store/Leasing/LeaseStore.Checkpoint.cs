@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Leasing;
 
@@ -15,7 +16,7 @@ internal sealed partial class LeaseStore
         string name, string holder, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
+        InputChecks.Key(holder, "Lease holder", nameof(holder));
         ValidateDuration(leaseDuration);
 
         try
@@ -42,7 +43,7 @@ internal sealed partial class LeaseStore
         string name, string holder, long position, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
+        InputChecks.Key(holder, "Lease holder", nameof(holder));
         ArgumentNullException.ThrowIfNull(marks);
         var raise = marks.Count > 0 ? RaiseWorkParameters(marks) : null;
         try
@@ -81,7 +82,7 @@ internal sealed partial class LeaseStore
     internal async Task ReleaseCheckpointAsync(string name, string holder, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
+        InputChecks.Key(holder, "Lease holder", nameof(holder));
         try
         {
             await using var prepared = await _store.PrepareAsync(_sql.ReleaseCheckpoint, cancellationToken, Text(row), Text(holder), CommitMode()).ConfigureAwait(false);
@@ -96,7 +97,7 @@ internal sealed partial class LeaseStore
     /// <summary>Checkpoints live in the subscriptions table under a reserved '$' name, never claimed as targets.</summary>
     private static string CheckpointRow(string name)
     {
-        EventValidation.Key(name, "Checkpoint name", nameof(name));
+        InputChecks.Key(name, "Checkpoint name", nameof(name));
         return "$checkpoint:" + name;
     }
 }

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Leasing;
 
@@ -19,7 +20,7 @@ internal sealed partial class LeaseStore
     internal async Task<(bool Taken, DateTimeOffset? ResumeFrom)> TryTakeRetentionTurnAsync(
         string eventsTable, string holder, TimeSpan interval, CancellationToken cancellationToken = default)
     {
-        EventValidation.Key(holder, "Retention holder", nameof(holder));
+        InputChecks.Key(holder, "Retention holder", nameof(holder));
         try
         {
             await using var command = _store.CreateCommand(RetentionTurn.Take);
@@ -76,7 +77,7 @@ internal sealed partial class LeaseStore
     /// <summary>Under a reserved '$' name, never a target nor a discovery checkpoint.</summary>
     private static string RetentionRow(string eventsTable)
     {
-        EventValidation.Key(eventsTable, "Events table", nameof(eventsTable));
+        InputChecks.Key(eventsTable, "Events table", nameof(eventsTable));
         return "$retention:" + eventsTable;
     }
 }

@@ -110,9 +110,9 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lagging);
         ArgumentOutOfRangeException.ThrowIfNegative(leading);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
+        InputChecks.Key(holder, "Lease holder", nameof(holder));
         ArgumentNullException.ThrowIfNull(lane);
-        EventValidation.Text(lane, $"Lane '{EventValidation.Shorten(lane)}'", nameof(lane));
+        InputChecks.Text(lane, $"Lane '{InputChecks.Shorten(lane)}'", nameof(lane));
         ValidateDuration(leaseDuration);
 
         if (lagging + leading == 0)
@@ -249,12 +249,12 @@ internal sealed partial class LeaseStore : IAsyncDisposable
         foreach (var o in outcomes)
         {
             ArgumentNullException.ThrowIfNull(o, nameof(outcomes));
-            EventValidation.Key(o.Stream, "Lease stream", nameof(outcomes));
-            EventValidation.Key(o.Holder, "Lease holder", nameof(outcomes));
+            InputChecks.Key(o.Stream, "Lease stream", nameof(outcomes));
+            InputChecks.Key(o.Holder, "Lease holder", nameof(outcomes));
             if (o.RetryAfter > MaxDuration || o.RetryAfter < -MaxDuration)
             {
                 throw new ArgumentOutOfRangeException(
-                    nameof(outcomes), o.RetryAfter, $"The retry delay of '{EventValidation.Shorten(o.Stream)}' must be within {MaxDuration.TotalDays} days.");
+                    nameof(outcomes), o.RetryAfter, $"The retry delay of '{InputChecks.Shorten(o.Stream)}' must be within {MaxDuration.TotalDays} days.");
             }
         }
 
@@ -277,8 +277,8 @@ internal sealed partial class LeaseStore : IAsyncDisposable
         foreach (var b in blocks)
         {
             ArgumentNullException.ThrowIfNull(b, nameof(blocks));
-            EventValidation.Key(b.Stream, "Lease stream", nameof(blocks));
-            EventValidation.Key(b.Holder, "Lease holder", nameof(blocks));
+            InputChecks.Key(b.Stream, "Lease stream", nameof(blocks));
+            InputChecks.Key(b.Holder, "Lease holder", nameof(blocks));
             ArgumentNullException.ThrowIfNull(b.Error, nameof(blocks));
         }
 
@@ -335,19 +335,19 @@ internal sealed partial class LeaseStore : IAsyncDisposable
 
     private static void ValidateTarget(Subscription target, string parameter)
     {
-        EventValidation.Key(target.Stream, "Target stream", parameter);
+        InputChecks.Key(target.Stream, "Target stream", parameter);
         if (target.Stream.StartsWith('$'))
         {
-            throw new ArgumentException($"Target stream '{EventValidation.Shorten(target.Stream)}' starts with '$', which is reserved.", parameter);
+            throw new ArgumentException($"Target stream '{InputChecks.Shorten(target.Stream)}' starts with '$', which is reserved.", parameter);
         }
 
         if (target.Source is not null)
         {
-            EventValidation.Key(target.Source, "Source stream", parameter);
+            InputChecks.Key(target.Source, "Source stream", parameter);
         }
 
         ArgumentNullException.ThrowIfNull(target.Lane, parameter);
-        EventValidation.Text(target.Lane, $"Lane '{EventValidation.Shorten(target.Lane)}' of target '{EventValidation.Shorten(target.Stream)}'", parameter);
+        InputChecks.Text(target.Lane, $"Lane '{InputChecks.Shorten(target.Lane)}' of target '{InputChecks.Shorten(target.Stream)}'", parameter);
     }
 
     /// <summary>

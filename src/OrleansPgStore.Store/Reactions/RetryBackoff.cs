@@ -1,7 +1,7 @@
 namespace OrleansPgStore.Store.Reactions;
 
 /// <summary>How long a failed target waits before its next attempt; the wait is stored in the database.</summary>
-public sealed record RetryBackoff
+public sealed class RetryBackoff
 {
     /// <summary>The shape of the backoff curve.</summary>
     public enum Curve

@@ -59,7 +59,7 @@ internal sealed class ReminderStore : IAsyncDisposable
     /// </summary>
     public Task<IReadOnlyList<ReminderRow>> ReadRangeAsync(string serviceId, uint begin, uint end, CancellationToken cancellationToken = default)
     {
-        EventValidation.Key(serviceId, "Service id", nameof(serviceId));
+        InputChecks.Key(serviceId, "Service id", nameof(serviceId));
         return ReadAsync(
             "reminders.read_range",
             $"Reading the reminders in ring range ({begin}, {end}]",
@@ -117,7 +117,7 @@ internal sealed class ReminderStore : IAsyncDisposable
     /// <summary>Deletes every reminder of <paramref name="serviceId"/>.</summary>
     public Task<int> DeleteServiceAsync(string serviceId, CancellationToken cancellationToken = default)
     {
-        EventValidation.Key(serviceId, "Service id", nameof(serviceId));
+        InputChecks.Key(serviceId, "Service id", nameof(serviceId));
         return ExecuteAsync("reminders.clear", $"Deleting the reminders of service '{Shorten(serviceId)}'", _sql.DeleteService, cancellationToken, Text(serviceId));
     }
 
@@ -175,17 +175,17 @@ internal sealed class ReminderStore : IAsyncDisposable
 
     private static void Validate(string serviceId, string grainId)
     {
-        EventValidation.Key(serviceId, "Service id", nameof(serviceId));
-        EventValidation.Key(grainId, "Grain id", nameof(grainId));
+        InputChecks.Key(serviceId, "Service id", nameof(serviceId));
+        InputChecks.Key(grainId, "Grain id", nameof(grainId));
     }
 
     private static void Validate(string serviceId, string grainId, string name)
     {
         Validate(serviceId, grainId);
-        EventValidation.Key(name, "Reminder name", nameof(name));
+        InputChecks.Key(name, "Reminder name", nameof(name));
     }
 
-    private static string Shorten(string value) => EventValidation.Shorten(value);
+    private static string Shorten(string value) => InputChecks.Shorten(value);
 
     private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
 

@@ -77,7 +77,7 @@ public sealed class DurableStateStore : IAsyncDisposable
         }
         catch (Exception e)
         {
-            throw Failed(ref operation, $"Loading state '{EventValidation.Shorten(persistenceId)}'", e);
+            throw Failed(ref operation, $"Loading state '{InputChecks.Shorten(persistenceId)}'", e);
         }
     }
 
@@ -92,7 +92,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     {
         ValidateId(persistenceId);
         ArgumentOutOfRangeException.ThrowIfNegative(expectedRevision);
-        EventValidation.Json(stateJson, $"The state '{EventValidation.Shorten(persistenceId)}'", nameof(stateJson));
+        InputChecks.Json(stateJson, $"The state '{InputChecks.Shorten(persistenceId)}'", nameof(stateJson));
 
         var operation = StoreOperation.Start("state.upsert", _store, persistenceId);
         try
@@ -113,7 +113,7 @@ public sealed class DurableStateStore : IAsyncDisposable
         }
         catch (Exception e) when (e is not StateConcurrencyException)
         {
-            throw Failed(ref operation, $"Writing state '{EventValidation.Shorten(persistenceId)}'", e);
+            throw Failed(ref operation, $"Writing state '{InputChecks.Shorten(persistenceId)}'", e);
         }
     }
 
@@ -157,7 +157,7 @@ public sealed class DurableStateStore : IAsyncDisposable
         }
         catch (Exception e) when (e is not StateConcurrencyException)
         {
-            throw Failed(ref operation, $"Deleting state '{EventValidation.Shorten(persistenceId)}'", e);
+            throw Failed(ref operation, $"Deleting state '{InputChecks.Shorten(persistenceId)}'", e);
         }
     }
 
@@ -199,5 +199,5 @@ public sealed class DurableStateStore : IAsyncDisposable
         => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = persistenceId };
 
     private static void ValidateId(string persistenceId)
-        => EventValidation.Key(persistenceId, "Persistence id", nameof(persistenceId));
+        => InputChecks.Key(persistenceId, "Persistence id", nameof(persistenceId));
 }

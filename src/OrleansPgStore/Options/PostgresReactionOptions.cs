@@ -1,4 +1,3 @@
-using OrleansPgStore.Reactions;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Reactions;
 
@@ -119,7 +118,7 @@ public sealed class PostgresReactionOptions
     /// again for the same events after a failure (its earlier writes were rolled back), so effects outside the
     /// transaction (calls to grains, other systems) are still at least once.
     /// </param>
-    /// <param name="reset">Clears the read model in the transaction of a rebuild's reset (see <see cref="PostgresReactions.RebuildAsync"/>).</param>
+    /// <param name="reset">Clears the read model in the transaction of a rebuild's reset (see <see cref="Reactions.PostgresReactions.RebuildAsync"/>).</param>
     /// <param name="target">Maps an event to its target; defaults to the event's own stream.</param>
     /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>
     /// <param name="lane">Lane of the targets this projection registers. Defaults to the default lane.</param>

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Store.Journal;
 
 namespace OrleansPgStore.Serialization;

@@ -1,3 +1,4 @@
+using OrleansPgStore.Serialization;
 using OrleansPgStore.EventSourcing;
 using OrleansPgStore.Tests.Grains;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Orleans;
 
-namespace OrleansPgStore.EventSourcing;
+namespace OrleansPgStore.Serialization;
 
 /// <summary>
 /// Maps event types to the names stored in the journal's <c>name</c> column, and back.

@@ -1,19 +1,18 @@
 using System.Text;
 using System.Text.Json;
 
-namespace OrleansPgStore.Store.Journal;
+namespace OrleansPgStore.Store.Schema;
 
 /// <summary>
-/// Input checks for the journal. Each failure is an <see cref="ArgumentException"/> naming what was wrong and
-/// where (stream, event index and name), raised before any I/O so nothing is ever partially written.
+/// Checks of what callers pass to any store (journal, durable state, leases, clustering, reminders) against what the
+/// tables accept: keys and names in valid UTF-8 without NUL that fit an index entry, and well-formed JSON. Each failure
+/// is an <see cref="ArgumentException"/> naming what was wrong and where (stream, event index and name), raised before
+/// any I/O so nothing is ever partially written.
 /// </summary>
-internal static class EventValidation
+internal static class InputChecks
 {
     /// <summary>Longest stream or event name, in UTF-8 bytes (b-tree index entries are limited to ~2.7 kB).</summary>
     public const int MaxNameBytes = 1024;
-
-    /// <summary>Most events in one commit: positions reserve 20 bits for an event's index within its transaction.</summary>
-    public const int MaxBatchSize = (1 << 20) - 1;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -28,70 +27,6 @@ internal static class EventValidation
         }
 
         Text(key, $"{what} '{Shorten(key)}'", parameter);
-    }
-
-    public static void ExpectedVersion(long? expectedVersion, string stream)
-    {
-        if (expectedVersion < -1)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(expectedVersion), expectedVersion,
-                $"Expected version for stream '{Shorten(stream)}' must be -1 (empty stream) or a version >= 0.");
-        }
-    }
-
-    public static void Batch(string stream, IReadOnlyList<EventData> events)
-    {
-        if (events.Count > MaxBatchSize)
-        {
-            throw new ArgumentException(
-                $"Commit to stream '{Shorten(stream)}' has {events.Count} events; at most {MaxBatchSize} fit in one commit.",
-                nameof(events));
-        }
-
-        HashSet<Guid>? ids = null;
-        for (var i = 0; i < events.Count; i++)
-        {
-            var e = events[i] ?? throw new ArgumentException(
-                $"Event #{i} of the commit to stream '{Shorten(stream)}' is null.", nameof(events));
-            var where = $"event #{i} ('{Shorten(e.Name ?? "")}') of the commit to stream '{Shorten(stream)}'";
-
-            if (string.IsNullOrEmpty(e.Name))
-            {
-                throw new ArgumentException($"The name of event #{i} of the commit to stream '{Shorten(stream)}' is empty.", nameof(events));
-            }
-
-            Text(e.Name, $"The name of {where}", nameof(events));
-            if (e.Name.StartsWith('$'))
-            {
-                throw new ArgumentException($"The name of {where} starts with '$', which is reserved for snapshots and tombstones.", nameof(events));
-            }
-
-            Json(e.Json, $"The payload of {where}", nameof(events));
-
-            if (e.Id is { } id && !(ids ??= []).Add(id))
-            {
-                throw new ArgumentException($"The id {id} of {where} appears twice in the batch.", nameof(events));
-            }
-        }
-    }
-
-    public static void Metadata(EventMetadata metadata, string stream)
-    {
-        var where = $"of the commit to stream '{Shorten(stream)}'";
-        OptionalText(metadata.CorrelationId, $"The correlation id {where}");
-        if (metadata.Causation is { } causation)
-        {
-            OptionalText(causation.EventStream, $"The causation stream {where}");
-            OptionalText(causation.EventName, $"The causation event name {where}");
-            OptionalText(causation.Command, $"The causation command {where}");
-            if (causation.TraceParent is not null && !System.Diagnostics.ActivityContext.TryParse(causation.TraceParent, null, out _))
-            {
-                throw new ArgumentException(
-                    $"The causation trace parent {where} is not a W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>'): '{Shorten(causation.TraceParent)}'.",
-                    "metadata");
-            }
-        }
     }
 
     /// <summary>
@@ -129,7 +64,7 @@ internal static class EventValidation
         }
     }
 
-    private static void OptionalText(string? value, string what)
+    public static void OptionalText(string? value, string what)
     {
         if (value is not null)
         {
