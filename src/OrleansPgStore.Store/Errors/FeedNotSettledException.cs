@@ -2,7 +2,7 @@ namespace OrleansPgStore.Store.Errors;
 
 /// <summary>
 /// A forward query across streams gave up waiting for appends to its events table that were still in flight below
-/// events it had already found (<c>JournalStoreOptions.FeedSettleTimeout</c>). Nothing was returned past the last
+/// events it had already found (<c>PgStoreOptions.FeedSettleTimeout</c>). Nothing was returned past the last
 /// settled event: the query is incomplete, not short. Transient: retrying once the append finishes succeeds.
 /// </summary>
 public sealed class FeedNotSettledException : OrleansPgStoreException
@@ -48,6 +48,6 @@ public sealed class FeedNotSettledException : OrleansPgStoreException
               $"{(state is null ? "" : $", state '{state}'")})";
         return $"A query of the settled feed of {table} found events from position {heldBackAt} on, but an append to the table " +
                $"that may land below them was still in flight after {waited.TotalMilliseconds:0} ms (FeedSettleTimeout): {holder}. " +
-               "Nothing past the settled events was returned; retry the query, or raise JournalStoreOptions.FeedSettleTimeout.";
+               "Nothing past the settled events was returned; retry the query, or raise PgStoreOptions.FeedSettleTimeout.";
     }
 }

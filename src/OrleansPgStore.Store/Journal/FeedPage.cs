@@ -10,10 +10,10 @@ namespace OrleansPgStore.Store.Journal;
 /// </remarks>
 public sealed class FeedPage
 {
-    internal FeedPage(IReadOnlyList<RecordedEvent> events, long after, long upTo, int limit, long settledBefore, bool settling)
+    internal FeedPage(IReadOnlyList<RecordedEvent> events, long after, long upTo, int limit, long fence, bool settling)
     {
         Events = events;
-        SettledUpTo = settledBefore - 1;
+        SettledUpTo = fence - 1;
         Settling = settling;
         var full = events.Count >= limit;
         ContinueAfter = full ? events[^1].Position : Math.Max(after, Math.Min(upTo, SettledUpTo));
@@ -31,8 +31,8 @@ public sealed class FeedPage
     public long ContinueAfter { get; }
 
     /// <summary>
-    /// Every position at or below this was final when the page was read: no event can still appear there (commits in
-    /// flight to this table land above it).
+    /// The position just below the fence (the oldest append to this table still in flight when the page was read):
+    /// every position at or below it was final, no event can still appear there.
     /// </summary>
     public long SettledUpTo { get; }
 

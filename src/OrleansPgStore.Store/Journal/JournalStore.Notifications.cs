@@ -26,7 +26,7 @@ public sealed partial class JournalStore
     internal event Action<CommitNotification>? Committed;
 
     /// <summary>
-    /// A listener for commits made by other processes (requires <see cref="JournalStoreOptions.NotifyOnCommit"/> on
+    /// A listener for commits made by other processes (requires <c>PgStoreOptions.NotifyOnCommit</c> on
     /// the writers). It holds one connection, heals itself after a lost connection with capped backoff, and skips
     /// this instance's own notifications.
     /// </summary>
@@ -41,7 +41,7 @@ public sealed partial class JournalStore
 
     /// <summary>
     /// Wakes the other reaction workers: those of this process directly (<see cref="Committed"/>), those of other
-    /// processes through NOTIFY when <see cref="JournalStoreOptions.NotifyOnCommit"/> is on. Best effort: a failure
+    /// processes through NOTIFY when <c>PgStoreOptions.NotifyOnCommit</c> is on. Best effort: a failure
     /// is logged, and polling finds the work anyway.
     /// </summary>
     internal async Task AnnounceWorkAsync(CancellationToken cancellationToken = default)

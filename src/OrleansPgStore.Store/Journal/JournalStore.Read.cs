@@ -197,17 +197,17 @@ public sealed partial class JournalStore
 
     /// <summary>Streams the events matching <paramref name="query"/>, in position order (newest first when backward).</summary>
     /// <remarks>
-    /// <para>Results are fetched page by page (<see cref="JournalStoreOptions.PageSize"/>) with a keyset on position,
+    /// <para>Results are fetched page by page (<c>PgStoreOptions.PageSize</c>) with a keyset on position,
     /// so a slow consumer never holds a statement open for long and nothing is buffered whole.</para>
     /// <para>A forward read that is not limited to one exact stream reads the <i>settled feed</i>: it never returns an
     /// event that an append to this table still in flight could precede (see <see cref="JournalSql"/>), so a consumer
     /// that remembers the last position it read and later asks for events after it never skips one. It returns every
     /// matching event committed before it started: when such events wait behind an append in flight, it waits for that
-    /// append, up to <see cref="JournalStoreOptions.FeedSettleTimeout"/>, and then throws
+    /// append, up to <c>PgStoreOptions.FeedSettleTimeout</c>, and then throws
     /// <see cref="Errors.FeedNotSettledException"/> (transient, naming the transaction that held it back) rather than
     /// end short. Transactions on other tables or databases never hold it back.</para>
     /// </remarks>
-    /// <exception cref="Errors.FeedNotSettledException">An append in flight held back events committed before the query began for longer than <see cref="JournalStoreOptions.FeedSettleTimeout"/>; the events already yielded are correct, the rest are missing.</exception>
+    /// <exception cref="Errors.FeedNotSettledException">An append in flight held back events committed before the query began for longer than <c>PgStoreOptions.FeedSettleTimeout</c>; the events already yielded are correct, the rest are missing.</exception>
     public async IAsyncEnumerable<RecordedEvent> QueryAsync(
         JournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
