@@ -45,7 +45,7 @@ public sealed class StrictReadTests
     public void An_event_read_error_names_the_member()
     {
         var events = new JournalEventSerializer(
-            new OrleansPgStore.EventSourcing.EventTypeNames(new Dictionary<Type, string> { [typeof(Payment)] = "test.payment" }),
+            new OrleansPgStore.Serialization.EventTypeNames(new Dictionary<Type, string> { [typeof(Payment)] = "test.payment" }),
             Strict, new OrleansPgStore.Store.Journal.EventUpcasters());
         var stored = new OrleansPgStore.Store.Journal.RecordedEvent(
             1, "payments/1", 0, "test.payment", """{"payer":"p","ratio":"abc"}""", null, OrleansPgStore.Store.Journal.EventMetadata.None, DateTimeOffset.UnixEpoch);
