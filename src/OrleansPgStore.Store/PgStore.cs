@@ -124,6 +124,28 @@ public sealed class PgStore : IAsyncDisposable, IDisposable
     /// </summary>
     public Task SeedAsync(CancellationToken cancellationToken = default) => SeedTablesAsync(StoreTables.All, cancellationToken);
 
+    /// <summary>
+    /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand: the schema (if missing) and the
+    /// three tables named in the settings <paramref name="configure"/> makes. The role the store then runs as needs
+    /// USAGE on the schema; SELECT, INSERT, UPDATE and DELETE on the three tables; and SELECT on the events table's
+    /// positions table, <c>&lt;events table&gt;_positions</c> (rebasing positions after a restore needs UPDATE on it).
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is wrong; the message names every one.</exception>
+    public static string SchemaSql(Action<PgStoreOptions>? configure = null)
+    {
+        var options = new PgStoreOptions();
+        configure?.Invoke(options);
+        var failures = PgStoreBuilder.Check(options);
+        if (failures.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", failures), nameof(configure));
+        }
+
+        return JournalStore.SchemaSql(options.Schema, options.EventsTable)
+            + DurableStateStore.SchemaSql(options.Schema, options.StateTable)
+            + LeaseStore.SchemaSql(options.Schema, options.SubscriptionsTable);
+    }
+
     /// <summary>Creates the schema (if missing) and the given tables.</summary>
     internal async Task SeedTablesAsync(StoreTables tables, CancellationToken cancellationToken)
     {

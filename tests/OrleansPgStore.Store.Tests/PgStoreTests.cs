@@ -78,6 +78,21 @@ public sealed class PgStoreTests(SchemaFixture db) : IClassFixture<SchemaFixture
     }
 
     [Fact]
+    public async Task SchemaSql_creates_the_tables_seeding_would_and_names_a_wrong_setting()
+    {
+        await using var store = PgStore.Create(db.ConnectionString, o => Tables(o, "bydba"));
+        await db.Schema.ExecuteAsync(PgStore.SchemaSql(o => Tables(o, "bydba")));
+
+        Assert.All(await store.Admin.TablesAsync(), t => Assert.True(t.Exists, t.Name));
+        await store.SeedAsync();   // finds everything in place
+        Assert.Equal(0, Assert.Single(await store.Journal.CommitAsync("s", [new EventData("E", "{}")])).Version);
+
+        // Negative control: a setting the builder refuses is refused here too, by name.
+        var error = Assert.Throws<ArgumentException>(() => PgStore.SchemaSql(o => o.StateTable = "state table"));
+        Assert.Contains("PgStoreOptions.StateTable", error.Message);
+    }
+
+    [Fact]
     public async Task A_data_source_given_to_the_builder_stays_open_and_one_the_store_built_is_disposed_with_it()
     {
         await using var shared = NpgsqlDataSource.Create(db.ConnectionString);

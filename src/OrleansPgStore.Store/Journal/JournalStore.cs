@@ -81,7 +81,7 @@ public sealed partial class JournalStore : IAsyncDisposable
     /// snapshot replaces an existing one in place) and SELECT on its positions table, <c>&lt;table&gt;_positions</c>;
     /// rebasing positions after a restore needs UPDATE on that one).
     /// </summary>
-    public static string SchemaSql(string schema = "public", string table = "events")
+    internal static string SchemaSql(string schema = "public", string table = "events")
     {
         var quotedSchema = SqlIdentifier.Quote(schema, nameof(schema));
         return $"CREATE SCHEMA IF NOT EXISTS {quotedSchema};\n{JournalSchema.Create(quotedSchema, table)}\n";

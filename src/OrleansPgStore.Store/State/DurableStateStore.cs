@@ -47,7 +47,7 @@ public sealed class DurableStateStore : IAsyncDisposable
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs
     /// as needs USAGE on the schema and SELECT, INSERT, UPDATE and DELETE on the table).
     /// </summary>
-    public static string SchemaSql(string schema = "public", string table = "durable_state")
+    internal static string SchemaSql(string schema = "public", string table = "durable_state")
     {
         var quotedSchema = SqlIdentifier.Quote(schema, nameof(schema));
         return $"CREATE SCHEMA IF NOT EXISTS {quotedSchema};\n{StateSchema.Create(quotedSchema + "." + SqlIdentifier.Quote(table, nameof(table)))}\n";
