@@ -157,7 +157,7 @@ static IHost BuildSilo(IConfiguration settings, string connectionString)
     builder.Configuration["Postgres:ConnectionString"] = connectionString;
     builder.UseOrleans(silo => silo
         .UseLocalhostClustering(serviceId: settings["Orleans:ServiceId"]!, clusterId: settings["Orleans:ClusterId"]!)
-        // Revives reaction workers after a silo failure; a real deployment uses a persistent reminder service.
+        // Reminders also revive reaction workers (each silo starts its share itself); a real deployment uses a persistent reminder service.
         .UseInMemoryReminderService()
         .AddPostgresJournal("Postgres", options => options
             .Bind(builder.Configuration.GetSection("Postgres"))
