@@ -7,7 +7,7 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,state,reactions,unrelated,projections,tracing,killstorm,liveness] [--restarts N] [--drains N]
+//        [--only journal,state,reactions,unrelated,projections,tracing,killstorm,liveness] [--restarts N] [--drains N] [--liveness crash,quiet,shares]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -79,7 +79,8 @@ if (only.Contains("killstorm"))
 
 if (only.Contains("liveness"))
 {
-    await LivenessBenchmarks.RunAsync(context, cluster, (int)arguments.Number("--restarts", 10), (int)arguments.Number("--drains", 8));
+    await LivenessBenchmarks.RunAsync(context, cluster, (int)arguments.Number("--restarts", 10), (int)arguments.Number("--drains", 8),
+        arguments.String("--liveness")?.Split(',') ?? ["crash", "quiet", "shares"]);
 }
 
 var table = report.ToMarkdown();
