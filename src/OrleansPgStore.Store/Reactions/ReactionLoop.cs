@@ -91,8 +91,9 @@ internal sealed partial class ReactionLoop
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // The claim may have committed unseen, or the ack never came: this loop may still hold leases nobody works on.
-            _leftLeases = true;
+            // The claim may have committed unseen, or the ack never came: this loop may still hold leases nobody works on,
+            // and a server crash may have lost its last checkpoint advance.
+            SuspectLostWrites();
             throw;
         }
         foreach (var stream in report.Dropped)
