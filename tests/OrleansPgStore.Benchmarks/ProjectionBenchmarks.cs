@@ -116,13 +116,13 @@ public static class ProjectionBenchmarks
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
                 await command.ExecuteNonQueryAsync(ct);
             }),
-            Consumer.ProjectionPerEvent => new ReactionRegistry().ProjectEach(["Happened"], async (e, transaction, ct) =>
+            Consumer.ProjectionPerEvent => new ReactionRegistry().ProjectEach(["Happened"], (e, transaction, _) =>
             {
-                // The same per-event write, in the worker's transaction: one commit per cycle, exactly once.
-                await using var command = transaction.CreateCommand($"INSERT INTO {model} VALUES ($1, $2)");
+                // The same per-event write, queued in the worker's transaction: one batch and one commit per cycle, exactly once.
+                var command = transaction.Queue($"INSERT INTO {model} VALUES ($1, $2)");
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
-                await command.ExecuteNonQueryAsync(ct);
+                return Task.CompletedTask;
             }),
             _ => new ReactionRegistry().Project(["Happened"], async (batch, ct) =>
             {
