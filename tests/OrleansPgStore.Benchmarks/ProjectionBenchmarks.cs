@@ -134,7 +134,8 @@ public static class ProjectionBenchmarks
                 await command.ExecuteNonQueryAsync(ct);
             }),
         };
-        var options = new ReactionOptions { Name = table, Lagging = 16, Leading = 4, PageSize = PerStream, CorrelationBatch = 5_000 };
+        // The defaults: what a user who sets nothing gets.
+        var options = new ReactionOptions { Name = table };
         var running = Enumerable.Range(0, workers)
             .Select(_ => new ReactionWorker(new ReactionLoop(journal, leases, registry, options), journal))
             .ToList();

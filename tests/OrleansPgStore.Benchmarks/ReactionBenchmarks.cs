@@ -123,8 +123,7 @@ public static class ReactionBenchmarks
         {
             Name = table,
             PageSize = pageSize,
-            Lagging = 32,
-            Leading = 0,
+            MaxClaim = 32,
             MaxConcurrency = 8,
             CorrelationBatch = 10_000,
         });

@@ -14,8 +14,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         var options = new ReactionOptions
         {
             Name = name,
-            Lagging = 3,
-            Leading = 1,
+            MaxClaim = 4,
             PageSize = 5,
             PollInterval = TimeSpan.FromMilliseconds(20),
             Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
@@ -159,7 +158,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         var loop = new ReactionLoop(journal, leases, registry, Options("poison", o =>
         {
             o.MaxRetries = 1;
-            o.Lagging = 4;
+            o.MaxClaim = 4;
             o.PageSize = 100;
         }));
         await loop.UntilIdleAsync();
@@ -282,7 +281,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         {
             o.MaxRetries = 2;
             o.PageSize = 100;
-            o.Lagging = 10;
+            o.MaxClaim = 10;
         }));
         await loop.UntilIdleAsync();
 
@@ -376,7 +375,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         var loop = new ReactionLoop(journal, leases, registry, Options("longqueue", o =>
         {
             o.PageSize = 1000;
-            o.Lagging = 5;
+            o.MaxClaim = 5;
             o.CorrelationBatch = 5000;
         }));
         await loop.UntilIdleAsync();

@@ -15,8 +15,7 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
     {
         var options = new ReactionOptions
         {
-            Lagging = 2,
-            Leading = 1,
+            MaxClaim = 3,
             PageSize = 3,
             PollInterval = TimeSpan.FromMilliseconds(20),
             Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
