@@ -42,6 +42,11 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
 
 var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
 var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "unrelated", "projections", "tracing", "killstorm"];
+if (only.Contains("drainprofile"))
+{
+    await DrainProfile.RunAsync(context);
+}
+
 if (only.Contains("journal"))
 {
     await JournalBenchmarks.RunAsync(context, journal);

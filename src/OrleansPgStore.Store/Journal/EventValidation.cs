@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -27,7 +28,10 @@ internal static class EventValidation
             throw new ArgumentException($"{what} must be a non-empty string.", parameter);
         }
 
-        Text(key, $"{what} '{Shorten(key)}'", parameter);
+        if (!IsText(key))
+        {
+            Text(key, $"{what} '{Shorten(key)}'", parameter);
+        }
     }
 
     public static void ExpectedVersion(long? expectedVersion, string stream)
@@ -54,24 +58,92 @@ internal static class EventValidation
         {
             var e = events[i] ?? throw new ArgumentException(
                 $"Event #{i} of the commit to stream '{Shorten(stream)}' is null.", nameof(events));
-            var where = $"event #{i} ('{Shorten(e.Name ?? "")}') of the commit to stream '{Shorten(stream)}'";
 
+            // The messages are built only on a failure: a commit checks every event of its batch.
             if (string.IsNullOrEmpty(e.Name))
             {
                 throw new ArgumentException($"The name of event #{i} of the commit to stream '{Shorten(stream)}' is empty.", nameof(events));
             }
 
-            Text(e.Name, $"The name of {where}", nameof(events));
-            if (e.Name.StartsWith('$'))
+            if (!IsText(e.Name))
             {
-                throw new ArgumentException($"The name of {where} starts with '$', which is reserved for snapshots and tombstones.", nameof(events));
+                Text(e.Name, $"The name of {Where(stream, i, e)}", nameof(events));
             }
 
-            Json(e.Json, $"The payload of {where}", nameof(events));
+            if (e.Name.StartsWith('$'))
+            {
+                throw new ArgumentException($"The name of {Where(stream, i, e)} starts with '$', which is reserved for snapshots and tombstones.", nameof(events));
+            }
+
+            if (!IsJson(e.Json))
+            {
+                Json(e.Json, $"The payload of {Where(stream, i, e)}", nameof(events));
+            }
 
             if (e.Id is { } id && !(ids ??= []).Add(id))
             {
-                throw new ArgumentException($"The id {id} of {where} appears twice in the batch.", nameof(events));
+                throw new ArgumentException($"The id {id} of {Where(stream, i, e)} appears twice in the batch.", nameof(events));
+            }
+        }
+    }
+
+    private static string Where(string stream, int i, EventData e)
+        => $"event #{i} ('{Shorten(e.Name ?? "")}') of the commit to stream '{Shorten(stream)}'";
+
+    /// <summary>True when <see cref="Text"/> would accept <paramref name="value"/> (it builds no message).</summary>
+    private static bool IsText(string value)
+    {
+        if (value.Contains('\0'))
+        {
+            return false;
+        }
+
+        try
+        {
+            return StrictUtf8.GetByteCount(value) <= MaxNameBytes;
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <see cref="Json"/> would accept <paramref name="json"/> (it builds no message).</summary>
+    private static bool IsJson(string? json)
+    {
+        if (json is null || json.Contains('\0'))
+        {
+            return false;
+        }
+
+        byte[]? rented = null;
+        try
+        {
+            var length = StrictUtf8.GetByteCount(json);
+            Span<byte> bytes = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+            StrictUtf8.GetBytes(json, bytes);
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 10_000 });
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
+                    && reader.ValueIsEscaped
+                    && reader.GetString()!.Contains('\0'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or EncoderFallbackException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
             }
         }
     }

@@ -102,7 +102,10 @@ internal sealed class JournalSql
             """;
 
         // Parameters: $1 stream, $2 expected version (null: no check), $3 names, $4 payloads, $5 event ids
-        // (null: none), $6 correlation id, $7 causation.
+        // (null: none), $6 correlation id, $7 causation. One row back: the stream's last version before, the first
+        // position, the count appended (0: the expected version did not match), the commit time. Event i of the batch
+        // has the first position + i and the version last + 1 + i, and every row the same created (now()), so the
+        // rows themselves need not come back.
         Commit = $"""
             WITH last AS (
                 SELECT coalesce(max(version), -1) AS version FROM {table} WHERE stream = $1
@@ -112,11 +115,11 @@ internal sealed class JournalSql
                        $1, last.version + e.ordinal, e.name, e.data, e.event_id, $6, $7
                 FROM last, unnest($3::text[], $4::jsonb[], $5::uuid[]) WITH ORDINALITY AS e(name, data, event_id, ordinal)
                 WHERE {appendLock} AND ($2::bigint IS NULL OR last.version = $2::bigint)
-                RETURNING position, version, created
+                RETURNING position, created
             )
-            SELECT last.version, a.position, a.version, a.created
+            SELECT last.version, min(a.position), count(a.position), min(a.created)
             FROM last LEFT JOIN appended a ON true
-            ORDER BY a.version
+            GROUP BY last.version
             """;
 
         // The common case, one event without an id, with scalar parameters (no arrays to build or unnest).

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using OrleansPgStore.Store.Journal;
+using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Reactions;
+
+namespace OrleansPgStore.Benchmarks;
+
+/// <summary>Scratch: where a default-options no-op drain of 100 × 100 spends its time.</summary>
+public static class DrainProfile
+{
+    public static async Task RunAsync(BenchContext context)
+    {
+        await using var journal = new JournalStore(new JournalStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = "prof_events" });
+        await journal.SeedAsync();
+        for (var s = 0; s < 100; s++)
+        {
+            await journal.CommitAsync($"drain-{s}", Enumerable.Range(0, 100).Select(_ => new EventData("Happened", BenchContext.Payload)).ToArray());
+        }
+
+        await context.ExecAsync($"VACUUM ANALYZE {context.Schema}.prof_events");
+        for (var run = 0; run < 8; run++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            var page = await journal.ReadFeedAsync(-1, 10_000, ["Happened"]);
+            var feedMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            var table = $"prof_subs_{run}";
+            await using var leases = new LeaseStore(new LeaseStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = table });
+            await leases.SeedAsync();
+            var loop = new ReactionLoop(journal, leases, new ReactionRegistry().On("Happened", (_, _) => Task.CompletedTask), new ReactionOptions { Name = table });
+            var started = Stopwatch.GetTimestamp();
+            var correlated = await loop.CorrelateAsync();
+            var correlateMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var handled = 0;
+            var cycles = new List<string>();
+            while (handled < 10_000)
+            {
+                var c = Stopwatch.GetTimestamp();
+                var result = await loop.RunCycleAsync();
+                handled += result.Handled;
+                cycles.Add($"{result.Claimed}:{Stopwatch.GetElapsedTime(c).TotalMilliseconds:0.0}");
+            }
+
+            var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Console.WriteLine($"feed {page.Events.Count} in {feedMs:0.0} ms; correlate {correlated} in {correlateMs:0.0} ms; cycles {string.Join(" ", cycles)}; total {total:0.0} ms = {10_000 / total * 1000:#,0}/s");
+        }
+    }
+}
