@@ -18,6 +18,24 @@ public static class DrainProfile
         }
 
         await context.ExecAsync($"VACUUM ANALYZE {context.Schema}.prof_events");
+        var sql = new OrleansPgStore.Store.Journal.JournalSql($"{context.Schema}.prof_events", OrleansPgStore.Store.Journal.JournalSchema.PositionsTable(context.Schema, "prof_events"));
+        for (var i = 0; i < 3; i++)
+        {
+            await using var explain = context.DataSource.CreateCommand("EXPLAIN (ANALYZE, BUFFERS) " + sql.ReadFeedRange);
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = -1 });
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = long.MaxValue });
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<string[]> { TypedValue = ["Happened"] });
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = 10_000 });
+            await using var reader = await explain.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                if (i == 2)
+                {
+                    Console.WriteLine(reader.GetString(0));
+                }
+            }
+        }
+
         for (var run = 0; run < 8; run++)
         {
             var t0 = Stopwatch.GetTimestamp();

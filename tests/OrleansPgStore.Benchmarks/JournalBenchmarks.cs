@@ -14,7 +14,9 @@ public static class JournalBenchmarks
         foreach (var writers in new[] { 1, 4, 16, 64 })
         {
             var run = Guid.NewGuid().ToString("N")[..6];
-            var raw = await Harness.RunAsync(writers, context.Duration, async (w, i) =>
+            var versions = new long[writers];
+            Array.Fill(versions, -1);
+            var (raw, ours) = await Harness.PairedRunAsync(writers, context.Duration, async (w, i) =>
             {
                 await using var command = context.DataSource.CreateCommand($"INSERT INTO {context.Schema}.raw_events (stream, version, name, data) VALUES ($1, $2, $3, $4::jsonb)");
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"raw-{run}-{w}" });
@@ -22,10 +24,7 @@ public static class JournalBenchmarks
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "Deposited" });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = BenchContext.Payload });
                 await command.ExecuteNonQueryAsync();
-            });
-            var versions = new long[writers];
-            Array.Fill(versions, -1);
-            var ours = await Harness.RunAsync(writers, context.Duration, async (w, _) =>
+            }, async (w, _) =>
             {
                 var committed = await journal.CommitAsync($"ours-{run}-{w}", [new EventData("Deposited", BenchContext.Payload)], expectedVersion: versions[w]);
                 versions[w] = committed[^1].Version;
@@ -45,7 +44,8 @@ public static class JournalBenchmarks
         {
             var run = Guid.NewGuid().ToString("N")[..6];
             var batchData = Enumerable.Repeat(BenchContext.Payload, 50).ToArray();
-            var raw = await Harness.RunAsync(4, context.Duration, async (w, i) =>
+            var batch = batchData.Select(d => new EventData("Deposited", d)).ToArray();
+            var (raw, ours) = await Harness.PairedRunAsync(4, context.Duration, async (w, i) =>
             {
                 await using var command = context.DataSource.CreateCommand(
                     $"INSERT INTO {context.Schema}.raw_events (stream, version, name, data) SELECT $1, $2 + o, 'Deposited', d FROM unnest($3::jsonb[]) WITH ORDINALITY AS t(d, o)");
@@ -53,9 +53,7 @@ public static class JournalBenchmarks
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i * 50 });
                 command.Parameters.Add(new NpgsqlParameter { Value = batchData, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
                 await command.ExecuteNonQueryAsync();
-            });
-            var batch = batchData.Select(d => new EventData("Deposited", d)).ToArray();
-            var ours = await Harness.RunAsync(4, context.Duration, (w, _) => journal.CommitAsync($"batch-{run}-{w}", batch));
+            }, (w, _) => journal.CommitAsync($"batch-{run}-{w}", batch));
             context.Report.Add("Commit 50-event batches, 4 writers (events/s)", raw.PerSecond * 50, ours.PerSecond * 50, "/s", "");
         }
 

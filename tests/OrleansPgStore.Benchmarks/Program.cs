@@ -7,7 +7,7 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,state,reactions,unrelated,projections,tracing,killstorm]
+//        [--only journal,state,reactions,unrelated,projections,tracing,killstorm] [--streams 100,1000 (projections)]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -69,7 +69,7 @@ if (only.Contains("unrelated"))
 
 if (only.Contains("projections"))
 {
-    await ProjectionBenchmarks.RunAsync(context);
+    await ProjectionBenchmarks.RunAsync(context, arguments.String("--streams")?.Split(',').Select(int.Parse).ToList());
 }
 
 if (only.Contains("tracing"))

@@ -91,7 +91,7 @@ internal static class EventValidation
         => $"event #{i} ('{Shorten(e.Name ?? "")}') of the commit to stream '{Shorten(stream)}'";
 
     /// <summary>True when <see cref="Text"/> would accept <paramref name="value"/> (it builds no message).</summary>
-    private static bool IsText(string value)
+    internal static bool IsText(string value)
     {
         if (value.Contains('\0'))
         {

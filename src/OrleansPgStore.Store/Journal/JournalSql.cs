@@ -286,13 +286,17 @@ internal sealed class JournalSql
         // The settled feed across streams: events after $1 up to $2 with one of the names $3, at most $4, stopping
         // at the fence (see remarks). The fence comes back as a column so a caller can advance past it, and so does
         // whether matching events are already visible beyond it (still settling: worth another look very soon).
+        // "settling" is computed once, in a CTE: in the select list it was a subplan run for every row returned
+        // (10,000 index probes for a page of 10,000, most of the statement's time).
         ReadFeedRange = $"""
-            WITH {fence}
-            SELECT {Columns}, f.fence,
-                   EXISTS (SELECT 1 FROM {table} h
-                           WHERE h.position >= f.fence AND h.position > $1 AND h.position <= $2
-                             AND NOT h.snapshot AND ($3::text[] IS NULL OR h.name = ANY($3::text[]))) AS settling
-            FROM f
+            WITH {fence}, beyond AS MATERIALIZED (
+                SELECT EXISTS (SELECT 1 FROM {table} h
+                               WHERE h.position >= f.fence AND h.position > $1 AND h.position <= $2
+                                 AND NOT h.snapshot AND ($3::text[] IS NULL OR h.name = ANY($3::text[]))) AS settling
+                FROM f
+            )
+            SELECT {Columns}, f.fence, beyond.settling
+            FROM f CROSS JOIN beyond
             LEFT JOIN LATERAL (
                 SELECT * FROM {table} e
                 WHERE e.position > $1 AND e.position <= $2 AND e.position < f.fence
