@@ -223,7 +223,7 @@ public static class ReactionBenchmarks
     }
 
     /// <summary>Commit → handler latency across two store instances (as two processes would), with and without notifications.</summary>
-    private static async Task CommitToHandlerLatencyAsync(BenchContext context)
+    public static async Task CommitToHandlerLatencyAsync(BenchContext context)
     {
         var results = new Dictionary<bool, Measurement>();
         foreach (var notify in new[] { true, false })

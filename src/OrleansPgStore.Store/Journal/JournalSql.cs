@@ -288,14 +288,14 @@ internal sealed class JournalSql
         // whether matching events are already visible beyond it (still settling: worth another look very soon).
         // "settling" is computed once, in a CTE: in the select list it was a subplan run for every row returned
         // (10,000 index probes for a page of 10,000, most of the statement's time).
-        ReadFeedRange = $"""
+        string FeedRange(string columns) => $"""
             WITH {fence}, beyond AS MATERIALIZED (
                 SELECT EXISTS (SELECT 1 FROM {table} h
                                WHERE h.position >= f.fence AND h.position > $1 AND h.position <= $2
                                  AND NOT h.snapshot AND ($3::text[] IS NULL OR h.name = ANY($3::text[]))) AS settling
                 FROM f
             )
-            SELECT {Columns}, f.fence, beyond.settling
+            SELECT {columns}, f.fence, beyond.settling
             FROM f CROSS JOIN beyond
             LEFT JOIN LATERAL (
                 SELECT * FROM {table} e
@@ -306,6 +306,11 @@ internal sealed class JournalSql
             ) e ON true
             ORDER BY position
             """;
+        ReadFeedRange = FeedRange(Columns);
+
+        // The same page with only what correlation needs when every reaction handles events in their own streams:
+        // no payloads to convert, send and decode. Columns: position, stream, version, name, fence, settling.
+        ReadFeedHeads = FeedRange("position, stream, version, name");
 
         const string filter = """
             (@stream::text IS NULL OR stream = @stream::text)
@@ -402,6 +407,8 @@ internal sealed class JournalSql
     public string ReadStreamRanges { get; }
 
     public string ReadFeedRange { get; }
+
+    public string ReadFeedHeads { get; }
 
     public string QueryForward { get; }
 

@@ -58,7 +58,7 @@ public sealed partial class ReactionLoop
         }
 
         var page = await StepAsync(
-            () => _journal.ReadFeedAsync(checkpoint.Value, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken),
+            () => ReadCorrelationPageAsync(checkpoint.Value, cancellationToken),
             redoable: true,
             cancellationToken).ConfigureAwait(false);
         var marks = new List<WorkMark>();

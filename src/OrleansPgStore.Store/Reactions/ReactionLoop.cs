@@ -145,6 +145,15 @@ public sealed partial class ReactionLoop
     }
 
     /// <summary>
+    /// The feed page correlation maps to targets: without payloads when no reaction has a resolver of its own (the
+    /// default one looks at the event's stream only), which spares converting, sending and decoding them.
+    /// </summary>
+    private Task<FeedPage> ReadCorrelationPageAsync(long after, CancellationToken cancellationToken)
+        => _registry.ResolvesOwnStreamsOnly
+            ? _journal.ReadFeedHeadsAsync(after, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
+            : _journal.ReadFeedAsync(after, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken);
+
+    /// <summary>
     /// Step "fetch": the events of every claimed target fed by one stream in a single round trip (a statement per lease
     /// would dominate the cycle for small pages). A failure here is left to each lease's own fetch, so it counts as
     /// that target's attempt.

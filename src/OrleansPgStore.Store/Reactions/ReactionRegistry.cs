@@ -121,6 +121,9 @@ public sealed class ReactionRegistry
     /// <summary>Queued statements after which a per-event projection sends its queue before the cycle ends.</summary>
     internal const int MaxQueued = 1000;
 
+    /// <summary>True when every reaction handles events in their own streams: correlation then needs no payloads.</summary>
+    internal bool ResolvesOwnStreamsOnly => _reactions.All(r => r.ResolvesOwnStream);
+
     /// <summary>True when a projection is registered: the loop then acks in the projections' transaction.</summary>
     internal bool HasProjections => _reactions.Any(r => r.Projection is not null);
 
@@ -140,7 +143,10 @@ public sealed class ReactionRegistry
 
         var names = eventNames.ToHashSet(StringComparer.Ordinal);
         _names.UnionWith(names);
-        _reactions.Add(new Reaction(names, target ?? ReactionTarget.OwnStream, handler, batchHandler, priority, lane));
+        _reactions.Add(new Reaction(names, target ?? ReactionTarget.OwnStream, handler, batchHandler, priority, lane)
+        {
+            ResolvesOwnStream = target is null,
+        });
         return this;
     }
 }
