@@ -6,7 +6,7 @@ namespace OrleansPgStore.Store.Reactions;
 /// How many targets the next claim asks for: up to <see cref="ReactionOptions.MaxClaim"/> (a claim returns only targets
 /// with work, so a live loop takes the few there are and a catching-up loop takes many), but no more than the handlers
 /// can finish within a quarter of the lease, judged by how long the cycles before took per event. A fresh loop starts
-/// at 8 and doubles, so slow handlers are measured before a large claim could overrun its lease.
+/// at 8 and grows fourfold per cycle, so slow handlers are measured before a large claim could overrun its lease.
 /// </summary>
 internal sealed class ClaimSize(ReactionOptions options)
 {
@@ -35,7 +35,7 @@ internal sealed class ClaimSize(ReactionOptions options)
     {
         if (claimed > 0 && _grown < options.MaxClaim)
         {
-            _grown = Math.Min(options.MaxClaim, _grown * 2);
+            _grown = Math.Min(options.MaxClaim, _grown * 4);
         }
 
         // A cycle of a few events is mostly its round trips, which say nothing of the handlers' speed.

@@ -16,7 +16,7 @@ public sealed class ReactionOptions
     /// The most targets one cycle claims (each with up to <see cref="PageSize"/> events). A cycle claims every target with
     /// work up to this size: all there are when live, this many while catching up; fewer while the handlers are slow,
     /// so that a cycle's handling stays within a quarter of <see cref="LeaseDuration"/> (estimated from the cycles before;
-    /// the first claims start at 8 and double). An eighth of each claim goes to the targets closest to the head (highest
+    /// the first claim takes 8, the next ones four times as many). An eighth of each claim goes to the targets closest to the head (highest
     /// watermark), so live targets stay fresh while a backlog drains; the rest to the highest priority, then the lowest
     /// watermark. Defaults to 32.
     /// </summary>

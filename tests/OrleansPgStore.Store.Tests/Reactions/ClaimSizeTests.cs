@@ -20,10 +20,10 @@ public sealed class ClaimSizeTests
     }
 
     [Theory]
-    [InlineData(32, new[] { 8, 16, 32, 32 })]
-    [InlineData(100, new[] { 8, 16, 32, 64, 100, 100 })]
+    [InlineData(32, new[] { 8, 32, 32 })]
+    [InlineData(200, new[] { 8, 32, 128, 200, 200 })]
     [InlineData(12, new[] { 8, 12, 12 })]
-    public void Fast_handlers_double_the_claim_up_to_the_maximum(int maxClaim, int[] claims)
+    public void Fast_handlers_grow_the_claim_fourfold_up_to_the_maximum(int maxClaim, int[] claims)
     {
         var size = new ClaimSize(new ReactionOptions { MaxClaim = maxClaim });
         foreach (var expected in claims)
