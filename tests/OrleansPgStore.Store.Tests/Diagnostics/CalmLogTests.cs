@@ -12,7 +12,7 @@ public sealed class CalmLogTests(SchemaFixture db) : IClassFixture<SchemaFixture
     [Fact]
     public async Task A_listener_that_cannot_connect_warns_once_with_the_stack_then_counts_at_debug_with_rounded_delays()
     {
-        var logs = new ListLoggerFactory();
+        var logs = new LogCapture();
         // Nothing listens on port 1: every attempt fails at once.
         await using var journal = new JournalStore(
             new JournalStoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Timeout=1" }, logs);
@@ -45,7 +45,7 @@ public sealed class CalmLogTests(SchemaFixture db) : IClassFixture<SchemaFixture
     [Fact]
     public async Task A_failing_handler_warns_with_the_stack_on_its_first_attempt_then_counts_at_debug_and_blocks_at_error()
     {
-        var logs = new ListLoggerFactory();
+        var logs = new LogCapture();
         await using var journal = await db.JournalAsync("calm_handler_events");
         await using var leases = await db.LeasesAsync("calm_handler_subs");
         var loop = new ReactionLoop(journal, leases,

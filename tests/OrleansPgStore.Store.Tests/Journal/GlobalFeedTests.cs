@@ -12,12 +12,19 @@ namespace OrleansPgStore.Store.Tests.Journal;
 /// </summary>
 public sealed class GlobalFeedTests(SchemaFixture db) : IClassFixture<SchemaFixture>
 {
-    [Fact]
-    public async Task A_reader_racing_many_concurrent_committers_sees_every_event_exactly_once_in_order()
+    /// <summary>
+    /// Eight races per run: a skip that needs a rare interleaving (the per-table fence once matched locks by virtual
+    /// transaction id and skipped an event in about one race in fifteen) is then caught in about every other run.
+    /// </summary>
+    public static TheoryData<int> Races() => [1, 2, 3, 4, 5, 6, 7, 8];
+
+    [Theory]
+    [MemberData(nameof(Races))]
+    public async Task A_reader_racing_many_concurrent_committers_sees_every_event_exactly_once_in_order(int race)
     {
         // The reader alternates the two ways to read the feed: pages of the cursor (which never wait for appends in
         // flight) and queries (which wait for them, and fail rather than return short).
-        await using var store = await db.JournalAsync("feed_race");
+        await using var store = await db.JournalAsync($"feed_race_{race}");
         const int writers = 16, commitsPerWriter = 300;
         var committed = new ConcurrentBag<long>();
         var writing = Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>

@@ -409,16 +409,7 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
         }
     }
 
-    private static async Task WaitForAsync(Func<Task<long>> probe, long expected)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        long value;
-        while ((value = await probe()) != expected)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"still {value} of {expected} after {Patience}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<long>> probe, long expected) => Eventually.EqualAsync(probe, expected, "the count");
 
     private static Task WaitForAsync(Func<Task<int>> probe, int expected) => WaitForAsync(async () => (long)await probe(), expected);
 }

@@ -157,19 +157,8 @@ public sealed class MultiProcessClusterTests(ITestOutputHelper output)
     private static int Port(string siloAddress) => SiloAddress.FromParsableString(siloAddress).Endpoint.Port;
 
     /// <summary>Polls <paramref name="condition"/> a few times a second (several run at once on a loaded machine).</summary>
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow >= deadline)
-            {
-                throw new TimeoutException($"gave up waiting until {what}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitAsync(Func<Task<bool>> condition, string what)
+        => Eventually.WaitAsync(condition, what, Patience, pollEvery: TimeSpan.FromMilliseconds(200));
 
     /// <summary>Waits for <paramref name="condition"/> and returns how long after <paramref name="since"/> it held first.</summary>
     private static async Task<TimeSpan> WaitTimedAsync(Stopwatch since, Func<Task<bool>> condition, string what)

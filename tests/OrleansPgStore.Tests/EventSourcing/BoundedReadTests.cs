@@ -42,7 +42,7 @@ public sealed class BoundedReadTests
         }, configureSilo: silo => silo.Services.AddSingleton<ILoggerProvider>(capture));
         await cluster.DeployAsync();
         var call = cluster.Client.GetGrain<IAccountGrain>("stuck").Get();
-        await WaitForAsync(() => capture.Messages.Any(m => m.Contains("Reading stream account/stuck failed", StringComparison.Ordinal)));
+        await Eventually.WaitAsync(() => capture.Messages.Any(m => m.Contains("Reading stream account/stuck failed", StringComparison.Ordinal)), "the failure is logged");
 
         // Would wait for the hour-long retry if stopping did not end it.
         await cluster.DisposeAsync();
@@ -61,13 +61,4 @@ public sealed class BoundedReadTests
         return $"Host=127.0.0.1;Port={port};Username=nobody;Password=none;Database=none";
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition never held.");
-            await Task.Delay(20);
-        }
-    }
 }

@@ -30,17 +30,10 @@ public sealed class SnapshotFidelityTests
             },
             configureSilo: silo => silo.Services.AddSingleton<ILoggerProvider>(capture));
 
-    private static async Task WaitForSnapshotsAsync(PostgresTestSchema schema, string stream, long count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await schema.ScalarAsync<long>(
-            $"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = @stream AND snapshot", ("stream", stream)) < count)
-        {
-            // Snapshots are saved in the background.
-            Assert.True(DateTime.UtcNow < deadline, $"Stream '{stream}' never got {count} snapshot(s).");
-            await Task.Delay(20);
-        }
-    }
+    // Snapshots are saved in the background.
+    private static Task WaitForSnapshotsAsync(PostgresTestSchema schema, string stream, long count) => Eventually.AtLeastAsync(
+        () => schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = @stream AND snapshot", ("stream", stream)),
+        count, $"snapshots of stream '{stream}'");
 
     private static IEnumerable<string> SnapshotWarnings(LogCapture capture)
         => capture.Messages.Where(m => m.StartsWith("Warning", StringComparison.Ordinal) && m.Contains("snapshot", StringComparison.OrdinalIgnoreCase));

@@ -80,14 +80,8 @@ public sealed class TentativeStateTests
     }
 
     /// <summary>Waits (by deadline, not by time) until a backend waits for a lock on an insert into the events table.</summary>
-    private static async Task WaitForSnapshotBlockedAsync(PostgresTestSchema schema)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await schema.ScalarAsync<long>(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%snapshot%'") == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The snapshot's insert never waited for the held row.");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForSnapshotBlockedAsync(PostgresTestSchema schema) => Eventually.WaitAsync(
+        async () => await schema.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%snapshot%'") > 0,
+        "the snapshot's insert waits for the held row");
 }

@@ -96,7 +96,7 @@ public sealed class WriteOutageTests
 
         proxy.Down = true;
         var deposit = account.Deposit(1, "through");
-        await WaitForAsync(() => capture.Messages.Any(m => m.Contains("Appending 1 event(s) to stream account/blink failed", StringComparison.Ordinal)));
+        await Eventually.WaitAsync(() => capture.Messages.Any(m => m.Contains("Appending 1 event(s) to stream account/blink failed", StringComparison.Ordinal)), "the failure is logged");
         proxy.Down = false;
         await deposit;
 
@@ -105,13 +105,4 @@ public sealed class WriteOutageTests
         Assert.Equal(1, await CountAsync(schema, "account/blink", "through"));
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The condition never held.");
-            await Task.Delay(20);
-        }
-    }
 }

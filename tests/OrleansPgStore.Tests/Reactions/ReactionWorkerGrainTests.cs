@@ -287,16 +287,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
                     o.NumVotesForDeathDeclaration = 1;
                 }));
 
-    private static async Task WaitForAsync(Func<Task<long>> probe, long atLeast)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        long value;
-        while ((value = await probe()) < atLeast)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"only {value} of {atLeast} after {Patience}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<long>> probe, long atLeast) => Eventually.AtLeastAsync(probe, atLeast, "the count");
 
     private static Task WaitForAsync(Func<Task<int>> probe, int atLeast) => WaitForAsync(async () => (long)await probe(), atLeast);
 

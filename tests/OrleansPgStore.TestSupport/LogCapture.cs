@@ -1,12 +1,19 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace OrleansPgStore.Store.Tests.Support;
+namespace OrleansPgStore.TestSupport;
 
-/// <summary>Keeps every log entry written through it: level, category, event id, message and exception.</summary>
-public sealed class ListLoggerFactory : ILoggerFactory
+/// <summary>
+/// Keeps every log entry written through it, as an <see cref="ILoggerFactory"/> (the engine takes one) or as an
+/// <see cref="ILoggerProvider"/> (a silo's logging takes one): level, category, event id, message and exception, and
+/// the same entry formatted as one line for <c>Contains</c>-style assertions.
+/// </summary>
+public sealed class LogCapture : ILoggerFactory, ILoggerProvider
 {
     public ConcurrentQueue<Entry> Entries { get; } = new();
+
+    /// <summary>Each entry as "Level category: message exception".</summary>
+    public IEnumerable<string> Messages => Entries.Select(e => $"{e.Level} {e.Category}: {e.Message} {e.Exception}");
 
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Entries);
 
