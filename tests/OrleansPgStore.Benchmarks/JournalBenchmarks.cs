@@ -7,8 +7,17 @@ namespace OrleansPgStore.Benchmarks;
 /// <summary>Journal scenarios, each against raw SQL doing the same work on the same pool.</summary>
 public static class JournalBenchmarks
 {
-    public static async Task RunAsync(BenchContext context, JournalStore journal)
+    /// <param name="context">The run.</param>
+    /// <param name="journal">The store measured.</param>
+    /// <param name="batchesOnly">Only the 50-event batches (<c>--only batches</c>), e.g. for an A/B of the batch commit.</param>
+    public static async Task RunAsync(BenchContext context, JournalStore journal, bool batchesOnly = false)
     {
+        if (batchesOnly)
+        {
+            await BatchesAsync(context, journal);
+            return;
+        }
+
         // 1. Single-event commits on distinct streams vs a bare single-row INSERT transaction.
         Measurement? rawSingle = null, oursSingle = null;
         foreach (var writers in new[] { 1, 4, 16, 64 })
@@ -40,7 +49,13 @@ public static class JournalBenchmarks
         context.Report.Add("Single-writer commit latency p50", rawSingle!.Percentile(50), oursSingle!.Percentile(50), "ms", "≤ 1.2×", lowerIsBetter: true);
         context.Report.Add("Single-writer commit latency p99", rawSingle.Percentile(99), oursSingle.Percentile(99), "ms", "≤ 1.2×", lowerIsBetter: true);
 
-        // 2. 50-event batches, 4 writers, vs a raw 50-row INSERT ... SELECT FROM unnest.
+        await BatchesAsync(context, journal);
+        await LoadsAsync(context, journal);
+    }
+
+    /// <summary>50-event batches, 4 writers, vs a raw 50-row INSERT ... SELECT FROM unnest.</summary>
+    private static async Task BatchesAsync(BenchContext context, JournalStore journal)
+    {
         {
             var run = Guid.NewGuid().ToString("N")[..6];
             var batchData = Enumerable.Repeat(BenchContext.Payload, 50).ToArray();
@@ -57,7 +72,11 @@ public static class JournalBenchmarks
             context.Report.Add("Commit 50-event batches, 4 writers (events/s)", raw.PerSecond * 50, ours.PerSecond * 50, "/s", "");
         }
 
-        // 3. Loading a 10,000-event stream, without and with a snapshot at 9,990, vs a raw SELECT of the same rows.
+    }
+
+    /// <summary>Loading a 10,000-event stream, without and with a snapshot at 9,990, vs a raw SELECT of the same rows.</summary>
+    private static async Task LoadsAsync(BenchContext context, JournalStore journal)
+    {
         {
             for (var i = 0; i < 20; i++)
             {
