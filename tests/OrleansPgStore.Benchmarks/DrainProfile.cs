@@ -66,3 +66,51 @@ public static class DrainProfile
         }
     }
 }
+
+/// <summary>
+/// Where commit → handler time goes without the worker's waits (<c>--only latencyprofile</c>, printed): a loop driven by
+/// hand right after each commit, counting the cycles a ping needs and how many of them saw the feed still settling.
+/// </summary>
+public static class LatencyProfile
+{
+    public static async Task RunAsync(BenchContext context)
+    {
+        await using var writer = new JournalStore(new JournalStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = "latprof_events" });
+        await using var leases = new LeaseStore(new LeaseStoreOptions { DataSource = context.DataSource, Schema = context.Schema, Table = "latprof_subs" });
+        await writer.SeedAsync();
+        await leases.SeedAsync();
+        var loop = new ReactionLoop(writer, leases, new ReactionRegistry().On("Ping", (_, _) => Task.CompletedTask), new ReactionOptions { Name = "latprof" });
+        var rows = new List<(double Ms, int Cycles, int Settling, string Steps)>();
+        for (var i = 0; i < 300; i++)
+        {
+            await writer.CommitAsync($"ping-{i % 10}", [new EventData("Ping", "{}")]);
+            var started = Stopwatch.GetTimestamp();
+            var cycles = 0;
+            var settling = 0;
+            var steps = new List<string>();
+            while (true)
+            {
+                var c = Stopwatch.GetTimestamp();
+                var result = await loop.RunCycleAsync();
+                cycles++;
+                settling += result.Settling ? 1 : 0;
+                steps.Add($"{(result.Settling ? "S" : "")}{result.Handled}:{Stopwatch.GetElapsedTime(c).TotalMilliseconds:0.0}");
+                if (result.Handled > 0)
+                {
+                    break;
+                }
+            }
+
+            rows.Add((Stopwatch.GetElapsedTime(started).TotalMilliseconds, cycles, settling, string.Join(" ", steps)));
+            await Task.Delay(Random.Shared.Next(1, 5));
+        }
+
+        var sorted = rows.Skip(5).OrderByDescending(r => r.Ms).ToList();
+        Console.WriteLine($"pings {sorted.Count}: p50 {sorted[sorted.Count / 2].Ms:0.00} ms, p99 {sorted[sorted.Count / 100].Ms:0.00} ms; " +
+                          $"more than one cycle: {sorted.Count(r => r.Cycles > 1)}, settling seen: {sorted.Count(r => r.Settling > 0)}");
+        foreach (var r in sorted.Take(8))
+        {
+            Console.WriteLine($"  {r.Ms:0.0} ms: {r.Steps}");
+        }
+    }
+}

@@ -7,7 +7,7 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,drainprofile] [--streams 100,1000 (projections)]
+//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,drainprofile,latencyprofile] [--streams 100,1000 (projections)]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -45,6 +45,11 @@ var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "react
 if (only.Contains("drainprofile"))
 {
     await DrainProfile.RunAsync(context);
+}
+
+if (only.Contains("latencyprofile"))
+{
+    await LatencyProfile.RunAsync(context);
 }
 
 if (only.Contains("journal") || only.Contains("batches"))
