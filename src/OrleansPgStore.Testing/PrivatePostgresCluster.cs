@@ -107,6 +107,17 @@ public sealed class PrivatePostgresCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// Restarts the server on the same port the way a crash would (<c>pg_ctl -m immediate</c>): no shutdown checkpoint,
+    /// every connection dropped, and commits whose WAL was not yet written out (asynchronous commits) lost; the server
+    /// runs crash recovery as it starts. For fault tests.
+    /// </summary>
+    public async Task CrashRestartAsync(CancellationToken cancellationToken = default)
+    {
+        var data = Path.Combine(_directory, "data");
+        await RunAsync(_bin, "pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "60", "restart"], cancellationToken);
+    }
+
+    /// <summary>
     /// Runs one of the server's programs (<c>pg_dump</c>, <c>pg_restore</c>, <c>psql</c>...) from the cluster's bin folder,
     /// as the <c>postgres</c> OS user when the process is root; files it writes belong in <see cref="Directory"/>.
     /// </summary>

@@ -7,7 +7,8 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,drainprofile,latencyprofile] [--streams 100,1000 (projections)]
+//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,liveness,drainprofile,latencyprofile]
+//        [--streams 100,1000 (projections)] [--restarts N] [--drains N] [--liveness crash,quiet,shares]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -41,7 +42,7 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
                   $"synchronous_commit={await Scalar<string>("SHOW synchronous_commit")}; {Environment.ProcessorCount} cores; {seconds}s per measurement");
 
 var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
-var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "unrelated", "projections", "tracing", "killstorm"];
+var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "unrelated", "projections", "tracing", "killstorm", "liveness"];
 if (only.Contains("drainprofile"))
 {
     await DrainProfile.RunAsync(context);
@@ -91,6 +92,12 @@ if (only.Contains("tracing"))
 if (only.Contains("killstorm"))
 {
     await KillStormBenchmarks.RunAsync(context);
+}
+
+if (only.Contains("liveness"))
+{
+    await LivenessBenchmarks.RunAsync(context, cluster, (int)arguments.Number("--restarts", 10), (int)arguments.Number("--drains", 8),
+        arguments.String("--liveness")?.Split(',') ?? ["crash", "quiet", "shares"]);
 }
 
 var table = report.ToMarkdown();

@@ -135,7 +135,7 @@ internal static partial class LogMessages
     public static partial void AnnounceFailed(this ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Warning,
-        Message = "Worker {Holder} could not release its correlation lease on stopping; another worker takes it over when it expires")]
+        Message = "Worker {Holder} could not release its leases on stopping; other workers take them over when they expire")]
     public static partial void ReleaseFailed(this ILogger logger, string holder, Exception exception);
 
     [LoggerMessage(EventId = 8001, Level = LogLevel.Debug,

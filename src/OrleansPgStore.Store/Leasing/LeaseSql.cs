@@ -15,10 +15,14 @@ internal sealed class LeaseSql
     private static string CommitMode(int n)
         => $"SELECT set_config('synchronous_commit', coalesce(${n}::text, current_setting('synchronous_commit')), true)";
 
-    // Eligible to claim: has work, not blocked, no live lease, not deferred. Expiry by the database clock.
+    // Eligible to claim: has work, not blocked, no live lease of another holder, not deferred. Expiry by the database
+    // clock. A live lease of the claiming holder itself ($1) is eligible: a loop runs one cycle at a time, so when it
+    // claims, none of its leases is in use; one it still holds is left over from a cycle whose report never took effect
+    // (a crash lost an asynchronous commit, a connection died before the ack), and waiting for it to expire would stall
+    // its target for a whole lease duration.
     private const string Claimable = """
         work > at AND NOT blocked
-          AND (leased_until IS NULL OR leased_until <= now())
+          AND (leased_until IS NULL OR leased_until <= now() OR leased_by = $1)
           AND (due IS NULL OR due <= now())
         """;
 
@@ -88,30 +92,29 @@ internal sealed class LeaseSql
             WHERE s.work < excluded.work
             """;
 
-        // $1 checkpoint row, $2 holder, $3 lease milliseconds. Returns the checkpoint when the lease is ours.
-        AcquireCheckpoint = $"""
-            WITH commit_mode AS ({CommitMode(4)})
-            INSERT INTO {table} AS s (stream, leased_by, leased_until)
-            SELECT $1, $2, now() + $3 * interval '1 millisecond' FROM commit_mode
-            ON CONFLICT (stream) DO UPDATE SET leased_by = excluded.leased_by, leased_until = excluded.leased_until
-            WHERE s.leased_until IS NULL OR s.leased_until <= now() OR s.leased_by = excluded.leased_by
-            RETURNING s.at
+        // $1 checkpoint row. The discovery checkpoint of a group of workers, created at -1 when missing. Any worker may
+        // read it and advance it (see AdvanceCheckpoint): there is no lease on it, so no worker's death stalls discovery.
+        ReadCheckpoint = $"""
+            WITH commit_mode AS ({CommitMode(2)}), created AS (
+                INSERT INTO {table} (stream) SELECT $1 FROM commit_mode ON CONFLICT (stream) DO NOTHING RETURNING at
+            )
+            SELECT at FROM created UNION ALL SELECT at FROM {table} WHERE stream = $1
             """;
 
-        // $1 checkpoint row, $2 holder, $3 new checkpoint.
+        // $1 checkpoint row, $2 where the reader started (exclusive), $3 where it read up to. A compare-and-set: the
+        // checkpoint moves only when it is at least where the reader started (every event below it has its marks) and
+        // below where it read up to. The row lock it takes orders concurrent discoverers, so their work marks
+        // (raised after it, in the same transaction) never deadlock with each other.
         AdvanceCheckpoint = $"""
             WITH commit_mode AS ({CommitMode(4)})
-            UPDATE {table} SET at = greatest(at, $3) FROM commit_mode WHERE stream = $1 AND leased_by = $2
+            UPDATE {table} SET at = $3 FROM commit_mode WHERE stream = $1 AND at >= $2 AND at < $3
+            RETURNING at
             """;
 
-        // $1 checkpoint row, $2 holder.
-        ReleaseCheckpoint = $"""
-            WITH commit_mode AS ({CommitMode(3)})
-            UPDATE {table} SET leased_by = NULL, leased_until = NULL FROM commit_mode WHERE stream = $1 AND leased_by = $2
-            """;
+        // $1 checkpoint row: where it is now (after an advance that did not apply).
+        CheckpointPosition = $"SELECT at FROM {table} WHERE stream = $1";
 
-        // $1 holder. Releases the target leases of exactly that holder, not its checkpoint (a loop that keeps running
-        // keeps discovering); a target's retry count stays (the attempt was made).
+        // $1 holder. Releases the target leases of exactly that holder; a target's retry count stays (the attempt was made).
         ReleaseOwn = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE leased_by = $1 AND left(stream, 1) <> '$'";
 
         // $1 holder prefix. Releases every lease (targets and checkpoints) of holders whose name starts with it: the
@@ -197,7 +200,7 @@ internal sealed class LeaseSql
                 SELECT s.stream, c.lagging
                 FROM {table} s JOIN candidates c ON c.stream = s.stream
                 WHERE s.work > s.at AND NOT s.blocked
-                  AND (s.leased_until IS NULL OR s.leased_until <= now())
+                  AND (s.leased_until IS NULL OR s.leased_until <= now() OR s.leased_by = $1)
                   AND (s.due IS NULL OR s.due <= now())
                 FOR UPDATE OF s SKIP LOCKED
             )
@@ -220,11 +223,11 @@ internal sealed class LeaseSql
 
     public string RaiseWork { get; }
 
-    public string AcquireCheckpoint { get; }
+    public string ReadCheckpoint { get; }
 
     public string AdvanceCheckpoint { get; }
 
-    public string ReleaseCheckpoint { get; }
+    public string CheckpointPosition { get; }
 
     public string ReleaseHeldBy { get; }
 

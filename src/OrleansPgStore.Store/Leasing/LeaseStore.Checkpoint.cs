@@ -7,43 +7,40 @@ namespace OrleansPgStore.Store.Leasing;
 public sealed partial class LeaseStore
 {
     /// <summary>
-    /// Takes (or renews) the lease on a named checkpoint, such as the reaction loop's correlation position, so that
-    /// one worker at a time advances it.
+    /// Reads a named checkpoint, such as the reaction loop's discovery position (created at -1 when missing). Any
+    /// worker may read and advance it: advancing is a compare-and-set (<see cref="AdvanceCheckpointAsync"/>), so no
+    /// worker holds it, and none whose process dies can stall the others' discovery.
     /// </summary>
-    /// <returns>The checkpoint's position (-1 when new), or <c>null</c> when another holder has it.</returns>
-    internal async Task<long?> TryAcquireCheckpointAsync(
-        string name, string holder, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    internal async Task<long> ReadCheckpointAsync(string name, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
-        ValidateDuration(leaseDuration);
-
         try
         {
-            await using var prepared = await _store.PrepareAsync(_sql.AcquireCheckpoint, cancellationToken,
-                Text(row), Text(holder),
-                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
-                CommitMode())
+            await using var prepared = await _store.PrepareAsync(_sql.ReadCheckpoint, cancellationToken, Text(row), CommitMode())
                 .ConfigureAwait(false);
-            return await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long at ? at : null;
+            return (long)(await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         catch (Exception e)
         {
-            throw _store.Translate($"Acquiring checkpoint '{name}'", e);
+            throw _store.Translate($"Reading checkpoint '{name}'", e);
         }
     }
 
     /// <summary>
-    /// In one transaction: raises the work marks found while reading the feed and advances the checkpoint to
-    /// <paramref name="position"/>, but only while <paramref name="holder"/> still holds the checkpoint's lease.
+    /// In one transaction: moves the checkpoint from where the caller started reading the feed (<paramref name="from"/>,
+    /// exclusive) to where it read up to (<paramref name="to"/>) and raises the work marks found in between — only when
+    /// the checkpoint is still at or past <paramref name="from"/> (every event below it has its marks) and below
+    /// <paramref name="to"/>. Otherwise nothing is written and the checkpoint's position is returned: another worker
+    /// has read past <paramref name="to"/> already, or the checkpoint is behind <paramref name="from"/> (a server crash
+    /// lost its last asynchronous advances), and the caller reads on from there.
     /// </summary>
-    /// <returns>False (and nothing written) when the lease was lost.</returns>
-    internal async Task<bool> AdvanceCheckpointAsync(
-        string name, string holder, long position, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
+    internal async Task<CheckpointAdvance> AdvanceCheckpointAsync(
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
         ArgumentNullException.ThrowIfNull(marks);
+        ArgumentOutOfRangeException.ThrowIfLessThan(from, -1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(to, from);
         var raise = marks.Count > 0 ? RaiseWorkParameters(marks) : null;
         try
         {
@@ -52,12 +49,16 @@ public sealed partial class LeaseStore
             await using (var advance = _store.CreateCommand(_sql.AdvanceCheckpoint, connection, transaction))
             {
                 advance.Parameters.Add(Text(row));
-                advance.Parameters.Add(Text(holder));
-                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = position });
+                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from });
+                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to });
                 advance.Parameters.Add(CommitMode());
-                if (await advance.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+                if (await advance.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
                 {
-                    return false;
+                    // A statement of its own sees what the advance waited for (read committed): where the checkpoint is now.
+                    await using var position = _store.CreateCommand(_sql.CheckpointPosition, connection, transaction);
+                    position.Parameters.Add(Text(row));
+                    // A row lost with the writes before a crash reads as -1: the next read creates it again there.
+                    return new CheckpointAdvance(false, await position.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long? ?? -1);
                 }
             }
 
@@ -69,27 +70,11 @@ public sealed partial class LeaseStore
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return true;
+            return new CheckpointAdvance(true, to);
         }
         catch (Exception e)
         {
             throw _store.Translate($"Advancing checkpoint '{name}'", e);
-        }
-    }
-
-    /// <summary>Releases the checkpoint's lease, if <paramref name="holder"/> has it.</summary>
-    internal async Task ReleaseCheckpointAsync(string name, string holder, CancellationToken cancellationToken = default)
-    {
-        var row = CheckpointRow(name);
-        EventValidation.Key(holder, "Lease holder", nameof(holder));
-        try
-        {
-            await using var prepared = await _store.PrepareAsync(_sql.ReleaseCheckpoint, cancellationToken, Text(row), Text(holder), CommitMode()).ConfigureAwait(false);
-            await prepared.Command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            throw _store.Translate($"Releasing checkpoint '{name}'", e);
         }
     }
 

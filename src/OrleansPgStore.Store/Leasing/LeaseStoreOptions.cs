@@ -13,7 +13,8 @@ public sealed class LeaseStoreOptions : StoreOptions
     /// Defaults to false: they commit asynchronously, which halves their latency and keeps handlers running while the
     /// disk catches up. This is safe because delivery is at least once anyway: a server crash can forget the lease
     /// writes of its last moments (by default up to 3 × <c>wal_writer_delay</c>, 600 ms), which only means some
-    /// targets are claimed and handled again. It never loses or skips an event, and events themselves, durable states
+    /// targets are claimed and handled again, at once: a loop claims its own left-over leases again, and discovery
+    /// refuses to advance from a position the crash took back. It never loses or skips an event, and events themselves, durable states
     /// and operator actions (subscribe, unblock, reset, defer, prioritize) always commit durably. Set it to true to
     /// keep the server's <c>synchronous_commit</c>.
     /// </summary>

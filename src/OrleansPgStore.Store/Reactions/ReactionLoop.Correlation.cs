@@ -10,9 +10,16 @@ public sealed partial class ReactionLoop
     // (an index range with nothing in it), so it is done at most this often.
     private static readonly TimeSpan SkipAheadInterval = TimeSpan.FromSeconds(1);
 
+    // A worker that lost the race for a page reads the next one at once, this many times per cycle at most.
+    private const int MaxDiscoveryAttempts = 3;
+
+    // After another worker was found ahead, the checkpoint is read before every page for this long: with several workers
+    // discovering, a cached position is usually behind, and a page read from it would be read for nothing.
+    private static readonly TimeSpan SharedFor = TimeSpan.FromSeconds(10);
+
     private long? _checkpoint;
-    private long _checkpointRenewedAt;
     private long _skippedAheadAt;
+    private long? _sharedAt;
 
     /// <summary>
     /// Step "discover": correlation, which never fails the cycle. Targets that already have marked work are claimed
@@ -41,98 +48,100 @@ public sealed partial class ReactionLoop
     }
 
     /// <summary>
-    /// Reads the settled feed from the group's checkpoint, maps each event to its targets and raises their work
-    /// marks, then advances the checkpoint, all in one transaction. One worker at a time holds the checkpoint's
-    /// lease, so N workers do not each rescan the log; the others skip this step.
+    /// Reads the settled feed from the group's checkpoint, maps each event to its targets and raises their work marks,
+    /// then advances the checkpoint, all in one transaction. Any worker may do this at any time: the advance is a
+    /// compare-and-set, so workers discovering at once never lose or skip a mark, no worker's death stalls discovery, and
+    /// a second worker finds (and claims) fresh work of its own instead of waiting for one discoverer's leftovers.
     /// </summary>
-    /// <returns>How many events were read (0 when another worker holds the correlation).</returns>
+    /// <returns>How many events this call read from the feed.</returns>
     public async Task<int> CorrelateAsync(CancellationToken cancellationToken = default)
         => (await CorrelatePageAsync(cancellationToken).ConfigureAwait(false)).Read;
 
     private async Task<(int Read, bool Settling, int Found)> CorrelatePageAsync(CancellationToken cancellationToken)
     {
-        var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
-        if (checkpoint is null)
+        // Another worker may have read past this loop's position since: then the page is read again from where the
+        // checkpoint is now, a few times at most (a worker that keeps losing still claims what the others found).
+        for (var attempt = 1; ; attempt++)
         {
-            return (0, false, 0);
-        }
-
-        var page = await StepAsync(
-            () => ReadCorrelationPageAsync(checkpoint.Value, cancellationToken),
-            redoable: true,
-            cancellationToken).ConfigureAwait(false);
-        var marks = new List<WorkMark>();
-        foreach (var e in page.Events)
-        {
-            foreach (var reaction in _registry.Reactions)
+            var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
+            var page = await StepAsync(
+                () => ReadCorrelationPageAsync(checkpoint, cancellationToken),
+                redoable: true,
+                cancellationToken).ConfigureAwait(false);
+            var marks = new List<WorkMark>();
+            foreach (var e in page.Events)
             {
-                if (reaction.Names.Contains(e.Name) && reaction.Resolve(e) is { } target)
+                foreach (var reaction in _registry.Reactions)
                 {
-                    marks.Add(new WorkMark(new Subscription(target.Stream, target.Source, reaction.Priority, reaction.Lane), e.Position));
+                    if (reaction.Names.Contains(e.Name) && reaction.Resolve(e) is { } target)
+                    {
+                        marks.Add(new WorkMark(new Subscription(target.Stream, target.Source, reaction.Priority, reaction.Lane), e.Position));
+                    }
                 }
             }
-        }
 
-        // A short page saw every matching event below the fence, so the checkpoint may move up to it even when
-        // nothing matched: the next read starts there instead of rescanning unrelated events.
-        var next = page.ContinueAfter;
-        var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
-        var found = 0;
-        if (next > checkpoint.Value && worthWriting)
-        {
-            // Redoable: raising marks and moving the checkpoint up are idempotent, and only the lease holder's count.
-            if (await StepAsync(
-                    () => _leases.AdvanceCheckpointAsync(_options.Name, Holder, next, marks, cancellationToken), redoable: true, cancellationToken)
-                    .ConfigureAwait(false))
+            // A short page saw every matching event below the fence, so the checkpoint may move up to it even when
+            // nothing matched: the next read starts there instead of rescanning unrelated events.
+            var next = page.ContinueAfter;
+            var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
+            if (next <= checkpoint || !worthWriting)
+            {
+                return (page.Events.Count, page.Settling, 0);
+            }
+
+            // Redoable: the compare-and-set applies once, and raising marks never lowers one.
+            var advance = await StepAsync(
+                () => _leases.AdvanceCheckpointAsync(_options.Name, checkpoint, next, marks, cancellationToken), redoable: true, cancellationToken)
+                .ConfigureAwait(false);
+            if (advance.Advanced)
             {
                 _checkpoint = next;
                 _skippedAheadAt = Stopwatch.GetTimestamp();
-                found = marks.Count;
+                return (page.Events.Count, page.Settling, marks.Count);
             }
-            else
+
+            // Past this page (another worker read it), or behind where this loop read from (a crash lost the last
+            // asynchronous advances, whose marks went with them): read on from where the checkpoint really is. A row
+            // lost in the crash reads as where this loop started, and is created again by the next read.
+            _checkpoint = advance.Position == checkpoint ? null : advance.Position;
+            if (advance.Position > checkpoint)
             {
-                _checkpoint = null; // the lease moved on: another worker correlates now
+                _sharedAt = Stopwatch.GetTimestamp();
+            }
+
+            if (attempt == MaxDiscoveryAttempts)
+            {
+                return (page.Events.Count, page.Settling, 0);
             }
         }
-
-        return (page.Events.Count, page.Settling, found);
     }
 
     /// <summary>
-    /// Releases the correlation checkpoint's lease if this loop holds it, and every target lease it still holds (a cycle
-    /// stopped between claim and ack leaves some), so other workers discover and handle that work at once instead of
-    /// after the leases run out. Call when the loop stops for good, after its last cycle ended; best effort.
+    /// Hands back every target lease this loop still holds (a cycle stopped between claim and ack leaves some), so other
+    /// workers handle that work at once instead of after the leases run out. Call when the loop stops for good, after
+    /// its last cycle ended; best effort.
     /// </summary>
     public async Task ReleaseAsync(CancellationToken cancellationToken = default)
     {
-        if (_checkpoint is not null)
-        {
-            _checkpoint = null;
-            await _leases.ReleaseCheckpointAsync(_options.Name, Holder, cancellationToken).ConfigureAwait(false);
-        }
-
         await _leases.ReleaseOwnAsync(Holder, cancellationToken).ConfigureAwait(false);
         _leftLeases = false;
     }
 
     /// <summary>
-    /// The checkpoint, when this loop holds its lease. The lease is renewed (a write) only once a third of it has
-    /// passed; in between, the position this loop last wrote is used, and advancing it re-checks the lease anyway.
+    /// The checkpoint as this loop last left it, or read afresh when it has none (first cycle, or after a failure or a
+    /// lost connection, when a server crash may have lost its last advances) or other workers were recently found
+    /// discovering too. A stale position costs at most one extra page: the advance compares it with the stored one.
     /// </summary>
-    private async Task<long?> CheckpointAsync(CancellationToken cancellationToken)
+    private async Task<long> CheckpointAsync(CancellationToken cancellationToken)
     {
-        if (_checkpoint is not null && Stopwatch.GetElapsedTime(_checkpointRenewedAt) < _options.LeaseDuration / 3)
+        if (_checkpoint is { } cached && (_sharedAt is not { } shared || Stopwatch.GetElapsedTime(shared) >= SharedFor))
         {
-            return _checkpoint;
+            return cached;
         }
 
-        var renewedAt = Stopwatch.GetTimestamp();
-        // Redoable: taking or renewing a lease this holder may already have is idempotent.
-        _checkpoint = await StepAsync(
-            () => _leases.TryAcquireCheckpointAsync(_options.Name, Holder, _options.LeaseDuration, cancellationToken),
-            redoable: true,
-            cancellationToken).ConfigureAwait(false);
-        _checkpointRenewedAt = renewedAt;
-        return _checkpoint;
+        var read = await StepAsync(() => _leases.ReadCheckpointAsync(_options.Name, cancellationToken), redoable: true, cancellationToken)
+            .ConfigureAwait(false);
+        _checkpoint = read;
+        return read;
     }
 }

@@ -24,6 +24,9 @@ public sealed partial class ReactionLoop
             catch (Exception e) when (attempt < StepAttempts && !cancellationToken.IsCancellationRequested
                                       && (redoable ? IsTransient(e) : IsDroppedByServer(e)))
             {
+                // A lost connection may mean the server crashed and lost this loop's last asynchronous writes: its
+                // discovery position is read again, and leases it may still hold are handed back next cycle.
+                SuspectLostWrites();
                 if (IsDroppedByServer(e))
                 {
                     // The server ended this session, most likely the pool's other idle ones too (a restart, a storm of
@@ -33,6 +36,17 @@ public sealed partial class ReactionLoop
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// After a lost connection or a failed step: the server may have crashed, and an asynchronous commit acknowledged
+    /// to this loop (an advance of the checkpoint, an ack) may be gone. Forget the cached checkpoint, so the next
+    /// discovery reads where it really is, and hand back whatever leases this loop may still hold before its next claim.
+    /// </summary>
+    private void SuspectLostWrites()
+    {
+        _checkpoint = null;
+        _leftLeases = true;
     }
 
     /// <summary>The server terminated the session (administrator command, crash, shutdown): the statement did not run.</summary>

@@ -93,8 +93,9 @@ public sealed partial class ReactionLoop
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // The claim may have committed unseen, or the ack never came: this loop may still hold leases nobody works on.
-            _leftLeases = true;
+            // The claim may have committed unseen, or the ack never came: this loop may still hold leases nobody works on,
+            // and a server crash may have lost its last checkpoint advance.
+            SuspectLostWrites();
             throw;
         }
         _claimSize.Observe(leases.Count, report.Handled, claimedAt);

@@ -19,8 +19,9 @@ public sealed class ReactionWorker(ReactionLoop loop, JournalStore journal, bool
     : IAsyncDisposable
 {
     // Short: a failing cycle means claiming itself fails (discovery failures no longer fail it), and a server that
-    // comes back or a storm of killed connections that ends should cost seconds of stall, not half a minute.
-    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(2);
+    // comes back (a crash restarts in about a second) or a storm of killed connections that ends should cost a fraction
+    // of a second of stall, not the backoff's: retrying twice a second while the server is away costs next to nothing.
+    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromMilliseconds(500);
 
     // Appends in flight finish within milliseconds; a settling feed is worth another look this soon. One that stays
     // held back (a slow append) is looked at less and less often, up to the poll interval: no 2 ms spin.

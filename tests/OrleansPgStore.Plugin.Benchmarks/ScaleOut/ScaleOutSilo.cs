@@ -62,12 +62,16 @@ internal static class ScaleOutSilo
         builder.UseOrleans(silo => silo
             // Development clustering across processes: silo 0 is the primary that holds the membership table.
             .UseLocalhostClustering(siloPort, gatewayPort, new IPEndPoint(IPAddress.Loopback, primaryPort), serviceId: "scaleout", clusterId: cluster)
-            // A killed silo is declared dead within a few seconds (defaults: 5 s probes, 3 misses, 2 votes).
+            // A killed silo is declared dead within a few seconds (defaults: 5 s probes, 3 misses, 2 votes), unless the
+            // run measures Orleans' defaults (--membership default).
             .Configure<ClusterMembershipOptions>(o =>
             {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-                o.NumVotesForDeathDeclaration = 1;
+                if (arguments.String("--membership") != "default")
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                    o.NumMissedProbesLimit = 2;
+                    o.NumVotesForDeathDeclaration = 1;
+                }
             })
             .AddPostgresJournal(options =>
             {

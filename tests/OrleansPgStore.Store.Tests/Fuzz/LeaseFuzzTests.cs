@@ -62,11 +62,12 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
         Assert.Equal((0L, "h", -1L), (state.Retry, state.Holder, state.At));
         Assert.Equal(lease.LeasedUntil, state.LeasedUntil);
 
-        // A checkpoint lease that expires before it is taken, and checkpoint calls without a holder.
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.TryAcquireCheckpointAsync("c", "h", TimeSpan.Zero));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.TryAcquireCheckpointAsync("c", "h", TimeSpan.MaxValue));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.AdvanceCheckpointAsync("c", null!, 1, []));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.ReleaseCheckpointAsync("c", ""));
+        // Checkpoint advances that go nowhere or start before the feed, and checkpoints without a name.
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AdvanceCheckpointAsync("c", 5, 5, []));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AdvanceCheckpointAsync("c", 5, 4, []));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.AdvanceCheckpointAsync("c", -2, 4, []));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.AdvanceCheckpointAsync(null!, -1, 1, []));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.ReadCheckpointAsync(""));
 
         Assert.Equal(1, await db.CountAsync("fuzz_found"));
     }
@@ -75,8 +76,8 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
     public async Task The_watermark_subscribe_reports_is_the_targets_and_never_a_checkpoints()
     {
         await using var store = await db.LeasesAsync("fuzz_watermark");
-        await store.TryAcquireCheckpointAsync("correlation", "h", Hour);
-        Assert.True(await store.AdvanceCheckpointAsync("correlation", "h", 1_000, []));
+        Assert.Equal(-1, await store.ReadCheckpointAsync("correlation"));
+        Assert.True((await store.AdvanceCheckpointAsync("correlation", -1, 1_000, [])).Advanced);
 
         var result = await store.SubscribeAsync([new Subscription("t")]);
 
@@ -107,13 +108,15 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
 
         public bool Deferred { get; set; }
 
-        public bool Claimable(string lane) => Lane == lane && Work > At && !Blocked && Holder is null && !Deferred;
+        // A holder's own live lease is claimable to it: a loop claims only between its cycles, when none is in use.
+        public bool Claimable(string lane, string holder)
+            => Lane == lane && Work > At && !Blocked && (Holder is null || Holder == holder) && !Deferred;
     }
 
     private sealed class Session(LeaseStore store, FuzzInput input)
     {
         private readonly Dictionary<string, Target> _targets = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, (string? Holder, long At)> _checkpoints = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _checkpoints = new(StringComparer.Ordinal);
         private readonly string[] _holders = ["h1", "h2", "h3"];
         private readonly string[] _lanes = ["", "", "", "blue"];
 
@@ -210,7 +213,7 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
                        || lane is null || !Storable.Encodable(lane) || lane.Contains('\0');
             return async () =>
             {
-                var claimable = _targets.Values.Where(t => t.Claimable(lane!)).ToDictionary(t => t.Stream, StringComparer.Ordinal);
+                var claimable = _targets.Values.Where(t => t.Claimable(lane!, holder!)).ToDictionary(t => t.Stream, StringComparer.Ordinal);
                 var leases = await store.ClaimAsync(lagging, leading, holder!, duration, lane!);
                 Assert.Equal(Math.Min(claimable.Count, (long)lagging + leading), leases.Count);
                 foreach (var lease in leases)
@@ -318,49 +321,36 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
         private Func<Task> Checkpoint(out bool rejected)
         {
             var (name, nameOk) = R.Next(10) == 0 ? Key("cp") : (input.Pick(["correlation", "projection"]), true);
-            var (holder, holderOk) = R.Next(10) == 0 ? Key("h") : (input.Pick(_holders), true);
-            var duration = R.Next(10) == 0 ? input.Pick([TimeSpan.Zero, -Hour, TimeSpan.MaxValue]) : Hour;
-            var current = name is not null && _checkpoints.TryGetValue(name, out var c) ? c : (null, -1);
-            switch (R.Next(3))
+            var exists = name is not null && _checkpoints.ContainsKey(name);
+            var current = exists ? _checkpoints[name!] : -1;
+            if (R.Next(2) == 0)
             {
-                case 0:
-                    rejected = !nameOk || !holderOk || duration <= TimeSpan.Zero || duration > LeaseStore.MaxDuration;
-                    return async () =>
-                    {
-                        var at = await store.TryAcquireCheckpointAsync(name!, holder!, duration);
-                        var free = current.Holder is null || current.Holder == holder;
-                        Assert.Equal(free ? current.At : null, at);
-                        if (free)
-                        {
-                            _checkpoints[name!] = (holder, current.At);
-                        }
-                    };
-                case 1:
-                    var position = input.Pick([0L, 10, 50, current.At - 1, long.MaxValue]);
-                    var marks = Enumerable.Range(0, R.Next(3)).Select(_ => RandomTarget()).Where(t => t.Valid)
-                        .DistinctBy(t => t.Subscription!.Stream).Select(t => new WorkMark(t.Subscription!, position)).ToList();
-                    rejected = !nameOk || !holderOk;
-                    return async () =>
-                    {
-                        var advanced = await store.AdvanceCheckpointAsync(name!, holder!, position, marks);
-                        Assert.Equal(current.Holder == holder, advanced);
-                        if (advanced)
-                        {
-                            _checkpoints[name!] = (holder, Math.Max(current.At, position));
-                            marks.ForEach(Apply);
-                        }
-                    };
-                default:
-                    rejected = !nameOk || !holderOk;
-                    return async () =>
-                    {
-                        await store.ReleaseCheckpointAsync(name!, holder!);
-                        if (current.Holder == holder)
-                        {
-                            _checkpoints[name!] = (null, current.At);
-                        }
-                    };
+                rejected = !nameOk;
+                return async () =>
+                {
+                    Assert.Equal(current, await store.ReadCheckpointAsync(name!));
+                    _checkpoints[name!] = current;
+                };
             }
+
+            // From where the caller read: the checkpoint itself, behind it, ahead of it (a crash lost advances), or invalid.
+            var from = input.Pick([current, current - 1, current + 5, -1L, -2L, 0L]);
+            var to = input.Pick([from + 1, from + 10, current + 3, from, from - 1, long.MaxValue]);
+            var marks = Enumerable.Range(0, R.Next(3)).Select(_ => RandomTarget()).Where(t => t.Valid)
+                .DistinctBy(t => t.Subscription!.Stream).Select(t => new WorkMark(t.Subscription!, Math.Max(to, 0))).ToList();
+            rejected = !nameOk || from < -1 || to <= from;
+            return async () =>
+            {
+                var advance = await store.AdvanceCheckpointAsync(name!, from, to, marks);
+                // It moves only from at or past where the caller started, to past where it is; a missing row never moves.
+                var moves = exists && current >= from && current < to;
+                Assert.Equal(new CheckpointAdvance(moves, moves ? to : current), advance);
+                if (moves)
+                {
+                    _checkpoints[name!] = to;
+                    marks.ForEach(Apply);
+                }
+            };
         }
 
         /// <summary>The whole table (through paging) against the model; a rejected call must have changed nothing.</summary>

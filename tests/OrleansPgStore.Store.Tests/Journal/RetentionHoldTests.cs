@@ -39,7 +39,7 @@ public sealed class RetentionHoldTests : IAsyncLifetime
 
     /// <summary>
     /// Every "Happened" in its own stream; the handler fails for stream "s" while <see cref="_failing"/>, and blocks it at
-    /// once. One loop per test: a second would wait for the first's lease on the discovery checkpoint.
+    /// once. One loop per test.
     /// </summary>
     private ReactionLoop Loop() => _loop ??= new(
         _journal,

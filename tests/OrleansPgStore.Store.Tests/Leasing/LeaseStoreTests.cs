@@ -42,9 +42,10 @@ public sealed class LeaseStoreTests(SchemaFixture db) : IClassFixture<SchemaFixt
         await leases.RaiseWorkAsync(Enumerable.Range(0, 200).Select(i => Work($"s{i}", 10)).ToList());
 
         var streams = new List<string>();
-        while (streams.Count < 200)
+        for (var r = 0; streams.Count < 200; r++)
         {
-            var claims = await Task.WhenAll(Enumerable.Range(0, 12).Select(w => Task.Run(() => leases.ClaimAsync(12, 6, $"w{w}", Long))));
+            // A holder of its own per round: a holder claiming again would take back its own live leases.
+            var claims = await Task.WhenAll(Enumerable.Range(0, 12).Select(w => Task.Run(() => leases.ClaimAsync(12, 6, $"w{w}-{r}", Long))));
             var round = claims.SelectMany(c => c).Select(l => l.Stream).ToList();
             Assert.NotEmpty(round);
             streams.AddRange(round);
@@ -188,21 +189,51 @@ public sealed class LeaseStoreTests(SchemaFixture db) : IClassFixture<SchemaFixt
     }
 
     [Fact]
-    public async Task The_checkpoint_lease_is_held_by_one_holder_at_a_time()
+    public async Task The_checkpoint_moves_only_from_where_its_reader_started_so_no_advance_is_lost_or_skips_a_mark()
     {
         await using var leases = await db.LeasesAsync("subs_checkpoint");
 
-        Assert.Equal(-1, await leases.TryAcquireCheckpointAsync("c", "a", Long));
-        Assert.Null(await leases.TryAcquireCheckpointAsync("c", "b", Long));
-        Assert.False(await leases.AdvanceCheckpointAsync("c", "b", 5, []));
-        Assert.True(await leases.AdvanceCheckpointAsync("c", "a", 5, [Work("t", 5)]));
-        Assert.Equal(5, await leases.TryAcquireCheckpointAsync("c", "a", Long));
+        // Missing: nothing moves it until it is read (which creates it at -1).
+        Assert.Equal(new CheckpointAdvance(false, -1), await leases.AdvanceCheckpointAsync("c", -1, 5, [Work("lost", 5)]));
+        Assert.Equal(-1, await leases.ReadCheckpointAsync("c"));
 
-        await leases.ReleaseCheckpointAsync("c", "a");
-        Assert.Equal(5, await leases.TryAcquireCheckpointAsync("c", "b", Long));
-        Assert.Equal("t", (await leases.ClaimAsync(1, 0, "w", Long)).Single().Stream);
+        // (from, to) of each advance, against the checkpoint it finds; marks are raised only when it moves.
+        Assert.Equal(new CheckpointAdvance(true, 5), await leases.AdvanceCheckpointAsync("c", -1, 5, [Work("a", 5)]));
+        // Another worker read the same page: already done, it reads on from 5.
+        Assert.Equal(new CheckpointAdvance(false, 5), await leases.AdvanceCheckpointAsync("c", -1, 5, [Work("b", 5)]));
+        // A worker that read from behind, past it: the part after 5 is new, so it moves (its earlier marks are raised again, harmlessly).
+        Assert.Equal(new CheckpointAdvance(true, 8), await leases.AdvanceCheckpointAsync("c", 2, 8, [Work("c", 8)]));
+        // Behind the checkpoint at both ends: nothing new.
+        Assert.Equal(new CheckpointAdvance(false, 8), await leases.AdvanceCheckpointAsync("c", 2, 7, [Work("d", 7)]));
+        // Read from ahead of it (a crash lost the advances this worker remembers): refused, it reads again from 8.
+        Assert.Equal(new CheckpointAdvance(false, 8), await leases.AdvanceCheckpointAsync("c", 9, 12, [Work("e", 12)]));
+        Assert.Equal(new CheckpointAdvance(true, 12), await leases.AdvanceCheckpointAsync("c", 8, 12, [Work("f", 12)]));
+        Assert.Equal(12, await leases.ReadCheckpointAsync("c"));
+
+        var marked = await leases.QueryStreamsAsync(new SubscriptionFilter());
+        Assert.Equal(["a", "c", "f"], marked.Select(s => s.Stream));
+        Assert.Equal([5L, 8, 12], marked.Select(s => s.Work));
         // Checkpoints are never targets and never show up in queries.
-        Assert.DoesNotContain(await leases.QueryStreamsAsync(new SubscriptionFilter()), s => s.Stream.StartsWith('$'));
+        Assert.DoesNotContain(marked, s => s.Stream.StartsWith('$'));
+    }
+
+    [Fact]
+    public async Task A_holder_claims_its_own_live_lease_again_and_nobody_else_does()
+    {
+        await using var leases = await db.LeasesAsync("subs_own");
+        await leases.RaiseWorkAsync([Work("t", 5)]);
+        var first = Assert.Single(await leases.ClaimAsync(1, 0, "a", Long));
+
+        // A loop claims between its cycles only, so a lease it still holds is one whose report never took effect.
+        Assert.Empty(await leases.ClaimAsync(5, 5, "b", Long));
+        Assert.Empty(await leases.ClaimAsync(5, 5, "a-", Long));
+        var again = Assert.Single(await leases.ClaimAsync(1, 0, "a", Long));
+        Assert.Equal(("t", -1L, 5L, first.Retry + 1), (again.Stream, again.At, again.Work, again.Retry));
+        Assert.Empty(await leases.ClaimAsync(5, 5, "b", Long));
+
+        // Its report applies as usual.
+        Assert.Single((await leases.AckAsync([new LeaseOutcome("t", "a", 5)])).Applied);
+        Assert.Empty(await leases.ClaimAsync(5, 5, "a", Long));
     }
 
     [Theory]

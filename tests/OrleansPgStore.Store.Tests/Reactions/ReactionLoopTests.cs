@@ -370,19 +370,90 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
     }
 
     [Fact]
-    public async Task Only_one_worker_correlates_at_a_time()
+    public async Task A_worker_that_vanishes_after_discovering_never_holds_up_the_others_discovery()
     {
-        await using var journal = await db.JournalAsync("correlate_events");
-        await using var leases = await db.LeasesAsync("correlate_subs");
-        var registry = new ReactionRegistry().On("Happened", (_, _) => Task.CompletedTask);
-        await journal.CommitAsync("s", Events.Many(2));
-        var first = new ReactionLoop(journal, leases, registry, Fast());
-        var second = new ReactionLoop(journal, leases, registry, Fast());
+        await using var journal = await db.JournalAsync("vanish_events");
+        await using var leases = await db.LeasesAsync("vanish_subs");
+        var model = await ReadModel.CreateAsync(db.Schema.DataSource, db.Name, "vanish_model");
+        var registry = new ReactionRegistry().Project(["Happened"], model.Apply("any"));
+        var first = await journal.CommitAsync("s", Events.Many(2));
 
-        Assert.Equal(2, await CorrelateSettledAsync(first));
-        await journal.CommitAsync("s", Events.Many(1));
-        Assert.Equal(0, await second.CorrelateAsync());
-        Assert.Equal(1, await CorrelateSettledAsync(first));
+        // The first worker discovers "s", then its process dies: it never stops, never releases anything.
+        var vanished = new ReactionLoop(journal, leases, registry, Fast());
+        Assert.Equal(2, await CorrelateSettledAsync(vanished));
+
+        // Another worker discovers what comes next at once (not after a 30 s lease), and handles everything.
+        var second = await journal.CommitAsync("t", Events.Many(1));
+        var survivor = new ReactionLoop(journal, leases, registry, Fast());
+        for (var cycle = 0; cycle < 50 && await model.CountAsync() < 3; cycle++)
+        {
+            await survivor.RunCycleAsync();
+        }
+
+        await model.AssertExactlyOnceAsync(first.Concat(second));
+    }
+
+    [Fact]
+    public async Task A_second_worker_finds_fresh_work_of_its_own_in_its_first_cycle()
+    {
+        await using var journal = await db.JournalAsync("share_events");
+        await using var leases = await db.LeasesAsync("share_subs");
+        var model = await ReadModel.CreateAsync(db.Schema.DataSource, db.Name, "share_model");
+        var registry = new ReactionRegistry().Project(["Happened"], model.Apply("any"));
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 4; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(3)));
+        }
+
+        // Each discovery page holds two streams, and each cycle claims two: the first worker claims all it found.
+        var options = Fast(o => (o.MaxClaim, o.CorrelationBatch) = (2, 6));
+        var a = new ReactionLoop(journal, leases, registry, options);
+        var b = new ReactionLoop(journal, leases, registry, options);
+        CycleResult first;
+        while ((first = await a.RunCycleAsync()).Claimed == 0)
+        {
+            await Task.Delay(10); // the feed settles
+        }
+
+        var second = await b.RunCycleAsync();
+
+        Assert.Equal((2, 6), (first.Claimed, first.Handled));
+        Assert.Equal((2, 6), (second.Claimed, second.Handled));
+        await model.AssertExactlyOnceAsync(committed);
+    }
+
+    [Fact]
+    public async Task Workers_discovering_at_once_raise_every_work_mark_and_skip_none()
+    {
+        await using var journal = await db.JournalAsync("race_events");
+        await using var leases = await db.LeasesAsync("race_subs");
+        var registry = new ReactionRegistry().On("Happened", (_, _) => Task.CompletedTask);
+        var loops = Enumerable.Range(0, 4).Select(_ => new ReactionLoop(journal, leases, registry, Fast(o => o.CorrelationBatch = 7))).ToList();
+        using var stop = new CancellationTokenSource();
+        var discovering = loops.Select(loop => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await loop.CorrelateAsync();
+            }
+        })).ToList();
+
+        var heads = new Dictionary<string, long>();
+        for (var i = 0; i < 200; i++)
+        {
+            var stream = $"s{i % 23}";
+            heads[stream] = (await journal.CommitAsync(stream, Events.Many(1 + i % 3)))[^1].Position;
+        }
+
+        // Everything committed is discovered: every target's work mark reaches its stream's head.
+        await Eventually.WaitAsync(
+            async () => (await leases.QueryStreamsAsync(new SubscriptionFilter())).Count(t => heads.GetValueOrDefault(t.Stream) == t.Work) == heads.Count,
+            "every work mark reaches its stream's head", Patience);
+        await stop.CancelAsync();
+        await Task.WhenAll(discovering);
+        var targets = await leases.QueryStreamsAsync(new SubscriptionFilter());
+        Assert.Equal(heads.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => (h.Key, h.Value)), targets.Select(t => (t.Stream, t.Work)));
     }
 
     // A commit in flight anywhere on the shared server holds the feed back for a moment: look again until it settles.
