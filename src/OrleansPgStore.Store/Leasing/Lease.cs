@@ -18,3 +18,26 @@ internal sealed record Lease(
     long Retry,
     bool Lagging,
     DateTimeOffset LeasedUntil);
+
+/// <summary>What a holder reports for a lease: how far it got, and what happens next.</summary>
+/// <param name="Stream">The target stream.</param>
+/// <param name="Holder">The holder reporting; the report is dropped unless it still holds the lease.</param>
+/// <param name="At">The new watermark: the position of the last event handled (never moves backwards).</param>
+/// <param name="RetryAfter">
+/// <c>null</c>: success; the retry count resets. Otherwise a failure: the stream is hidden from claims for this long
+/// (measured by the database's clock) and keeps its retry count: backoff state lives in the database, not in one
+/// worker's memory.
+/// </param>
+internal sealed record LeaseOutcome(string Stream, string Holder, long At, TimeSpan? RetryAfter = null);
+
+/// <summary>A holder quarantining a poison target: the handled prefix and the error that stopped it.</summary>
+/// <param name="Stream">The target stream.</param>
+/// <param name="Holder">The holder; the block is dropped unless it still holds the lease.</param>
+/// <param name="At">The watermark to keep: the position of the last event handled before the failure.</param>
+/// <param name="Error">The error text, kept for operators.</param>
+internal sealed record LeaseBlock(string Stream, string Holder, long At, string Error);
+
+/// <summary>Which reports took effect and which were dropped because the lease had moved on.</summary>
+/// <param name="Applied">Reports applied by the current holder.</param>
+/// <param name="Dropped">Reports from holders that no longer held the lease: their work will be redone.</param>
+internal sealed record AckResult(IReadOnlyList<LeaseOutcome> Applied, IReadOnlyList<LeaseOutcome> Dropped);
