@@ -191,3 +191,27 @@ internal sealed class StoreConnection : IAsyncDisposable, IOperationTarget
         }
     }
 }
+
+/// <summary>A command prepared on a pooled connection it holds; disposing returns the connection to the pool.</summary>
+internal sealed class PreparedCommand(NpgsqlConnection connection, NpgsqlCommand command) : IAsyncDisposable
+{
+    public NpgsqlCommand Command { get; } = command;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Command.DisposeAsync().ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+/// <summary>A batch prepared on a pooled connection it holds: its statements run in one round trip and one transaction.</summary>
+internal sealed class PreparedBatch(NpgsqlConnection connection, NpgsqlBatch batch) : IAsyncDisposable
+{
+    public NpgsqlBatch Batch { get; } = batch;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Batch.DisposeAsync().ConfigureAwait(false);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+}
