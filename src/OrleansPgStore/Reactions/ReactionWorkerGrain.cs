@@ -122,3 +122,56 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         Message = "Reaction worker {Worker} could not register its reminder; it will not be revived by a reminder after a silo failure")]
     private static partial void LogNoReminder(ILogger logger, Exception exception, string worker);
 }
+
+/// <summary>
+/// A reaction worker: while active it runs the lease-claim loop of one lane of one <c>AddPostgresJournal</c>
+/// registration. Keyed <c>{provider name}/{index}</c> in the default lane, <c>{provider name}/{index}/lane:{lane}</c>
+/// (the lane URI-escaped) in another. Each silo starts only the workers that belong on it (its share of every lane
+/// with a reaction), not all of them.
+/// </summary>
+[Alias("OrleansPgStore.Reactions.IReactionWorkerGrain")]
+internal interface IReactionWorkerGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Activates the worker (which starts its loop) and registers the reminder that revives it. Idempotent. Called by
+    /// the silo the worker belongs on (<paramref name="silo"/>); an activation elsewhere migrates there.
+    /// </summary>
+    [Alias("EnsureStartedOn")]
+    Task EnsureStartedAsync(string silo);
+
+    /// <summary>How many cycles of this activation found work (diagnostics and tests).</summary>
+    [Alias("GetBusyCycles")]
+    Task<long> GetBusyCyclesAsync();
+}
+
+/// <summary>
+/// The key of a reaction worker grain: <c>{provider}/{index}</c> for the default lane (the key workers always had, so
+/// their reminders still find them), <c>{provider}/{index}/lane:{lane, escaped}</c> for another lane. Escaping keeps
+/// '/' out of the lane part, so a key splits back into its parts whatever the provider's and the lane's names.
+/// </summary>
+internal readonly record struct ReactionWorkerKey(string Provider, string Lane, int Index)
+{
+    private const string LaneMark = "lane:";
+
+    public override string ToString()
+        => Lane.Length == 0 ? $"{Provider}/{Index}" : $"{Provider}/{Index}/{LaneMark}{Uri.EscapeDataString(Lane)}";
+
+    public static ReactionWorkerKey Parse(string key)
+    {
+        var lane = "";
+        var last = key.LastIndexOf('/');
+        if (last >= 0 && key.AsSpan(last + 1).StartsWith(LaneMark, StringComparison.Ordinal))
+        {
+            lane = Uri.UnescapeDataString(key[(last + 1 + LaneMark.Length)..]);
+            key = key[..last];
+            last = key.LastIndexOf('/');
+        }
+
+        if (last < 0 || !int.TryParse(key.AsSpan(last + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
+        {
+            throw new FormatException($"'{key}' is not a reaction worker key ({{provider}}/{{index}}[/{LaneMark}{{lane}}]).");
+        }
+
+        return new ReactionWorkerKey(key[..last], lane, index);
+    }
+}
