@@ -25,9 +25,16 @@ public sealed partial class JournalStore
         try
         {
             await EnsurePositionsAsync("Saving a snapshot of stream", stream, cancellationToken).ConfigureAwait(false);
-            await using var command = _store.CreateCommand(_sql.SaveSnapshot);
-            AddSnapshotParameters(command, stream, version, SnapshotName, stateJson);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            // The stream lock, then the insert (see JournalSql.SaveSnapshotLock): a truncation never races a snapshot.
+            await using var batch = _store.CreateBatch();
+            var streamLock = new NpgsqlBatchCommand(_sql.SaveSnapshotLock);
+            streamLock.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+            var save = new NpgsqlBatchCommand(_sql.SaveSnapshot);
+            AddSnapshotParameters(save.Parameters, stream, version, SnapshotName, stateJson);
+            batch.BatchCommands.Add(streamLock);
+            batch.BatchCommands.Add(save);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new ArgumentOutOfRangeException(
@@ -36,10 +43,10 @@ public sealed partial class JournalStore
 
             if (reader.GetString(3) == TombstoneName)
             {
-                // A snapshot never replaces the tombstone a truncation left: the stream was cleared at that version.
+                // A snapshot is never stored at or below the tombstone a truncation left: the stream was cleared there.
                 throw new ArgumentException(
-                    $"Stream '{InputChecks.Shorten(stream)}' was truncated at version {version} without a snapshot; " +
-                    "its tombstone cannot be replaced by a snapshot.", nameof(version));
+                    $"Stream '{InputChecks.Shorten(stream)}' was truncated at version {reader.GetInt64(1)} without a snapshot (its tombstone is " +
+                    $"there); a snapshot at version {version} would cover cleared events and is not stored.", nameof(version));
             }
 
             var snapshot = SnapshotRow(reader, stream, SnapshotName, stateJson);
@@ -114,7 +121,7 @@ public sealed partial class JournalStore
 
             await using (var keep = _store.CreateCommand(_sql.TruncateKeep, connection, transaction))
             {
-                AddSnapshotParameters(keep, stream, version, name, data);
+                AddSnapshotParameters(keep.Parameters, stream, version, name, data);
                 await using var reader = await keep.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 kept = SnapshotRow(reader, stream, name, data);
@@ -173,9 +180,8 @@ public sealed partial class JournalStore
         }
     }
 
-    private static void AddSnapshotParameters(NpgsqlCommand command, string stream, long version, string name, string json)
+    private static void AddSnapshotParameters(NpgsqlParameterCollection p, string stream, long version, string name, string json)
     {
-        var p = command.Parameters;
         p.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
         p.Add(new NpgsqlParameter<long>("version", NpgsqlDbType.Bigint) { TypedValue = version });
         p.Add(new NpgsqlParameter<string>("name", NpgsqlDbType.Text) { TypedValue = name });
