@@ -429,6 +429,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     protected override async Task ClearPrimaryLogAsync(CancellationToken cancellationToken)
     {
         RecordedEvent? tombstone;
+        // The snapshot still queued covers events about to go; one being saved is ordered with the truncation by the
+        // journal (its stream lock), so it can neither fail the clear nor outlive it.
+        _snapshots.Clearing();
         try
         {
             tombstone = await _context.Journal.TruncateAsync(_stream, snapshotJson: null, expectedVersion: null, cancellationToken);
