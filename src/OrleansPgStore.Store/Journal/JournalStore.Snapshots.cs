@@ -13,7 +13,13 @@ public sealed partial class JournalStore
     /// <paramref name="version"/>. <see cref="LoadAsync"/> then starts from the newest snapshot. Saving a snapshot
     /// at a version that already has one replaces it.
     /// </summary>
+    /// <remarks>
+    /// Takes turns with the stream's full truncations (<see cref="TruncateAsync"/>): saved while one starts, the snapshot
+    /// is stored first and truncated away; saved after one, it sees the tombstone.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The stream has no event at <paramref name="version"/> yet.</exception>
+    /// <exception cref="ArgumentException">The stream was truncated to a tombstone at or after <paramref name="version"/>:
+    /// what the snapshot would cover was cleared. Nothing is stored.</exception>
     public async Task<RecordedEvent> SaveSnapshotAsync(
         string stream, long version, string stateJson, CancellationToken cancellationToken = default)
     {
@@ -69,7 +75,8 @@ public sealed partial class JournalStore
     /// <remarks>
     /// The stream keeps its version (the next commit continues after it) so that a writer holding a stale version
     /// still gets a conflict instead of writing onto a different history. Events committed concurrently after the
-    /// truncation read the stream's version survive it.
+    /// truncation read the stream's version survive it. A snapshot being saved meanwhile (<see cref="SaveSnapshotAsync"/>)
+    /// is waited for and removed, never a reason to fail.
     /// </remarks>
     /// <returns>The row left behind, or <c>null</c> when the stream was empty.</returns>
     /// <exception cref="StreamConcurrencyException">The stream is not at <paramref name="expectedVersion"/>.</exception>
