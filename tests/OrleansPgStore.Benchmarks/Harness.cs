@@ -54,6 +54,30 @@ public static class Harness
         return new Measurement(counts.Sum(), stopwatch.Elapsed, latencies.SelectMany(l => l).ToArray());
     }
 
+    /// <summary>
+    /// Runs two operations in turns of <paramref name="slices"/> slices each (after a warm-up of both), and returns each
+    /// one's totals: on a shared machine whose speed drifts, alternating keeps the drift out of their ratio, which
+    /// measuring one whole duration after the other would not.
+    /// </summary>
+    public static async Task<(Measurement Baseline, Measurement Ours)> PairedRunAsync(
+        int workers, TimeSpan duration, Func<int, long, Task> baseline, Func<int, long, Task> ours, int slices = 4)
+    {
+        await RunForAsync(workers, TimeSpan.FromMilliseconds(500), baseline, record: false, iterationBase: 1_000_000_000);
+        await RunForAsync(workers, TimeSpan.FromMilliseconds(500), ours, record: false, iterationBase: 1_000_000_000);
+        var parts = (Baseline: new List<Measurement>(), Ours: new List<Measurement>());
+        for (var slice = 0; slice < slices; slice++)
+        {
+            // Each slice continues the iteration numbers of the one before (operations may use them as versions).
+            var from = (long)slice * 100_000_000;
+            parts.Baseline.Add(await RunForAsync(workers, duration / slices, baseline, record: true, iterationBase: from));
+            parts.Ours.Add(await RunForAsync(workers, duration / slices, ours, record: true, iterationBase: from));
+        }
+
+        static Measurement Sum(List<Measurement> list) => new(
+            list.Sum(m => m.Operations), TimeSpan.FromTicks(list.Sum(m => m.Elapsed.Ticks)), list.SelectMany(m => m.LatenciesMs).ToArray());
+        return (Sum(parts.Baseline), Sum(parts.Ours));
+    }
+
     /// <summary>Times one call, repeated, and returns the median (for single-shot operations such as loading a stream).</summary>
     public static async Task<double> MedianMsAsync(int repetitions, Func<Task> operation)
     {

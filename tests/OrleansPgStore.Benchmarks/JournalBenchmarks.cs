@@ -7,14 +7,25 @@ namespace OrleansPgStore.Benchmarks;
 /// <summary>Journal scenarios, each against raw SQL doing the same work on the same pool.</summary>
 public static class JournalBenchmarks
 {
-    public static async Task RunAsync(BenchContext context, JournalStore journal)
+    /// <param name="context">The run.</param>
+    /// <param name="journal">The store measured.</param>
+    /// <param name="batchesOnly">Only the 50-event batches (<c>--only batches</c>), e.g. for an A/B of the batch commit.</param>
+    public static async Task RunAsync(BenchContext context, JournalStore journal, bool batchesOnly = false)
     {
+        if (batchesOnly)
+        {
+            await BatchesAsync(context, journal);
+            return;
+        }
+
         // 1. Single-event commits on distinct streams vs a bare single-row INSERT transaction.
         Measurement? rawSingle = null, oursSingle = null;
         foreach (var writers in new[] { 1, 4, 16, 64 })
         {
             var run = Guid.NewGuid().ToString("N")[..6];
-            var raw = await Harness.RunAsync(writers, context.Duration, async (w, i) =>
+            var versions = new long[writers];
+            Array.Fill(versions, -1);
+            var (raw, ours) = await Harness.PairedRunAsync(writers, context.Duration, async (w, i) =>
             {
                 await using var command = context.DataSource.CreateCommand($"INSERT INTO {context.Schema}.raw_events (stream, version, name, data) VALUES ($1, $2, $3, $4::jsonb)");
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"raw-{run}-{w}" });
@@ -22,10 +33,7 @@ public static class JournalBenchmarks
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "Deposited" });
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = BenchContext.Payload });
                 await command.ExecuteNonQueryAsync();
-            });
-            var versions = new long[writers];
-            Array.Fill(versions, -1);
-            var ours = await Harness.RunAsync(writers, context.Duration, async (w, _) =>
+            }, async (w, _) =>
             {
                 var committed = await journal.CommitAsync($"ours-{run}-{w}", [new EventData("Deposited", BenchContext.Payload)], expectedVersion: versions[w]);
                 versions[w] = committed[^1].Version;
@@ -41,11 +49,18 @@ public static class JournalBenchmarks
         context.Report.Add("Single-writer commit latency p50", rawSingle!.Percentile(50), oursSingle!.Percentile(50), "ms", "≤ 1.2×", lowerIsBetter: true);
         context.Report.Add("Single-writer commit latency p99", rawSingle.Percentile(99), oursSingle.Percentile(99), "ms", "≤ 1.2×", lowerIsBetter: true);
 
-        // 2. 50-event batches, 4 writers, vs a raw 50-row INSERT ... SELECT FROM unnest.
+        await BatchesAsync(context, journal);
+        await LoadsAsync(context, journal);
+    }
+
+    /// <summary>50-event batches, 4 writers, vs a raw 50-row INSERT ... SELECT FROM unnest.</summary>
+    private static async Task BatchesAsync(BenchContext context, JournalStore journal)
+    {
         {
             var run = Guid.NewGuid().ToString("N")[..6];
             var batchData = Enumerable.Repeat(BenchContext.Payload, 50).ToArray();
-            var raw = await Harness.RunAsync(4, context.Duration, async (w, i) =>
+            var batch = batchData.Select(d => new EventData("Deposited", d)).ToArray();
+            var (raw, ours) = await Harness.PairedRunAsync(4, context.Duration, async (w, i) =>
             {
                 await using var command = context.DataSource.CreateCommand(
                     $"INSERT INTO {context.Schema}.raw_events (stream, version, name, data) SELECT $1, $2 + o, 'Deposited', d FROM unnest($3::jsonb[]) WITH ORDINALITY AS t(d, o)");
@@ -53,13 +68,15 @@ public static class JournalBenchmarks
                 command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i * 50 });
                 command.Parameters.Add(new NpgsqlParameter { Value = batchData, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
                 await command.ExecuteNonQueryAsync();
-            });
-            var batch = batchData.Select(d => new EventData("Deposited", d)).ToArray();
-            var ours = await Harness.RunAsync(4, context.Duration, (w, _) => journal.CommitAsync($"batch-{run}-{w}", batch));
+            }, (w, _) => journal.CommitAsync($"batch-{run}-{w}", batch));
             context.Report.Add("Commit 50-event batches, 4 writers (events/s)", raw.PerSecond * 50, ours.PerSecond * 50, "/s", "");
         }
 
-        // 3. Loading a 10,000-event stream, without and with a snapshot at 9,990, vs a raw SELECT of the same rows.
+    }
+
+    /// <summary>Loading a 10,000-event stream, without and with a snapshot at 9,990, vs a raw SELECT of the same rows.</summary>
+    private static async Task LoadsAsync(BenchContext context, JournalStore journal)
+    {
         {
             for (var i = 0; i < 20; i++)
             {

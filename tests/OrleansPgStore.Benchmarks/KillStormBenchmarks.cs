@@ -104,7 +104,7 @@ public static class KillStormBenchmarks
         });
 
         // The drain tuning of the projection benchmarks; leases, retries and backoff stay at the engine's defaults.
-        ReactionOptions Options(string name) => new() { Name = name, Lagging = 16, Leading = 4, PageSize = 100, CorrelationBatch = 5_000 };
+        ReactionOptions Options(string name) => new() { Name = name, MaxClaim = 20, PageSize = 100, CorrelationBatch = 5_000 };
         var handlers = Enumerable.Range(0, Workers)
             .Select(_ => new ReactionWorker(new ReactionLoop(journal, handlerLeases, handlerRegistry, Options($"{prefix}_handler")), journal)).ToList();
         var projections = Enumerable.Range(0, Workers)

@@ -7,7 +7,8 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,state,reactions,unrelated,projections,tracing,killstorm,liveness] [--restarts N] [--drains N] [--liveness crash,quiet,shares]
+//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,liveness,drainprofile,latencyprofile]
+//        [--streams 100,1000 (projections)] [--restarts N] [--drains N] [--liveness crash,quiet,shares]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -42,9 +43,19 @@ Console.WriteLine($"Server: PostgreSQL {await Scalar<string>("SHOW server_versio
 
 var context = new BenchContext(dataSource, schema, duration, report) { ConnectionString = connectionString };
 var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "reactions", "unrelated", "projections", "tracing", "killstorm", "liveness"];
-if (only.Contains("journal"))
+if (only.Contains("drainprofile"))
 {
-    await JournalBenchmarks.RunAsync(context, journal);
+    await DrainProfile.RunAsync(context);
+}
+
+if (only.Contains("latencyprofile"))
+{
+    await LatencyProfile.RunAsync(context);
+}
+
+if (only.Contains("journal") || only.Contains("batches"))
+{
+    await JournalBenchmarks.RunAsync(context, journal, batchesOnly: !only.Contains("journal"));
 }
 
 if (only.Contains("state"))
@@ -57,6 +68,12 @@ if (only.Contains("reactions"))
     await ReactionBenchmarks.RunAsync(context);
 }
 
+if (only.Contains("latency"))
+{
+    // Commit → handler latency alone (also part of "reactions").
+    await ReactionBenchmarks.CommitToHandlerLatencyAsync(context);
+}
+
 if (only.Contains("unrelated"))
 {
     await ReactionBenchmarks.UnrelatedTransactionAsync(context, TimeSpan.FromSeconds(arguments.Number("--hold-seconds", 60)));
@@ -64,7 +81,7 @@ if (only.Contains("unrelated"))
 
 if (only.Contains("projections"))
 {
-    await ProjectionBenchmarks.RunAsync(context);
+    await ProjectionBenchmarks.RunAsync(context, arguments.String("--streams")?.Split(',').Select(int.Parse).ToList());
 }
 
 if (only.Contains("tracing"))

@@ -35,27 +35,37 @@ internal static class CommitChecks
         {
             var e = events[i] ?? throw new ArgumentException(
                 $"Event #{i} of the commit to stream '{InputChecks.Shorten(stream)}' is null.", nameof(events));
-            var where = $"event #{i} ('{InputChecks.Shorten(e.Name ?? "")}') of the commit to stream '{InputChecks.Shorten(stream)}'";
 
+            // The messages are built only on a failure: a commit checks every event of its batch.
             if (string.IsNullOrEmpty(e.Name))
             {
                 throw new ArgumentException($"The name of event #{i} of the commit to stream '{InputChecks.Shorten(stream)}' is empty.", nameof(events));
             }
 
-            InputChecks.Text(e.Name, $"The name of {where}", nameof(events));
-            if (e.Name.StartsWith('$'))
+            if (!InputChecks.IsText(e.Name))
             {
-                throw new ArgumentException($"The name of {where} starts with '$', which is reserved for snapshots and tombstones.", nameof(events));
+                InputChecks.Text(e.Name, $"The name of {Where(stream, i, e)}", nameof(events));
             }
 
-            InputChecks.Json(e.Json, $"The payload of {where}", nameof(events));
+            if (e.Name.StartsWith('$'))
+            {
+                throw new ArgumentException($"The name of {Where(stream, i, e)} starts with '$', which is reserved for snapshots and tombstones.", nameof(events));
+            }
+
+            if (!InputChecks.IsJson(e.Json))
+            {
+                InputChecks.Json(e.Json, $"The payload of {Where(stream, i, e)}", nameof(events));
+            }
 
             if (e.Id is { } id && !(ids ??= []).Add(id))
             {
-                throw new ArgumentException($"The id {id} of {where} appears twice in the batch.", nameof(events));
+                throw new ArgumentException($"The id {id} of {Where(stream, i, e)} appears twice in the batch.", nameof(events));
             }
         }
     }
+
+    private static string Where(string stream, int i, EventData e)
+        => $"event #{i} ('{InputChecks.Shorten(e.Name ?? "")}') of the commit to stream '{InputChecks.Shorten(stream)}'";
 
     public static void Metadata(EventMetadata metadata, string stream)
     {

@@ -211,18 +211,33 @@ public sealed partial class JournalStore
         NpgsqlDataReader reader, string stream, IReadOnlyList<EventData> events, EventMetadata metadata,
         long? expectedVersion, CancellationToken cancellationToken)
     {
-        var committed = new List<RecordedEvent>(events.Count);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        // One row (see JournalSql.Commit): the batch's positions and versions follow from the first ones.
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (reader.IsDBNull(1))
-            {
-                throw new StreamConcurrencyException(stream, expectedVersion ?? -1, reader.GetInt64(0));
-            }
-
-            committed.Add(ToRecorded(reader, stream, events[committed.Count], metadata));
+            throw new InvalidOperationException("The commit statement returned no row.");
         }
 
-        StoreInstruments.Appended(committed.Count, _store.CollectionName);
+        var last = reader.GetInt64(0);
+        if (reader.GetInt64(2) == 0)
+        {
+            throw new StreamConcurrencyException(stream, expectedVersion ?? -1, last);
+        }
+
+        if (reader.GetInt64(2) != events.Count)
+        {
+            throw new InvalidOperationException($"The commit stored {reader.GetInt64(2)} of {events.Count} events.");
+        }
+
+        var first = reader.GetInt64(1);
+        var created = reader.GetFieldValue<DateTimeOffset>(3);
+        var committed = new RecordedEvent[events.Count];
+        for (var i = 0; i < committed.Length; i++)
+        {
+            var e = events[i];
+            committed[i] = new RecordedEvent(first + i, stream, last + 1 + i, e.Name, e.Json, e.Id, metadata, created);
+        }
+
+        StoreInstruments.Appended(committed.Length, _store.CollectionName);
         return committed;
     }
 

@@ -70,6 +70,44 @@ public sealed partial class JournalStore
     }
 
     /// <summary>
+    /// Like <see cref="ReadFeedAsync(long, long, IReadOnlyCollection{string}?, int, CancellationToken)"/>, with each
+    /// event's position, stream, version and name only: its payload is empty, its metadata none, its commit time unset.
+    /// What correlation reads when every reaction handles events in their own streams (no resolver looks further).
+    /// </summary>
+    internal async Task<FeedPage> ReadFeedHeadsAsync(
+        long after, long upTo, IReadOnlyCollection<string>? names, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var operation = StoreOperation.Start("journal.feed", _store);
+        try
+        {
+            await using var prepared = await _store.PrepareAsync(_sql.ReadFeedHeads, cancellationToken,
+                Bigint(after), Bigint(upTo), Names(names), Int(limit)).ConfigureAwait(false);
+            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var events = new List<RecordedEvent>();
+            var fence = 0L;
+            var settling = false;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                fence = reader.GetInt64(4);
+                settling = reader.GetBoolean(5);
+                if (!reader.IsDBNull(0))
+                {
+                    events.Add(new RecordedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), "", null,
+                        EventMetadata.None, default));
+                }
+            }
+
+            operation.Succeeded();
+            return new FeedPage(events, after, upTo, limit, fence, settling);
+        }
+        catch (Exception e)
+        {
+            throw Failed(ref operation, "Reading the feed", e);
+        }
+    }
+
+    /// <summary>
     /// Events of one stream named in <paramref name="names"/> with positions in (<paramref name="after"/>,
     /// <paramref name="upTo"/>], oldest first, at most <paramref name="limit"/>: what a reaction target fed by that
     /// stream has to handle next.

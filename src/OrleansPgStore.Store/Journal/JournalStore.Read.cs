@@ -28,7 +28,7 @@ public sealed partial class JournalStore
             stream,
             _sql.Load,
             [StreamParameter(stream)],
-            static reader => RecordedEventReader.Read(reader),
+            reader => RecordedEventReader.Read(reader, stream: stream),
             cancellationToken,
             static e => (e.Version, e.IsSnapshot));
     }

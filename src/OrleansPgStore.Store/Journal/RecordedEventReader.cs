@@ -6,7 +6,10 @@ namespace OrleansPgStore.Store.Journal;
 /// <summary>Maps the journal's standard column list (see <see cref="JournalSql"/>) onto <see cref="RecordedEvent"/>.</summary>
 internal static class RecordedEventReader
 {
-    public static RecordedEvent Read(NpgsqlDataReader reader, int offset = 0)
+    /// <param name="reader">The row.</param>
+    /// <param name="offset">Where the standard columns start.</param>
+    /// <param name="stream">The stream every row of the statement belongs to (a load's): its column is then not decoded.</param>
+    public static RecordedEvent Read(NpgsqlDataReader reader, int offset = 0, string? stream = null)
     {
         var correlation = reader.IsDBNull(offset + 7) ? null : reader.GetString(offset + 7);
         var causation = reader.IsDBNull(offset + 8)
@@ -14,7 +17,7 @@ internal static class RecordedEventReader
             : JsonSerializer.Deserialize(reader.GetString(offset + 8), JournalJsonContext.Default.EventCausation);
         return new RecordedEvent(
             Position: reader.GetInt64(offset),
-            Stream: reader.GetString(offset + 1),
+            Stream: stream ?? reader.GetString(offset + 1),
             Version: reader.GetInt64(offset + 2),
             Name: reader.GetString(offset + 3),
             Json: reader.GetString(offset + 4),

@@ -216,7 +216,9 @@ internal sealed partial class LeaseStore : IAsyncDisposable
 
     private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
     {
-        // Every mark, before any I/O: merging first would let an invalid mark for a target vanish unseen.
+        // Every mark, before any I/O: merging first would let an invalid mark for a target vanish unseen. Equal
+        // targets (a record) are equally valid, so each is checked once: correlation marks one per event.
+        var targets = new HashSet<Subscription>();
         foreach (var m in marks)
         {
             if (m?.Target is null)
@@ -224,7 +226,10 @@ internal sealed partial class LeaseStore : IAsyncDisposable
                 throw new ArgumentException("A work mark, or its target, is null.", nameof(marks));
             }
 
-            ValidateTarget(m.Target, nameof(marks));
+            if (targets.Add(m.Target))
+            {
+                ValidateTarget(m.Target, nameof(marks));
+            }
         }
 
         // One row per target, at its highest position: an upsert may not touch a row twice.
@@ -347,7 +352,10 @@ internal sealed partial class LeaseStore : IAsyncDisposable
         }
 
         ArgumentNullException.ThrowIfNull(target.Lane, parameter);
-        InputChecks.Text(target.Lane, $"Lane '{InputChecks.Shorten(target.Lane)}' of target '{InputChecks.Shorten(target.Stream)}'", parameter);
+        if (!InputChecks.IsText(target.Lane))
+        {
+            InputChecks.Text(target.Lane, $"Lane '{InputChecks.Shorten(target.Lane)}' of target '{InputChecks.Shorten(target.Stream)}'", parameter);
+        }
     }
 
     /// <summary>

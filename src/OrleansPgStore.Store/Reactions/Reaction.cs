@@ -14,6 +14,9 @@ internal sealed record Reaction(
     int Priority,
     string Lane)
 {
+    /// <summary>True when <see cref="Resolve"/> is <see cref="ReactionTarget.OwnStream"/>, which looks at the event's stream only.</summary>
+    public bool ResolvesOwnStream { get; init; }
+
     /// <summary>A projection's handler, run in the transaction that acks its targets.</summary>
     public Func<ProjectionBatch, CancellationToken, Task>? Projection { get; init; }
 

@@ -65,7 +65,7 @@ internal sealed partial class ReactionLoop
         {
             var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
             var page = await StepAsync(
-                () => _journal.ReadFeedAsync(checkpoint, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken),
+                () => ReadCorrelationPageAsync(checkpoint, cancellationToken),
                 redoable: true,
                 cancellationToken).ConfigureAwait(false);
             var marks = new List<WorkMark>();

@@ -96,8 +96,18 @@ internal sealed partial class ReactionLoop
                 .ToList();
             if (targets.Count > 0)
             {
-                await projection.Projection!(new ProjectionBatch(transaction, targets), cancellationToken)
-                    .WaitAsync(cancellationToken).ConfigureAwait(false);
+                var batch = new ProjectionBatch(transaction, targets);
+                try
+                {
+                    await projection.Projection!(batch, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
+                    // The statements it queued go in one round trip, before the ack and in its transaction.
+                    await batch.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    batch.Discard();
+                }
+
                 projected += targets.Sum(t => t.Events.Count);
             }
         }

@@ -39,7 +39,16 @@ internal sealed partial class ReactionLoop
             // watermarks, so clearing its read model would lose what they already projected.
             foreach (var reaction in _registry.Reactions.Where(r => r.Reset is not null && (filter.Lane is null || r.Lane == filter.Lane)))
             {
-                await reaction.Reset!(new ProjectionTransaction(transaction), cancellationToken).ConfigureAwait(false);
+                var hook = new ProjectionTransaction(transaction);
+                try
+                {
+                    await reaction.Reset!(hook, cancellationToken).ConfigureAwait(false);
+                    await hook.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    hook.Discard();
+                }
             }
 
             // Measured before the commit: once it lands, workers start replaying.

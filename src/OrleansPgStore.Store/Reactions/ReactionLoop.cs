@@ -28,6 +28,7 @@ internal sealed partial class ReactionLoop
     private readonly ReactionOptions _options;
     private readonly ILogger _logger;
     private readonly string[] _names;
+    private readonly ClaimSize _claimSize;
     private bool _leftLeases;
 
     /// <summary>Creates a loop over a journal and a lease store.</summary>
@@ -52,6 +53,7 @@ internal sealed partial class ReactionLoop
         _options.Validate();
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
         _names = registry.Names.ToArray();
+        _claimSize = new ClaimSize(_options);
         Holder = holder ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
     }
 
@@ -96,6 +98,7 @@ internal sealed partial class ReactionLoop
             SuspectLostWrites();
             throw;
         }
+        _claimSize.Observe(leases.Count, report.Handled, claimedAt);
         foreach (var stream in report.Dropped)
         {
             _logger.LeaseReportDropped(stream, Holder);
@@ -132,12 +135,24 @@ internal sealed partial class ReactionLoop
         }
     }
 
-    /// <summary>Step "claim": leases up to Lagging + Leading targets with work.</summary>
+    /// <summary>Step "claim": leases up to <see cref="ReactionOptions.MaxClaim"/> targets with work (see <see cref="ClaimSize"/>).</summary>
     private Task<IReadOnlyList<Lease>> ClaimAsync(CancellationToken cancellationToken)
-        => StepAsync(
-            () => _leases.ClaimAsync(_options.Lagging, _options.Leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
+    {
+        var (lagging, leading) = _claimSize.Next();
+        return StepAsync(
+            () => _leases.ClaimAsync(lagging, leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
             redoable: false,
             cancellationToken);
+    }
+
+    /// <summary>
+    /// The feed page correlation maps to targets: without payloads when no reaction has a resolver of its own (the
+    /// default one looks at the event's stream only), which spares converting, sending and decoding them.
+    /// </summary>
+    private Task<FeedPage> ReadCorrelationPageAsync(long after, CancellationToken cancellationToken)
+        => _registry.ResolvesOwnStreamsOnly
+            ? _journal.ReadFeedHeadsAsync(after, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
+            : _journal.ReadFeedAsync(after, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken);
 
     /// <summary>
     /// Step "fetch": the events of every claimed target fed by one stream in a single round trip (a statement per lease

@@ -12,11 +12,15 @@ public sealed class ReactionOptions
     /// <summary>The lane this loop claims from. Defaults to the default lane.</summary>
     public string Lane { get; set; } = "";
 
-    /// <summary>Targets claimed per cycle from the lagging frontier (priority, then lowest watermark). Defaults to 8.</summary>
-    public int Lagging { get; set; } = 8;
-
-    /// <summary>Targets claimed per cycle from the leading frontier (highest watermark). Defaults to 2.</summary>
-    public int Leading { get; set; } = 2;
+    /// <summary>
+    /// The most targets one cycle claims (each with up to <see cref="PageSize"/> events). A cycle claims every target with
+    /// work up to this size: all there are when live, this many while catching up; fewer while the handlers are slow,
+    /// so that a cycle's handling stays within a quarter of <see cref="LeaseDuration"/> (estimated from the cycles before;
+    /// the first claim takes 8, the next ones four times as many). An eighth of each claim goes to the targets closest to the head (highest
+    /// watermark), so live targets stay fresh while a backlog drains; the rest to the highest priority, then the lowest
+    /// watermark. Defaults to 32.
+    /// </summary>
+    public int MaxClaim { get; set; } = 32;
 
     /// <summary>How long a claim holds a target. Handlers are cancelled when it runs out. Defaults to 30 seconds.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
@@ -27,8 +31,12 @@ public sealed class ReactionOptions
     /// <summary>Claimed targets handled at the same time within one cycle. Defaults to 8.</summary>
     public int MaxConcurrency { get; set; } = 8;
 
-    /// <summary>Events the correlation step reads per cycle to find targets with new work. Defaults to 1,000.</summary>
-    public int CorrelationBatch { get; set; } = 1000;
+    /// <summary>
+    /// The most events the correlation step reads per cycle to find targets with new work (when live it reads what is
+    /// new). Large, so one cycle discovers a backlog's targets and the claim can take many; the events are read with their
+    /// payloads, so lower it for very large events. Defaults to 10,000.
+    /// </summary>
+    public int CorrelationBatch { get; set; } = 10_000;
 
     /// <summary>
     /// Failed attempts a target may retry before it is blocked (attempts = 1 + this). A target whose retries are
@@ -50,7 +58,7 @@ public sealed class ReactionOptions
     {
         Check(!string.IsNullOrEmpty(Name) && !Name.Contains('\0'), "Name must be a non-empty string.");
         Check(Lane is not null, "Lane must not be null.");
-        Check(Lagging >= 0 && Leading >= 0 && Lagging + Leading > 0, "Lagging and Leading must not be negative, and one must be positive.");
+        Check(MaxClaim > 0, "MaxClaim must be positive.");
         Check(LeaseDuration > TimeSpan.Zero && LeaseDuration <= Leasing.LeaseStore.MaxDuration, "LeaseDuration must be positive and at most 365 days.");
         Check(PageSize > 0, "PageSize must be positive.");
         Check(MaxConcurrency > 0, "MaxConcurrency must be positive.");

@@ -81,11 +81,16 @@ public sealed class ReactionRegistry
     /// A projection written one event at a time: <paramref name="apply"/> runs for each new event, in order within its
     /// target, in the worker's open transaction, and everything commits once per cycle with the targets' watermarks,
     /// exactly once in effect like <see cref="Project"/>. The shape of a plain per-event handler without its costs:
-    /// no commit per event, no idempotency to build. Each statement is a round trip; for the most speed, write the whole
-    /// batch at once with <see cref="Project"/>.
+    /// no commit per event, no idempotency to build, and no round trip per event when it queues its writes with
+    /// <see cref="ProjectionTransaction.Queue"/> (the worker sends a cycle's queue in one batch, flushing every
+    /// 1,000 statements).
     /// </summary>
     /// <param name="eventNames">The event names the projection handles.</param>
-    /// <param name="apply">Writes one event's effect through <see cref="ProjectionTransaction.CreateCommand"/>.</param>
+    /// <param name="apply">
+    /// Queues one event's writes with <see cref="ProjectionTransaction.Queue"/> (or runs statements at once through
+    /// <see cref="ProjectionTransaction.CreateCommand"/>, a round trip each, after <see cref="ProjectionTransaction.FlushAsync"/>
+    /// when statements are queued).
+    /// </param>
     /// <param name="reset">Clears the read model when the projection is rebuilt, in the transaction of the reset.</param>
     /// <param name="target">Maps an event to its target; <c>null</c> result: not handled. Defaults to <see cref="ReactionTarget.OwnStream"/>.</param>
     /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>
@@ -104,9 +109,20 @@ public sealed class ReactionRegistry
             foreach (var e in batch.Events)
             {
                 await apply(e, batch, ct).ConfigureAwait(false);
+                if (batch.Queued >= MaxQueued)
+                {
+                    // Bounds the memory a long cycle's queue holds; still in the worker's transaction.
+                    await batch.FlushAsync(ct).ConfigureAwait(false);
+                }
             }
         }, reset, target, priority, lane);
     }
+
+    /// <summary>Queued statements after which a per-event projection sends its queue before the cycle ends.</summary>
+    internal const int MaxQueued = 1000;
+
+    /// <summary>True when every reaction handles events in their own streams: correlation then needs no payloads.</summary>
+    internal bool ResolvesOwnStreamsOnly => _reactions.All(r => r.ResolvesOwnStream);
 
     /// <summary>True when a projection is registered: the loop then acks in the projections' transaction.</summary>
     internal bool HasProjections => _reactions.Any(r => r.Projection is not null);
@@ -127,7 +143,10 @@ public sealed class ReactionRegistry
 
         var names = eventNames.ToHashSet(StringComparer.Ordinal);
         _names.UnionWith(names);
-        _reactions.Add(new Reaction(names, target ?? ReactionTarget.OwnStream, handler, batchHandler, priority, lane));
+        _reactions.Add(new Reaction(names, target ?? ReactionTarget.OwnStream, handler, batchHandler, priority, lane)
+        {
+            ResolvesOwnStream = target is null,
+        });
         return this;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -26,7 +27,68 @@ internal static class InputChecks
             throw new ArgumentException($"{what} must be a non-empty string.", parameter);
         }
 
-        Text(key, $"{what} '{Shorten(key)}'", parameter);
+        if (!IsText(key))
+        {
+            Text(key, $"{what} '{Shorten(key)}'", parameter);
+        }
+    }
+
+    /// <summary>True when <see cref="Text"/> would accept <paramref name="value"/> (it builds no message).</summary>
+    internal static bool IsText(string value)
+    {
+        if (value.Contains('\0'))
+        {
+            return false;
+        }
+
+        try
+        {
+            return StrictUtf8.GetByteCount(value) <= MaxNameBytes;
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <see cref="Json"/> would accept <paramref name="json"/> (it builds no message).</summary>
+    internal static bool IsJson(string? json)
+    {
+        if (json is null || json.Contains('\0'))
+        {
+            return false;
+        }
+
+        byte[]? rented = null;
+        try
+        {
+            var length = StrictUtf8.GetByteCount(json);
+            Span<byte> bytes = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+            StrictUtf8.GetBytes(json, bytes);
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 10_000 });
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName
+                    && reader.ValueIsEscaped
+                    && reader.GetString()!.Contains('\0'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or EncoderFallbackException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>

@@ -150,7 +150,11 @@ public sealed class PostgresReactionOptions
     /// commit per event or idempotency to build.
     /// </summary>
     /// <param name="eventNames">The event names as stored.</param>
-    /// <param name="apply">Writes one event's effect through <see cref="ProjectionTransaction.CreateCommand"/>; gets the silo's services.</param>
+    /// <param name="apply">
+    /// Queues one event's writes with <see cref="ProjectionTransaction.Queue"/> (sent in one batch per cycle, no round trip
+    /// per event); gets the silo's services. A statement run at once through <see cref="ProjectionTransaction.CreateCommand"/>
+    /// needs <see cref="ProjectionTransaction.FlushAsync"/> first while statements are queued.
+    /// </param>
     /// <param name="reset">Clears the read model in the transaction of a rebuild's reset.</param>
     /// <param name="target">Maps an event to its target; defaults to the event's own stream.</param>
     /// <param name="priority">Priority of the targets this projection registers. Defaults to 0.</param>

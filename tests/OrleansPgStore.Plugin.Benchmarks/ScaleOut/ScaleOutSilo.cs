@@ -79,8 +79,7 @@ internal static class ScaleOutSilo
                 options.Schema = schema;
                 options.Reactions.Workers = workers;
                 // As in the engine's projection benchmark: 20 targets × 100 events per cycle.
-                options.Reactions.Loop.Lagging = 16;
-                options.Reactions.Loop.Leading = 4;
+                options.Reactions.Loop.MaxClaim = 20;
                 options.Reactions.Loop.PageSize = 100;
                 options.Reactions.Loop.CorrelationBatch = 5_000;
                 options.Reactions.Project([EventName], async (batch, _, ct) =>

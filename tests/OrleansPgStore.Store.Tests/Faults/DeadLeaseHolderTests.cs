@@ -32,7 +32,7 @@ public sealed class DeadLeaseHolderTests(SchemaFixture db) : IClassFixture<Schem
             await db.Schema.ExecuteAsync($"INSERT INTO {effects} VALUES ({e.Position}) ON CONFLICT DO NOTHING");
             handled.Enqueue((holder, e.Version));
         });
-        ReactionOptions Options(TimeSpan lease) => new() { Lagging = 1, Leading = 0, PageSize = 100, LeaseDuration = lease };
+        ReactionOptions Options(TimeSpan lease) => new() { MaxClaim = 1, PageSize = 100, LeaseDuration = lease };
 
         var first = await journal.CommitAsync("s", Events.Many(4));
         await new ReactionLoop(journal, leases, Registry("A"), Options(TimeSpan.FromMinutes(1)), holder: "A").UntilIdleAsync();

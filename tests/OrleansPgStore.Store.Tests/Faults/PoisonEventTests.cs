@@ -115,8 +115,7 @@ public sealed class PoisonEventTests(SchemaFixture db) : IClassFixture<SchemaFix
     {
         var options = new ReactionOptions
         {
-            Lagging = 4,
-            Leading = 1,
+            MaxClaim = 5,
             MaxRetries = MaxRetries,
             Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
         };

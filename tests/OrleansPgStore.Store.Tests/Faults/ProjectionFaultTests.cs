@@ -17,8 +17,7 @@ public sealed class ProjectionFaultTests(SchemaFixture db, ITestOutputHelper out
     private static ReactionOptions Options(string name) => new()
     {
         Name = name,
-        Lagging = 4,
-        Leading = 1,
+        MaxClaim = 5,
         PageSize = 10,
         LeaseDuration = TimeSpan.FromSeconds(1),
         PollInterval = TimeSpan.FromMilliseconds(50),

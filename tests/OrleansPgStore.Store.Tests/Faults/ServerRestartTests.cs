@@ -73,8 +73,7 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         });
         var options = new ReactionOptions
         {
-            Lagging = 4,
-            Leading = 1,
+            MaxClaim = 5,
             PageSize = 10,
             LeaseDuration = TimeSpan.FromSeconds(2),
             PollInterval = TimeSpan.FromMilliseconds(250),

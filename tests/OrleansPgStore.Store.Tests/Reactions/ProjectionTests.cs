@@ -14,8 +14,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         var options = new ReactionOptions
         {
             Name = name,
-            Lagging = 3,
-            Leading = 1,
+            MaxClaim = 4,
             PageSize = 5,
             PollInterval = TimeSpan.FromMilliseconds(20),
             Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
@@ -159,7 +158,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         var loop = new ReactionLoop(journal, leases, registry, Options("poison", o =>
         {
             o.MaxRetries = 1;
-            o.Lagging = 4;
+            o.MaxClaim = 4;
             o.PageSize = 100;
         }));
         await loop.UntilIdleAsync();
@@ -172,12 +171,15 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
         await model.AssertExactlyOnceAsync(landed);
     }
 
-    [Fact]
-    public async Task A_per_event_projection_lands_each_event_once_and_a_failing_event_rolls_back_its_whole_attempt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_per_event_projection_lands_each_event_once_and_a_failing_event_rolls_back_its_whole_attempt(bool queued)
     {
-        await using var journal = await db.JournalAsync("each_events");
-        await using var leases = await db.LeasesAsync("each_subs");
-        var model = await ModelAsync("each_model");
+        var suffix = queued ? "q" : "x";
+        await using var journal = await db.JournalAsync($"each_events_{suffix}");
+        await using var leases = await db.LeasesAsync($"each_subs_{suffix}");
+        var model = await ModelAsync($"each_model_{suffix}");
         var committed = new List<RecordedEvent>();
         for (var s = 0; s < 6; s++)
         {
@@ -186,7 +188,7 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
 
         // The third event of s5 fails: the two before it were written in the same transaction and roll back with it.
         var poison = committed.Where(e => e.Stream == "s5").ElementAt(2);
-        var apply = model.ApplyEach("each");
+        var apply = queued ? model.QueueEach("each") : model.ApplyEach("each");
         var seen = new List<long>();
         var registry = new ReactionRegistry().ProjectEach(["Happened"], async (e, transaction, ct) =>
         {
@@ -212,6 +214,173 @@ public sealed class ProjectionTests(SchemaFixture db) : IClassFixture<SchemaFixt
             var mine = committed.Where(e => e.Stream == stream).Select(e => e.Position).ToList();
             Assert.Equal(mine, seen.Where(mine.Contains).Distinct());
         }
+    }
+
+    [Fact]
+    public async Task Competing_workers_with_a_queued_per_event_projection_land_every_event_once_in_order()
+    {
+        await using var journal = await db.JournalAsync("queued_events");
+        await using var leases = await db.LeasesAsync("queued_subs");
+        var model = await ModelAsync("queued_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 15; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(9)));
+        }
+
+        var workers = Enumerable.Range(0, 3)
+            .Select(i => new ReactionWorker(
+                new ReactionLoop(journal, leases, new ReactionRegistry().ProjectEach(["Happened"], model.QueueEach($"w{i}")), Options("queued")), journal))
+            .ToList();
+        foreach (var worker in workers)
+        {
+            await worker.StartAsync();
+        }
+
+        for (var s = 0; s < 15; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(3)));
+        }
+
+        await Eventually.WaitAsync(async () => (await leases.QueryStreamsAsync(new SubscriptionFilter())).Count(s => s.At == s.Work && s.Holder is null) == 15
+                                               && await model.CountAsync() >= committed.Count,
+            "every watermark is at its work mark");
+        foreach (var worker in workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        await model.AssertExactlyOnceAsync(committed);
+        await using var command = db.Schema.DataSource.CreateCommand(
+            $"SELECT count(*) FROM (SELECT version, row_number() OVER (PARTITION BY stream ORDER BY position) - 1 AS n FROM {model.Table}) x WHERE version <> n");
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_cycle_whose_queued_statement_fails_keeps_none_of_its_queue_and_only_that_stream_is_blocked()
+    {
+        await using var journal = await db.JournalAsync("badqueue_events");
+        await using var leases = await db.LeasesAsync("badqueue_subs");
+        var model = await ModelAsync("badqueue_model");
+        // The read model refuses version 2 of stream s3: the server rejects the batch while the worker sends it.
+        await db.Schema.ExecuteAsync($"ALTER TABLE {model.Table} ADD CONSTRAINT no_s3_v2 CHECK (NOT (stream = 's3' AND version = 2))");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 6; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(5)));
+        }
+
+        var attempts = 0;
+        var apply = model.QueueEach("w");
+        var registry = new ReactionRegistry().ProjectEach(["Happened"], (e, transaction, ct) =>
+        {
+            Interlocked.Increment(ref attempts);
+            return apply(e, transaction, ct);
+        });
+        var loop = new ReactionLoop(journal, leases, registry, Options("badqueue", o =>
+        {
+            o.MaxRetries = 2;
+            o.PageSize = 100;
+            o.MaxClaim = 10;
+        }));
+        await loop.UntilIdleAsync();
+
+        var s3 = Assert.Single(await leases.QueryStreamsAsync(SubscriptionFilter.ForStreams("s3")));
+        Assert.True(s3.Blocked);
+        Assert.Contains("no_s3_v2", s3.Error);
+        await model.AssertExactlyOnceAsync(committed.Where(e => e.Stream != "s3"));
+        Assert.True(attempts > committed.Count, "the failed cycle ran again target by target");
+        // Negative control: without the constraint the same stream lands.
+        await db.Schema.ExecuteAsync($"ALTER TABLE {model.Table} DROP CONSTRAINT no_s3_v2");
+        await leases.UnblockAsync(SubscriptionFilter.ForStreams("s3"));
+        await loop.UntilIdleAsync();
+        await model.AssertExactlyOnceAsync(committed);
+    }
+
+    [Fact]
+    public async Task A_statement_run_at_once_sees_the_queued_writes_only_after_a_flush_and_is_refused_before_it()
+    {
+        await using var journal = await db.JournalAsync("readown_events");
+        await using var leases = await db.LeasesAsync("readown_subs");
+        var model = await ModelAsync("readown_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 3; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(4)));
+        }
+
+        // Each event counts the rows its stream already has: with a flush first, the count sees every queued write.
+        var queue = model.QueueEach("w");
+        var seen = new Dictionary<long, long>();
+        var registry = new ReactionRegistry().ProjectEach(["Happened"], async (e, transaction, ct) =>
+        {
+            await transaction.FlushAsync(ct);
+            await using var count = transaction.CreateCommand($"SELECT count(*) FROM {model.Table} WHERE stream = $1");
+            count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
+            seen[e.Position] = (long)(await count.ExecuteScalarAsync(ct))!;
+            await queue(e, transaction, ct);
+        });
+        await new ReactionLoop(journal, leases, registry, Options("readown", o => o.PageSize = 100)).UntilIdleAsync();
+
+        await model.AssertExactlyOnceAsync(committed);
+        Assert.Equal(committed.ToDictionary(e => e.Position, e => e.Version), seen);
+
+        // Without the flush the statement is refused (it would miss the queued writes): the target fails, nothing lands.
+        var refused = await ModelAsync("readown_refused");
+        var queueRefused = refused.QueueEach("w");
+        var errors = new List<Exception>();
+        var unflushed = new ReactionRegistry().ProjectEach(["Happened"], async (e, transaction, ct) =>
+        {
+            await queueRefused(e, transaction, ct);
+            try
+            {
+                await using var count = transaction.CreateCommand($"SELECT count(*) FROM {refused.Table}");
+                await count.ExecuteScalarAsync(ct);
+            }
+            catch (InvalidOperationException x)
+            {
+                errors.Add(x);
+                throw;
+            }
+        });
+        await using var refusedLeases = await db.LeasesAsync("readown_refused_subs");
+        await new ReactionLoop(journal, refusedLeases, unflushed, Options("readown_refused", o =>
+        {
+            o.MaxRetries = 0;
+            o.PageSize = 100;
+        })).UntilIdleAsync();
+
+        Assert.Equal(0L, await refused.CountAsync());
+        Assert.NotEmpty(errors);
+        Assert.All(errors, x => Assert.Contains("FlushAsync", x.Message));
+        var targets = await refusedLeases.QueryStreamsAsync(new SubscriptionFilter());
+        Assert.Equal(3, targets.Count);
+        Assert.All(targets, s => Assert.True(s.Blocked));
+    }
+
+    [Fact]
+    public async Task A_per_event_projection_longer_than_one_queue_lands_every_event_once()
+    {
+        await using var journal = await db.JournalAsync("longqueue_events");
+        await using var leases = await db.LeasesAsync("longqueue_subs");
+        var model = await ModelAsync("longqueue_model");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 5; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(500)));
+        }
+
+        // 2,500 events in one cycle: the queue is sent in parts, all in the cycle's transaction.
+        var registry = new ReactionRegistry().ProjectEach(["Happened"], model.QueueEach("w"));
+        var loop = new ReactionLoop(journal, leases, registry, Options("longqueue", o =>
+        {
+            o.PageSize = 1000;
+            o.MaxClaim = 5;
+            o.CorrelationBatch = 5000;
+        }));
+        await loop.UntilIdleAsync();
+
+        await model.AssertExactlyOnceAsync(committed);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Collections.Concurrent;
 using Npgsql;
 using OrleansPgStore.Store.Journal;
@@ -15,14 +16,46 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
     {
         var options = new ReactionOptions
         {
-            Lagging = 2,
-            Leading = 1,
+            MaxClaim = 3,
             PageSize = 3,
             PollInterval = TimeSpan.FromMilliseconds(20),
             Backoff = new RetryBackoff { Kind = RetryBackoff.Curve.Fixed, Initial = TimeSpan.Zero, Jitter = 0 },
         };
         configure?.Invoke(options);
         return options;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Correlation_gives_a_resolver_of_its_own_the_whole_event_and_default_targets_their_own_streams(bool ownResolver)
+    {
+        var suffix = ownResolver ? "r" : "d";
+        await using var journal = await db.JournalAsync($"resolve_events_{suffix}");
+        await using var leases = await db.LeasesAsync($"resolve_subs_{suffix}");
+        var committed = new List<RecordedEvent>();
+        for (var s = 0; s < 4; s++)
+        {
+            committed.AddRange(await journal.CommitAsync($"s{s}", Events.Many(5)));
+        }
+
+        // Targets by the payload's parity: a resolver that would see an empty payload could not place any event.
+        var seen = new ConcurrentDictionary<long, string>();
+        Func<RecordedEvent, ReactionTarget?>? resolver = ownResolver
+            ? e => new ReactionTarget(JsonDocument.Parse(e.Json).RootElement.GetProperty("value").GetInt32() % 2 == 0 ? "even" : "odd", null)
+            : null;
+        var registry = new ReactionRegistry().On("Happened", (e, _) =>
+        {
+            seen[e.Position] = e.Json;
+            return Task.CompletedTask;
+        }, resolver);
+        await new ReactionLoop(journal, leases, registry, Fast(o => o.MaxClaim = 8)).UntilIdleAsync();
+
+        Assert.Equal(committed.Select(e => e.Position).Order(), seen.Keys.Order());
+        static int Value(string json) => JsonDocument.Parse(json).RootElement.GetProperty("value").GetInt32();
+        Assert.All(committed, e => Assert.Equal(Value(e.Json), Value(seen[e.Position])));
+        var targets = (await leases.QueryStreamsAsync(new SubscriptionFilter())).Select(t => t.Stream).Order().ToList();
+        Assert.Equal(ownResolver ? ["even", "odd"] : ["s0", "s1", "s2", "s3"], targets);
     }
 
     [Fact]
@@ -374,7 +407,7 @@ public sealed class ReactionLoopTests(SchemaFixture db) : IClassFixture<SchemaFi
         }
 
         // Each discovery page holds two streams, and each cycle claims two: the first worker claims all it found.
-        var options = Fast(o => (o.Lagging, o.Leading, o.CorrelationBatch) = (2, 0, 6));
+        var options = Fast(o => (o.MaxClaim, o.CorrelationBatch) = (2, 6));
         var a = new ReactionLoop(journal, leases, registry, options);
         var b = new ReactionLoop(journal, leases, registry, options);
         CycleResult first;

@@ -48,6 +48,17 @@ public sealed class ReadModel(NpgsqlDataSource dataSource, string schema, string
         await command.ExecuteNonQueryAsync(ct);
     };
 
+    /// <summary>The per-event projection queueing its INSERT: the worker sends the cycle's queue in one round trip.</summary>
+    public Func<RecordedEvent, ProjectionTransaction, CancellationToken, Task> QueueEach(string holder) => (e, transaction, _) =>
+    {
+        var insert = transaction.Queue($"INSERT INTO {Table} (position, stream, version, holder) VALUES ($1, $2, $3, $4)");
+        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
+        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Version });
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = holder });
+        return Task.CompletedTask;
+    };
+
     /// <summary>The reset hook: empties the read model.</summary>
     public async Task ClearAsync(ProjectionTransaction transaction, CancellationToken cancellationToken)
     {

@@ -49,15 +49,15 @@ public sealed class PostgresProjectionTests : IAsyncLifetime
                         await using var command = transaction.CreateCommand($"DELETE FROM {model}");
                         await command.ExecuteNonQueryAsync(ct);
                     });
-                // The per-event shape: one INSERT per event, in the same transaction.
+                // The per-event shape: one INSERT per event, queued and sent with the cycle's batch, in the same transaction.
                 options.Reactions.ProjectEach(
                     ["Withdrawn"],
-                    async (e, transaction, _, ct) =>
+                    (e, transaction, _, _) =>
                     {
-                        await using var command = transaction.CreateCommand($"INSERT INTO {withdrawals} VALUES ($1, $2)");
+                        var command = transaction.Queue($"INSERT INTO {withdrawals} VALUES ($1, $2)");
                         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Position });
                         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = e.Stream });
-                        await command.ExecuteNonQueryAsync(ct);
+                        return Task.CompletedTask;
                     },
                     async (transaction, _, ct) =>
                     {
