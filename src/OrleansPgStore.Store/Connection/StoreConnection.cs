@@ -164,6 +164,17 @@ internal sealed class StoreConnection : IAsyncDisposable, IOperationTarget
         }
     }
 
+    /// <summary>
+    /// A batch that takes a pooled connection when executed and returns it afterwards. Its statements go in one round
+    /// trip and run in one implicit transaction (all or nothing), each with its own snapshot (read committed).
+    /// </summary>
+    public NpgsqlBatch CreateBatch()
+    {
+        var batch = DataSource.CreateBatch();
+        batch.Timeout = _commandTimeoutSeconds;
+        return batch;
+    }
+
     /// <summary>A command on a connection the caller holds (for multi-statement transactions).</summary>
     public NpgsqlCommand CreateCommand(string sql, NpgsqlConnection connection, NpgsqlTransaction? transaction = null)
         => new(sql, connection, transaction) { CommandTimeout = _commandTimeoutSeconds };

@@ -53,6 +53,13 @@ internal sealed class JournalSql
     /// </summary>
     public const int AppendLockClass = 0x4F505333; // "OPS3"
 
+    /// <summary>
+    /// The first key of the advisory lock that orders a stream's full truncations and snapshot saves (see
+    /// <see cref="TruncateCurrentVersion"/>); the second is a hash of the table's oid and the stream. A hash collision only
+    /// makes two unrelated streams take turns for a moment.
+    /// </summary>
+    public const int StreamLockClass = 0x4F505334; // "OPS4"
+
     /// <param name="table">The quoted, qualified events table.</param>
     /// <param name="positionsTable">Its quoted, qualified positions table.</param>
     /// <param name="offsetIsZero">
@@ -73,6 +80,12 @@ internal sealed class JournalSql
         // formed, i.e. before the first insert assigns the transaction its id. Shared: appenders never wait for each
         // other (nothing takes it exclusively).
         var appendLock = $"(SELECT pg_advisory_xact_lock_shared({AppendLockClass}, {tableOid}::oid::int) IS NOT NULL)";
+
+        // Orders a stream's full truncations (exclusive) and snapshot saves (shared), so that neither writes into the
+        // other's half-done work: a save committing during a truncation would leave its row beside (or, at the
+        // truncation's version, in the way of) the row the truncation keeps. Snapshot saves need not wait for each other.
+        string StreamLock(string mode, string stream)
+            => $"pg_advisory_xact_lock{mode}({StreamLockClass}, hashtext({tableOid}::oid::text || '/' || {stream}))";
 
         // The fence of a reading statement, in position units, as the relation "f" (see remarks): the oldest of
         // the transactions in flight at the statement's snapshot that are not known to be unrelated to this table,
@@ -187,8 +200,14 @@ internal sealed class JournalSql
         CurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = $1";
 
         // The first statement of a truncation's transaction: the append lock before anything assigns the
-        // transaction its id (the row it keeps gets a position), then CurrentVersion.
-        TruncateCurrentVersion = $"SELECT coalesce(max(version), -1) FROM {table} WHERE stream = $1 AND {appendLock}";
+        // transaction its id (the row it keeps gets a position), and the stream lock, exclusive: a snapshot save in
+        // flight finishes first (its row is then visible to TruncateDelete), and the saves that come later wait for the
+        // truncation's commit and then see its tombstone. Then CurrentVersion: its snapshot may predate the stream lock,
+        // but snapshots never raise a stream's last version.
+        TruncateCurrentVersion = $"""
+            SELECT coalesce(max(version), -1) FROM {table}
+            WHERE stream = $1 AND {appendLock} AND (SELECT {StreamLock("", "$1")} IS NOT NULL)
+            """;
 
         // Positions regressed (see remarks): the newest stored position's transaction part is not below every id
         // this server can still assign (all at least the snapshot's xmax) plus the offset. Columns: regressed,
@@ -343,14 +362,32 @@ internal sealed class JournalSql
             LIMIT @limit
             """;
 
+        // A snapshot save is two statements sent together (one round trip, one implicit transaction): the stream lock,
+        // shared, then the insert, whose own snapshot is taken only after the lock is held, so it sees a truncation
+        // that made it wait.
+        SaveSnapshotLock = $"SELECT {StreamLock("_shared", "@stream")}";
+
+        // Stores the snapshot unless the stream was cleared at or after its version (a tombstone there: what it covers
+        // is gone, and the grain's versions restarted). Columns: position, version, created, name; a tombstone's row
+        // (position and created null) when refused for it; no row when the stream has no event at the version.
         SaveSnapshot = $"""
-            INSERT INTO {table} (position, stream, version, name, data, snapshot)
-            SELECT ({xid} + {offset}) << 20, @stream, @version, @name, @data::jsonb, true
-            WHERE {appendLock} AND EXISTS (SELECT 1 FROM {table} WHERE stream = @stream AND version >= @version)
-            ON CONFLICT (stream, version, snapshot) DO UPDATE
-            SET data = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.data ELSE excluded.data END,
-                created = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.created ELSE excluded.created END
-            RETURNING position, version, created, name
+            WITH cleared AS (
+                SELECT max(version) AS version FROM {table}
+                WHERE stream = @stream AND snapshot AND version >= @version AND name = '{JournalStore.TombstoneName}'
+            ), saved AS (
+                INSERT INTO {table} (position, stream, version, name, data, snapshot)
+                SELECT ({xid} + {offset}) << 20, @stream, @version, @name, @data::jsonb, true
+                FROM cleared
+                WHERE {appendLock} AND cleared.version IS NULL
+                  AND EXISTS (SELECT 1 FROM {table} WHERE stream = @stream AND version >= @version)
+                ON CONFLICT (stream, version, snapshot) DO UPDATE
+                SET data = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.data ELSE excluded.data END,
+                    created = CASE WHEN {table}.name = '{JournalStore.TombstoneName}' THEN {table}.created ELSE excluded.created END
+                RETURNING position, version, created, name
+            )
+            SELECT position, version, created, name FROM saved
+            UNION ALL
+            SELECT NULL, version, NULL, '{JournalStore.TombstoneName}' FROM cleared WHERE version IS NOT NULL
             """;
 
         // Full truncation, inside a transaction after CurrentVersion: keeps only one snapshot or tombstone at the
@@ -414,6 +451,8 @@ internal sealed class JournalSql
     public string QueryForward { get; }
 
     public string QueryBackward { get; }
+
+    public string SaveSnapshotLock { get; }
 
     public string SaveSnapshot { get; }
 

@@ -13,7 +13,13 @@ public sealed partial class JournalStore
     /// <paramref name="version"/>. <see cref="LoadAsync"/> then starts from the newest snapshot. Saving a snapshot
     /// at a version that already has one replaces it.
     /// </summary>
+    /// <remarks>
+    /// Takes turns with the stream's full truncations (<see cref="TruncateAsync"/>): saved while one starts, the snapshot
+    /// is stored first and truncated away; saved after one, it sees the tombstone.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The stream has no event at <paramref name="version"/> yet.</exception>
+    /// <exception cref="ArgumentException">The stream was truncated to a tombstone at or after <paramref name="version"/>:
+    /// what the snapshot would cover was cleared. Nothing is stored.</exception>
     public async Task<RecordedEvent> SaveSnapshotAsync(
         string stream, long version, string stateJson, CancellationToken cancellationToken = default)
     {
@@ -25,9 +31,16 @@ public sealed partial class JournalStore
         try
         {
             await EnsurePositionsAsync("Saving a snapshot of stream", stream, cancellationToken).ConfigureAwait(false);
-            await using var command = _store.CreateCommand(_sql.SaveSnapshot);
-            AddSnapshotParameters(command, stream, version, SnapshotName, stateJson);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            // The stream lock, then the insert (see JournalSql.SaveSnapshotLock): a truncation never races a snapshot.
+            await using var batch = _store.CreateBatch();
+            var streamLock = new NpgsqlBatchCommand(_sql.SaveSnapshotLock);
+            streamLock.Parameters.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
+            var save = new NpgsqlBatchCommand(_sql.SaveSnapshot);
+            AddSnapshotParameters(save.Parameters, stream, version, SnapshotName, stateJson);
+            batch.BatchCommands.Add(streamLock);
+            batch.BatchCommands.Add(save);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 throw new ArgumentOutOfRangeException(
@@ -36,10 +49,10 @@ public sealed partial class JournalStore
 
             if (reader.GetString(3) == TombstoneName)
             {
-                // A snapshot never replaces the tombstone a truncation left: the stream was cleared at that version.
+                // A snapshot is never stored at or below the tombstone a truncation left: the stream was cleared there.
                 throw new ArgumentException(
-                    $"Stream '{InputChecks.Shorten(stream)}' was truncated at version {version} without a snapshot; " +
-                    "its tombstone cannot be replaced by a snapshot.", nameof(version));
+                    $"Stream '{InputChecks.Shorten(stream)}' was truncated at version {reader.GetInt64(1)} without a snapshot (its tombstone is " +
+                    $"there); a snapshot at version {version} would cover cleared events and is not stored.", nameof(version));
             }
 
             var snapshot = SnapshotRow(reader, stream, SnapshotName, stateJson);
@@ -62,7 +75,8 @@ public sealed partial class JournalStore
     /// <remarks>
     /// The stream keeps its version (the next commit continues after it) so that a writer holding a stale version
     /// still gets a conflict instead of writing onto a different history. Events committed concurrently after the
-    /// truncation read the stream's version survive it.
+    /// truncation read the stream's version survive it. A snapshot being saved meanwhile (<see cref="SaveSnapshotAsync"/>)
+    /// is waited for and removed, never a reason to fail.
     /// </remarks>
     /// <returns>The row left behind, or <c>null</c> when the stream was empty.</returns>
     /// <exception cref="StreamConcurrencyException">The stream is not at <paramref name="expectedVersion"/>.</exception>
@@ -114,7 +128,7 @@ public sealed partial class JournalStore
 
             await using (var keep = _store.CreateCommand(_sql.TruncateKeep, connection, transaction))
             {
-                AddSnapshotParameters(keep, stream, version, name, data);
+                AddSnapshotParameters(keep.Parameters, stream, version, name, data);
                 await using var reader = await keep.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 kept = SnapshotRow(reader, stream, name, data);
@@ -173,9 +187,8 @@ public sealed partial class JournalStore
         }
     }
 
-    private static void AddSnapshotParameters(NpgsqlCommand command, string stream, long version, string name, string json)
+    private static void AddSnapshotParameters(NpgsqlParameterCollection p, string stream, long version, string name, string json)
     {
-        var p = command.Parameters;
         p.Add(new NpgsqlParameter<string>("stream", NpgsqlDbType.Text) { TypedValue = stream });
         p.Add(new NpgsqlParameter<long>("version", NpgsqlDbType.Bigint) { TypedValue = version });
         p.Add(new NpgsqlParameter<string>("name", NpgsqlDbType.Text) { TypedValue = name });

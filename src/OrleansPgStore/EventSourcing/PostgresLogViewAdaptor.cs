@@ -246,6 +246,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
                         e,
                         isTransient: true);
                     _loadFailure = ExceptionDispatchInfo.Capture(giveUp);
+                    // Said here, not left to whoever receives it: when the silo stops, Orleans may cancel the activation
+                    // waiting for this read before it fails, and then logs only the cancellation.
+                    LogReadGaveUp(_context.Logger, _stream, giveUp.Message);
                     throw giveUp;
                 }
             }
@@ -429,6 +432,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
     protected override async Task ClearPrimaryLogAsync(CancellationToken cancellationToken)
     {
         RecordedEvent? tombstone;
+        // The snapshot still queued covers events about to go; one being saved is ordered with the truncation by the
+        // journal (its stream lock), so it can neither fail the clear nor outlive it.
+        _snapshots.Clearing();
         try
         {
             tombstone = await _context.Journal.TruncateAsync(_stream, snapshotJson: null, expectedVersion: null, cancellationToken);
@@ -718,6 +724,9 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The snapshot of stream {Stream} at version {Version} is in the JSON format of earlier versions and the events it covers are gone (retention), so it was read as JSON into {StateType}: members JSON could not store (tuples, comparers, …) may have been lost when it was written. It is replaced by a snapshot in Orleans' format")]
     private static partial void LogLegacySnapshotRead(ILogger logger, string stream, long version, Type stateType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading stream {Stream} failed for good; the activation or refresh waiting for it fails: {Reason}")]
+    private static partial void LogReadGaveUp(ILogger logger, string stream, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Operation} failed")]
     private static partial void LogFailure(ILogger logger, Exception exception, string operation);

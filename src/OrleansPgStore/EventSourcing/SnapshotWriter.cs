@@ -23,6 +23,9 @@ internal sealed partial class SnapshotWriter
     private Task _saving = Task.CompletedTask;
     private bool _running;
 
+    // Counts the grain's clears: a save that fails after a clear overtook it is expected, not worth a Warning.
+    private int _clears;
+
     public SnapshotWriter(JournalStore journal, string stream, ILogger logger)
     {
         _journal = journal;
@@ -44,6 +47,20 @@ internal sealed partial class SnapshotWriter
         }
     }
 
+    /// <summary>
+    /// Called before the grain's log is cleared: drops the snapshot waiting to be saved (it covers events about to be
+    /// cleared). A save already running is ordered with the truncation by the journal: it lands before it (and is
+    /// truncated away) or is refused after it, and that refusal is logged at Debug only.
+    /// </summary>
+    public void Clearing()
+    {
+        lock (_lock)
+        {
+            _next = null;
+            _clears++;
+        }
+    }
+
     /// <summary>Completes when nothing is queued or being saved (deactivation waits for it; it never throws).</summary>
     public Task WhenIdleAsync()
     {
@@ -58,6 +75,7 @@ internal sealed partial class SnapshotWriter
         while (true)
         {
             (long StreamVersion, string Json) snapshot;
+            int clears;
             lock (_lock)
             {
                 if (_next is null)
@@ -68,11 +86,17 @@ internal sealed partial class SnapshotWriter
 
                 snapshot = _next.Value;
                 _next = null;
+                clears = _clears;
             }
 
             try
             {
                 await _journal.SaveSnapshotAsync(_stream, snapshot.StreamVersion, snapshot.Json).ConfigureAwait(false);
+            }
+            catch (Exception e) when (ClearedSince(clears))
+            {
+                // The grain cleared its log meanwhile: the journal refuses a snapshot of cleared events, as it should.
+                LogSnapshotOvertaken(_logger, _stream, snapshot.StreamVersion, e.Message);
             }
             catch (Exception e)
             {
@@ -81,6 +105,17 @@ internal sealed partial class SnapshotWriter
             }
         }
     }
+
+    private bool ClearedSince(int clears)
+    {
+        lock (_lock)
+        {
+            return _clears != clears;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The snapshot of stream {Stream} at version {Version} was not stored: the grain cleared its log meanwhile ({Reason})")]
+    private static partial void LogSnapshotOvertaken(ILogger logger, string stream, long version, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saving a snapshot of stream {Stream} at version {Version} failed; activation replays more events until the next one")]
     private static partial void LogSnapshotFailed(ILogger logger, Exception exception, string stream, long version);

@@ -171,6 +171,71 @@ public sealed class JournaledGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Clearing_the_log_while_the_background_snapshot_is_being_saved_succeeds_and_leaves_only_the_tombstone()
+    {
+        // The snapshot taken after DepositMany (grain version 6, stream version 5: the head) is held inside its INSERT
+        // by a trigger until the clear's truncation waits for it (or finishes). Before the journal ordered the two, the
+        // truncation's tombstone at version 5 collided with that snapshot: ClearLog failed with 23505.
+        var key = Key();
+        var stream = $"account/{key}";
+        var gateKey = Random.Shared.Next(100_000, int.MaxValue);
+        var trigger = $"hold_{key}";
+        await fixture.ExecuteAsync($$"""
+            CREATE FUNCTION {schema}.{{trigger}}() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                IF NEW.stream = '{{stream}}' AND NEW.name = '$snapshot' THEN
+                    PERFORM pg_advisory_lock({{gateKey}});
+                    PERFORM pg_advisory_unlock({{gateKey}});
+                END IF;
+                RETURN NEW;
+            END $f$;
+            CREATE TRIGGER {{trigger}} AFTER INSERT ON {schema}.events FOR EACH ROW EXECUTE FUNCTION {schema}.{{trigger}}();
+            """);
+        try
+        {
+            await using var gate = await fixture.Schema.DataSource.OpenConnectionAsync();
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({gateKey})", gate))
+            {
+                await take.ExecuteNonQueryAsync();
+            }
+
+            var account = fixture.Client.GetGrain<IAccountGrain>(key);
+            await account.DepositMany(6, 10, "old");
+            var saverPid = 0;
+            await Eventually.WaitAsync(async () => (saverPid = await fixture.ScalarAsync<int>(
+                $"SELECT coalesce(max(pid), 0) FROM pg_locks WHERE locktype = 'advisory' AND objid = {gateKey} AND NOT granted")) != 0,
+                "the background snapshot waits inside its INSERT");
+
+            var clear = account.Clear();
+            await Eventually.WaitAsync(async () => clear.IsCompleted || await fixture.ScalarAsync<long>($"""
+                SELECT count(*) FROM pg_locks
+                WHERE NOT granted AND pid <> {saverPid}
+                  AND (transactionid = (SELECT backend_xid FROM pg_stat_activity WHERE pid = {saverPid})
+                       OR (locktype = 'advisory' AND classid = {OrleansPgStore.Store.Journal.JournalSql.StreamLockClass}::oid))
+                """) > 0, "the clear's truncation waits for the snapshot, or finishes");
+            await using (var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({gateKey})", gate))
+            {
+                await release.ExecuteNonQueryAsync();
+            }
+
+            await clear;
+
+            var cleared = await account.Get();
+            Assert.Equal((0m, 0), (cleared.Balance, cleared.Version));
+            Assert.Equal(1, await CountAsync(stream, "true"));
+            Assert.Equal("$tombstone", await fixture.ScalarAsync<string>(
+                "SELECT name FROM {schema}.events WHERE stream = @stream AND version = 5 AND snapshot", ("stream", stream)));
+            await account.Deposit(1, "new0");
+            var reloaded = await ReactivateAsync(account);
+            Assert.Equal((1m, 1), (reloaded.Balance, reloaded.Version));
+        }
+        finally
+        {
+            await fixture.ExecuteAsync($"DROP TRIGGER {trigger} ON {{schema}}.events; DROP FUNCTION {{schema}}.{trigger}();");
+        }
+    }
+
+    [Fact]
     public async Task Snapshots_after_a_clear_keep_grain_versions_apart_from_stream_versions()
     {
         var key = Key();
