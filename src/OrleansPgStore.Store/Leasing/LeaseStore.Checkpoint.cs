@@ -28,50 +28,53 @@ internal sealed partial class LeaseStore
     }
 
     /// <summary>
-    /// In one transaction: moves the checkpoint from where the caller started reading the feed (<paramref name="from"/>,
-    /// exclusive) to where it read up to (<paramref name="to"/>) and raises the work marks found in between — only when
-    /// the checkpoint is still at or past <paramref name="from"/> (every event below it has its marks) and below
-    /// <paramref name="to"/>. Otherwise nothing is written and the checkpoint's position is returned: another worker
-    /// has read past <paramref name="to"/> already, or the checkpoint is behind <paramref name="from"/> (a server crash
-    /// lost its last asynchronous advances), and the caller reads on from there.
+    /// In one transaction, sent in one round trip: moves the checkpoint from where the caller started reading the feed
+    /// (<paramref name="from"/>, exclusive) to where it read up to (<paramref name="to"/>) and raises the work marks
+    /// found in between — only when the checkpoint is still at or past <paramref name="from"/> (every event below it has
+    /// its marks) and below <paramref name="to"/>. Otherwise nothing is written and the checkpoint's position is
+    /// returned: another worker has read past <paramref name="to"/> already, or the checkpoint is behind
+    /// <paramref name="from"/> (a server crash lost its last asynchronous advances), and the caller reads on from there.
     /// </summary>
+    /// <remarks>
+    /// <c>announce</c>: a NOTIFY sent with the marks when the advance applies and raised at least one (delivered at commit, so never for
+    /// marks that did not commit); <c>null</c> for none. It must be meant for listeners on this store's database.
+    /// </remarks>
     internal async Task<CheckpointAdvance> AdvanceCheckpointAsync(
-        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce = null,
+        CancellationToken cancellationToken = default)
     {
         var row = CheckpointRow(name);
         ArgumentNullException.ThrowIfNull(marks);
         ArgumentOutOfRangeException.ThrowIfLessThan(from, -1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(to, from);
-        var raise = marks.Count > 0 ? RaiseWorkParameters(marks) : null;
+        var raise = MarkArrays(marks);
         try
         {
-            await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var advance = _store.CreateCommand(_sql.AdvanceCheckpoint, connection, transaction))
+            // No explicit transaction: a batch runs as one implicit transaction, committed when its last statement ends.
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken,
+                (_sql.AdvanceCheckpoint,
+                [
+                    Text(row),
+                    new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from },
+                    new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to },
+                    .. raise,
+                    NullableText(announce?.Channel),
+                    NullableText(announce?.Payload),
+                    CommitMode(),
+                ]),
+                (_sql.CheckpointPosition, [Text(row)])).ConfigureAwait(false);
+            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var advanced = !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            // A row lost with the writes before a crash reads as -1: the next read creates it again there.
+            var position = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : -1;
+            // Reading to the end surfaces an error of the commit itself (a batch commits after its last statement).
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
             {
-                advance.Parameters.Add(Text(row));
-                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from });
-                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to });
-                advance.Parameters.Add(CommitMode());
-                if (await advance.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
-                {
-                    // A statement of its own sees what the advance waited for (read committed): where the checkpoint is now.
-                    await using var position = _store.CreateCommand(_sql.CheckpointPosition, connection, transaction);
-                    position.Parameters.Add(Text(row));
-                    // A row lost with the writes before a crash reads as -1: the next read creates it again there.
-                    return new CheckpointAdvance(false, await position.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long? ?? -1);
-                }
             }
 
-            if (raise is not null)
-            {
-                await using var command = _store.CreateCommand(_sql.RaiseWork, connection, transaction);
-                command.Parameters.AddRange(raise);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new CheckpointAdvance(true, to);
+            return advanced ? new CheckpointAdvance(true, to) : new CheckpointAdvance(false, position);
         }
         catch (Exception e)
         {
@@ -97,3 +100,6 @@ internal sealed record WorkMark(Subscription Target, long Position);
 /// crash that lost recent writes) left it, from which the caller reads on.
 /// </param>
 internal readonly record struct CheckpointAdvance(bool Advanced, long Position);
+
+/// <summary>A NOTIFY: the channel and the payload.</summary>
+internal readonly record struct Notification(string Channel, string Payload);

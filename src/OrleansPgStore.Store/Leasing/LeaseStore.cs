@@ -41,6 +41,9 @@ internal sealed partial class LeaseStore : IAsyncDisposable
         _synchronousCommit = options.SynchronousCommit;
     }
 
+    /// <summary>The data source the lease writes use.</summary>
+    internal NpgsqlDataSource DataSource => _store.DataSource;
+
     /// <summary>The schema-qualified, quoted subscriptions table.</summary>
     public string QualifiedTable => _store.QualifiedTable;
 
@@ -298,7 +301,10 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>Disposes the data source if the store created it from a connection string.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
+    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks) => [.. MarkArrays(marks), CommitMode()];
+
+    /// <summary>The marks as RaiseWork's first five parameters: one row per target, at its highest position.</summary>
+    private NpgsqlParameter[] MarkArrays(IReadOnlyCollection<WorkMark> marks)
     {
         // Every mark, before any I/O: merging first would let an invalid mark for a target vanish unseen. Equal
         // targets (a record) are equally valid, so each is checked once: correlation marks one per event.
@@ -329,7 +335,6 @@ internal sealed partial class LeaseStore : IAsyncDisposable
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = merged.Select(m => m.Position).ToArray() },
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = merged.Select(m => m.Target.Priority).ToArray() },
             TextArray(merged.Select(m => m.Target.Lane)),
-            CommitMode(),
         ];
     }
 
@@ -474,6 +479,8 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>The last parameter of the loop's lease writes: 'off' (asynchronous commit) or NULL (the server's setting).</summary>
     private NpgsqlParameter CommitMode()
         => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = _synchronousCommit ? DBNull.Value : "off" };
+
+    private static NpgsqlParameter NullableText(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
     private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Npgsql;
 using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
@@ -16,6 +18,12 @@ internal sealed partial class ReactionLoop
     // After another worker was found ahead, the checkpoint is read before every page for this long: with several workers
     // discovering, a cached position is usually behind, and a page read from it would be read for nothing.
     private static readonly TimeSpan SharedFor = TimeSpan.FromSeconds(10);
+
+    // True when the lease store writes to the database the journal's commit listeners listen on: then the announcement
+    // of new work to other processes is a NOTIFY in the checkpoint advance's own transaction (no round trip of its own),
+    // and _workNotification is that NOTIFY (null when NotifyOnCommit is off).
+    private readonly bool _announceInAdvance;
+    private readonly Notification? _workNotification;
 
     private long? _checkpoint;
     private long _skippedAheadAt;
@@ -34,7 +42,15 @@ internal sealed partial class ReactionLoop
             var (read, settling, found) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
             if (found > 0)
             {
-                await _journal.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+                if (_announceInAdvance)
+                {
+                    // Other processes were notified by the advance's commit; this process's workers are woken here.
+                    _journal.AnnounceWorkLocally();
+                }
+                else
+                {
+                    await _journal.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return (read, settling);
@@ -91,7 +107,9 @@ internal sealed partial class ReactionLoop
 
             // Redoable: the compare-and-set applies once, and raising marks never lowers one.
             var advance = await StepAsync(
-                () => _leases.AdvanceCheckpointAsync(_options.Name, checkpoint, next, marks, cancellationToken), redoable: true, cancellationToken)
+                () => _leases.AdvanceCheckpointAsync(_options.Name, checkpoint, next, marks, _workNotification, cancellationToken),
+                redoable: true,
+                cancellationToken)
                 .ConfigureAwait(false);
             if (advance.Advanced)
             {
@@ -114,6 +132,23 @@ internal sealed partial class ReactionLoop
                 return (page.Events.Count, page.Settling, 0);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the lease store and the journal use one database (the same data source, or the same host, port and
+    /// database), so a NOTIFY sent with the lease writes reaches the journal's commit listeners.
+    /// </summary>
+    private static bool SharesDatabase(JournalStore journal, LeaseStore leases)
+    {
+        if (ReferenceEquals(journal.DataSource, leases.DataSource))
+        {
+            return true;
+        }
+
+        var a = new NpgsqlConnectionStringBuilder(journal.DataSource.ConnectionString);
+        var b = new NpgsqlConnectionStringBuilder(leases.DataSource.ConnectionString);
+        return string.Equals(a.Host, b.Host, StringComparison.Ordinal) && a.Port == b.Port
+            && string.Equals(a.Database, b.Database, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -60,6 +60,8 @@ internal sealed partial class ReactionLoop
         _names = registry.Names.ToArray();
         _claimSize = new ClaimSize(_options);
         Holder = holder ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        _announceInAdvance = SharesDatabase(journal, leases);
+        _workNotification = _announceInAdvance ? journal.WorkNotification : null;
     }
 
     /// <summary>This loop's lease-holder identity.</summary>
