@@ -37,51 +37,35 @@ public sealed partial class JournalStore
     /// positions in (<paramref name="after"/>, <paramref name="upTo"/>], oldest first, never past an event that a commit
     /// still in flight could precede. Does not wait for such commits.
     /// </summary>
-    internal async Task<FeedPage> ReadFeedAsync(
+    internal Task<FeedPage> ReadFeedAsync(
         long after, long upTo, IReadOnlyCollection<string>? names, int limit, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var operation = StoreOperation.Start("journal.feed", _store);
-        try
-        {
-            await using var prepared = await _store.PrepareAsync(_sql.ReadFeedRange, cancellationToken,
-                Bigint(after), Bigint(upTo), Names(names), Int(limit)).ConfigureAwait(false);
-            await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var events = new List<RecordedEvent>();
-            var fence = 0L;
-            var settling = false;
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                fence = reader.GetInt64(10);
-                settling = reader.GetBoolean(11);
-                if (!reader.IsDBNull(0))
-                {
-                    events.Add(RecordedEventReader.Read(reader));
-                }
-            }
-
-            operation.Succeeded();
-            return new FeedPage(events, after, upTo, limit, fence, settling);
-        }
-        catch (Exception e)
-        {
-            throw Failed(ref operation, "Reading the feed", e);
-        }
-    }
+        => ReadFeedPageAsync(_sql.ReadFeedRange, fenceColumn: 10, static reader => RecordedEventReader.Read(reader), after, upTo, names, limit, cancellationToken);
 
     /// <summary>
     /// Like <see cref="ReadFeedAsync(long, long, IReadOnlyCollection{string}?, int, CancellationToken)"/>, with each
     /// event's position, stream, version and name only: its payload is empty, its metadata none, its commit time unset.
     /// What correlation reads when every reaction handles events in their own streams (no resolver looks further).
     /// </summary>
-    internal async Task<FeedPage> ReadFeedHeadsAsync(
+    internal Task<FeedPage> ReadFeedHeadsAsync(
         long after, long upTo, IReadOnlyCollection<string>? names, int limit, CancellationToken cancellationToken = default)
+        => ReadFeedPageAsync(_sql.ReadFeedHeads, fenceColumn: 4, static reader => ReadHead(reader), after, upTo, names, limit, cancellationToken);
+
+    private static RecordedEvent ReadHead(NpgsqlDataReader reader)
+        => new(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), "", null, EventMetadata.None, default);
+
+    /// <summary>
+    /// Runs one of the feed statements: its rows are events (or one row of nulls when none is settled), each carrying the
+    /// statement's fence in <paramref name="fenceColumn"/> and whether appends are settling in the column after it.
+    /// </summary>
+    private async Task<FeedPage> ReadFeedPageAsync(
+        string sql, int fenceColumn, Func<NpgsqlDataReader, RecordedEvent> readEvent,
+        long after, long upTo, IReadOnlyCollection<string>? names, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var operation = StoreOperation.Start("journal.feed", _store);
         try
         {
-            await using var prepared = await _store.PrepareAsync(_sql.ReadFeedHeads, cancellationToken,
+            await using var prepared = await _store.PrepareAsync(sql, cancellationToken,
                 Bigint(after), Bigint(upTo), Names(names), Int(limit)).ConfigureAwait(false);
             await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var events = new List<RecordedEvent>();
@@ -89,12 +73,11 @@ public sealed partial class JournalStore
             var settling = false;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                fence = reader.GetInt64(4);
-                settling = reader.GetBoolean(5);
+                fence = reader.GetInt64(fenceColumn);
+                settling = reader.GetBoolean(fenceColumn + 1);
                 if (!reader.IsDBNull(0))
                 {
-                    events.Add(new RecordedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), "", null,
-                        EventMetadata.None, default));
+                    events.Add(readEvent(reader));
                 }
             }
 
