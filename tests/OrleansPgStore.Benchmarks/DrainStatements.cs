@@ -76,7 +76,7 @@ public static class DrainStatements
                 var serverMs = 0.0;
                 await using (var stats = context.DataSource.CreateCommand(
                     "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements " +
-                    "WHERE query NOT LIKE '%pg_stat_statements%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC, total_exec_time DESC"))
+                    "WHERE query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_stat_wal%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC, total_exec_time DESC"))
                 await using (var reader = await stats.ExecuteReaderAsync())
                 {
                     while (await reader.ReadAsync())

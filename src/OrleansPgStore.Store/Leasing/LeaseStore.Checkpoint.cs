@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Schema;
 
@@ -43,42 +44,99 @@ internal sealed partial class LeaseStore
         string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce = null,
         CancellationToken cancellationToken = default)
     {
-        var row = CheckpointRow(name);
-        ArgumentNullException.ThrowIfNull(marks);
-        ArgumentOutOfRangeException.ThrowIfLessThan(from, -1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(to, from);
-        var raise = MarkArrays(marks);
+        var advance = AdvanceStatements(name, from, to, marks, announce);
         try
         {
             // No explicit transaction: a batch runs as one implicit transaction, committed when its last statement ends.
-            await using var batch = await _store.PrepareBatchAsync(cancellationToken,
-                (_sql.AdvanceCheckpoint,
-                [
-                    Text(row),
-                    new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from },
-                    new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to },
-                    .. raise,
-                    NullableText(announce?.Channel),
-                    NullableText(announce?.Payload),
-                    CommitMode(),
-                ]),
-                (_sql.CheckpointPosition, [Text(row)])).ConfigureAwait(false);
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, advance).ConfigureAwait(false);
             await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var advanced = !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false);
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            // A row lost with the writes before a crash reads as -1: the next read creates it again there.
-            var position = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : -1;
-            // Reading to the end surfaces an error of the commit itself (a batch commits after its last statement).
-            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
-            {
-            }
-
-            return advanced ? new CheckpointAdvance(true, to) : new CheckpointAdvance(false, position);
+            var result = await ReadAdvanceAsync(reader, to, cancellationToken).ConfigureAwait(false);
+            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
+            return result;
         }
         catch (Exception e)
         {
             throw _store.Translate($"Advancing checkpoint '{name}'", e);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AdvanceCheckpointAsync"/> then <see cref="ClaimAsync"/>, sent together: one round trip and one
+    /// transaction, so the claim sees the marks the advance raised (and claims what other workers marked when the advance
+    /// did not apply). The claim is unchanged: SKIP LOCKED, own live leases eligible, every claim an attempt. Its leases
+    /// start when this call is sent. Both statements commit together or not at all.
+    /// </summary>
+    internal async Task<(CheckpointAdvance Advance, IReadOnlyList<Lease> Leases)> AdvanceCheckpointAndClaimAsync(
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce,
+        int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
+    {
+        var advance = AdvanceStatements(name, from, to, marks, announce);
+        if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
+        {
+            return (await AdvanceCheckpointAsync(name, from, to, marks, announce, cancellationToken).ConfigureAwait(false), []);
+        }
+
+        var operation = StoreOperation.Start("lease.claim", _store);
+        try
+        {
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, [.. advance, claim]).ConfigureAwait(false);
+            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var result = await ReadAdvanceAsync(reader, to, cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var leases = await ReadLeasesAsync(reader, holder, cancellationToken).ConfigureAwait(false);
+            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
+            operation.Tag("orleanspgstore.lease_count", leases.Count);
+            operation.Succeeded();
+            return (result, leases);
+        }
+        catch (Exception e)
+        {
+            var translated = _store.Translate($"Advancing checkpoint '{name}' and claiming", e);
+            operation.Failed(translated);
+            throw translated;
+        }
+    }
+
+    /// <summary>The advance and, after it, the read of where the checkpoint is (for when the advance did not apply).</summary>
+    private (string Sql, NpgsqlParameter[] Parameters)[] AdvanceStatements(
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce)
+    {
+        var row = CheckpointRow(name);
+        ArgumentNullException.ThrowIfNull(marks);
+        ArgumentOutOfRangeException.ThrowIfLessThan(from, -1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(to, from);
+        return
+        [
+            (_sql.AdvanceCheckpoint,
+            [
+                Text(row),
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from },
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to },
+                .. MarkArrays(marks),
+                NullableText(announce?.Channel),
+                NullableText(announce?.Payload),
+                CommitMode(),
+            ]),
+            (_sql.CheckpointPosition, [Text(row)]),
+        ];
+    }
+
+    /// <summary>Reads the two results of <see cref="AdvanceStatements"/>; the reader is left on the second.</summary>
+    private static async Task<CheckpointAdvance> ReadAdvanceAsync(NpgsqlDataReader reader, long to, CancellationToken cancellationToken)
+    {
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var advanced = !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        // A row lost with the writes before a crash reads as -1: the next read creates it again there.
+        var position = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : -1;
+        return advanced ? new CheckpointAdvance(true, to) : new CheckpointAdvance(false, position);
+    }
+
+    /// <summary>Reading a batch to the end surfaces an error of the commit itself (a batch commits after its last statement).</summary>
+    private static async Task ReadToEndAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
+        {
         }
     }
 
