@@ -173,8 +173,10 @@ public sealed class PgStore : IAsyncDisposable, IDisposable
     /// <param name="registry">The reactions and projections to run.</param>
     /// <param name="options">The loop's settings; defaults when <c>null</c>.</param>
     /// <param name="listen">Also wake on other processes' commits (they must commit with <see cref="PgStoreOptions.NotifyOnCommit"/>).</param>
-    public ReactionWorker CreateReactionWorker(ReactionRegistry registry, ReactionOptions? options = null, bool listen = false)
-        => new(new ReactionLoop(Journal, Leases, registry, options, _loggerFactory), Journal, listen, _loggerFactory);
+    /// <param name="holder">The worker's name in the leases it holds (what operators see); unique by default. Give every
+    /// worker its own: two workers with one name would pass for each other.</param>
+    public ReactionWorker CreateReactionWorker(ReactionRegistry registry, ReactionOptions? options = null, bool listen = false, string? holder = null)
+        => new(new ReactionLoop(Journal, Leases, registry, options, _loggerFactory, holder), Journal, listen, _loggerFactory);
 
     /// <summary>
     /// Rebuilds projections: resets the selected targets to replay from the start and runs the reset hook of every
