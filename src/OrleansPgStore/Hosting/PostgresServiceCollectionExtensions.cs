@@ -124,13 +124,13 @@ internal static class PostgresServiceCollectionExtensions
         // Reaction workers: idle unless reactions are registered in the options. Orleans places them.
         services.AddKeyedSingleton(name, (sp, _) => new PostgresReactions(
             name, sp.GetRequiredKeyedService<PgStore>(name), PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions, sp));
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new ReactionWorkerSupervisor(
+        services.AddKeyedSingleton(name, (sp, _) => new ReactionWorkerSupervisor(
             name,
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
             sp,
             sp.GetRequiredService<ILogger<ReactionWorkerSupervisor>>()));
-        services.AddSingleton<IGrainPropertiesProvider>(sp => new ReactionWorkerSiloProperty(
-            name, sp.GetRequiredService<IOptionsMonitor<PostgresJournalOptions>>()));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredKeyedService<ReactionWorkerSupervisor>(name));
+        services.AddSingleton<IGrainPropertiesProvider>(sp => sp.GetRequiredKeyedService<ReactionWorkerSupervisor>(name));
         if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, typeof(ReactionWorkerPlacement))))
         {
             services.AddPlacementDirector<ReactionWorkerPlacement, ReactionWorkerPlacementDirector>();

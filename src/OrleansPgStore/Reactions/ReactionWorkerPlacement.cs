@@ -69,18 +69,3 @@ internal sealed class ReactionWorkerPlacementDirector(IClusterManifestProvider m
         return Task.FromResult(ReactionWorkerPlacement.SiloFor(key, ReactionWorkerKey.All(key.Provider, options.Get(key.Provider).Reactions), silos));
     }
 }
-
-/// <summary>
-/// Writes <see cref="ReactionWorkerPlacement.RunsReactionsProperty"/> into this silo's manifest when it runs the
-/// workers of registration <paramref name="name"/> (reactions registered and at least one worker).
-/// </summary>
-internal sealed class ReactionWorkerSiloProperty(string name, IOptionsMonitor<PostgresJournalOptions> options) : IGrainPropertiesProvider
-{
-    public void Populate(Type grainClass, GrainType grainType, Dictionary<string, string> properties)
-    {
-        if (grainClass == typeof(ReactionWorkerGrain) && options.Get(name).Reactions is { HasReactions: true, Workers: > 0 })
-        {
-            properties[ReactionWorkerPlacement.RunsReactionsProperty(name)] = "true";
-        }
-    }
-}

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Metadata;
 using OrleansPgStore.Options;
 
 namespace OrleansPgStore.Reactions;
@@ -11,12 +12,12 @@ namespace OrleansPgStore.Reactions;
 /// <see cref="PostgresReactionOptions.WorkerCheckInterval"/>, so the workers of a failed silo come back on the
 /// survivors even without a reminder service. When a silo is declared dead it releases the leases that silo's
 /// workers held and wakes this silo's workers, so their targets are taken over within moments instead of when the
-/// leases expire. Runs on every silo that runs the reactions (idempotent); registered unkeyed, as the silo only runs
-/// unkeyed participants.
+/// leases expire. Runs on every silo that runs the reactions (idempotent), and says so in the silo's grain manifest,
+/// where placement looks for it. Registered unkeyed, as the silo only runs unkeyed participants.
 /// </summary>
 internal sealed partial class ReactionWorkerSupervisor(
     string name, PostgresReactionOptions options, IServiceProvider services, ILogger<ReactionWorkerSupervisor> logger)
-    : ILifecycleParticipant<ISiloLifecycle>
+    : ILifecycleParticipant<ISiloLifecycle>, IGrainPropertiesProvider
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _membershipChanged = new(0);
@@ -29,6 +30,15 @@ internal sealed partial class ReactionWorkerSupervisor(
         if (options.HasReactions && options.Workers > 0)
         {
             lifecycle.Subscribe($"{nameof(ReactionWorkerSupervisor)}-{name}", ServiceLifecycleStage.Active, StartAsync, StopAsync);
+        }
+    }
+
+    /// <summary>Writes <see cref="ReactionWorkerPlacement.RunsReactionsProperty"/> into this silo's manifest when it runs the workers.</summary>
+    public void Populate(Type grainClass, GrainType grainType, Dictionary<string, string> properties)
+    {
+        if (grainClass == typeof(ReactionWorkerGrain) && options.HasReactions && options.Workers > 0)
+        {
+            properties[ReactionWorkerPlacement.RunsReactionsProperty(name)] = "true";
         }
     }
 
