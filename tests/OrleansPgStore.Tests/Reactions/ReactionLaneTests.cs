@@ -79,7 +79,7 @@ public sealed class ReactionLaneTests : IAsyncLifetime
         }
 
         // One worker per lane, spread: the two lanes' workers run on different silos.
-        // Workers are spread when each silo asks for its share after membership changes: wait for it, then check.
+        // Orleans places the workers and a silo short of its share pulls its own in: wait for it, then check.
         List<IReadOnlyList<string>> Holders() => cluster.Silos
             .Select(s => (IReadOnlyList<string>)s.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider).LocalHolders.ToList())
             .ToList();
