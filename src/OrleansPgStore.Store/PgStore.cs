@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OrleansPgStore.Store.Admin;
+using OrleansPgStore.Store.Clustering;
 using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reactions;
+using OrleansPgStore.Store.Reminders;
 using OrleansPgStore.Store.State;
 
 namespace OrleansPgStore.Store;
@@ -173,8 +175,29 @@ public sealed class PgStore : IAsyncDisposable, IDisposable
     /// <param name="registry">The reactions and projections to run.</param>
     /// <param name="options">The loop's settings; defaults when <c>null</c>.</param>
     /// <param name="listen">Also wake on other processes' commits (they must commit with <see cref="PgStoreOptions.NotifyOnCommit"/>).</param>
-    public ReactionWorker CreateReactionWorker(ReactionRegistry registry, ReactionOptions? options = null, bool listen = false)
-        => new(new ReactionLoop(Journal, Leases, registry, options, _loggerFactory), Journal, listen, _loggerFactory);
+    /// <param name="holder">The worker's name in the leases it holds (what operators see); unique by default. Give every
+    /// worker its own: two workers with one name would pass for each other.</param>
+    public ReactionWorker CreateReactionWorker(ReactionRegistry registry, ReactionOptions? options = null, bool listen = false, string? holder = null)
+        => new(new ReactionLoop(Journal, Leases, registry, options, _loggerFactory, holder), Journal, listen, _loggerFactory);
+
+    /// <summary>The membership tables of Orleans clustering (<paramref name="table"/>, <paramref name="versionTable"/>) on this store's pool and schema.</summary>
+    internal MembershipStore CreateMembershipStore(string table, string versionTable)
+        => new(
+            new MembershipStoreOptions
+            {
+                DataSource = DataSource,
+                Schema = Options.Schema,
+                Table = table,
+                VersionTable = versionTable,
+                CommandTimeout = Options.CommandTimeout,
+            },
+            _loggerFactory);
+
+    /// <summary>The reminders table of Orleans' reminder service (<paramref name="table"/>) on this store's pool and schema.</summary>
+    internal ReminderStore CreateReminderStore(string table)
+        => new(
+            new ReminderStoreOptions { DataSource = DataSource, Schema = Options.Schema, Table = table, CommandTimeout = Options.CommandTimeout },
+            _loggerFactory);
 
     /// <summary>
     /// Rebuilds projections: resets the selected targets to replay from the start and runs the reset hook of every

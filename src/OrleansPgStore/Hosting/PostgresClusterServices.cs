@@ -8,7 +8,6 @@ using OrleansPgStore.Options;
 using OrleansPgStore.Reminders;
 using OrleansPgStore.Store;
 using OrleansPgStore.Store.Clustering;
-using OrleansPgStore.Store.Reminders;
 
 namespace OrleansPgStore.Hosting;
 
@@ -25,7 +24,7 @@ internal static class PostgresClusterServices
     {
         AddClusteringOptions(services, configure);
         services.AddSingleton(sp => new PostgresMembershipTable(
-            NewMembershipStore(sp),
+            MembershipStore(sp),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ClusterId,
             sp.GetRequiredService<IOptions<PostgresClusteringOptions>>().Value.SeedSchema,
             sp.GetRequiredService<ILogger<PostgresMembershipTable>>()));
@@ -36,7 +35,7 @@ internal static class PostgresClusterServices
     {
         AddClusteringOptions(services, configure);
         services.AddSingleton(sp => new PostgresGatewayListProvider(
-            NewMembershipStore(sp),
+            MembershipStore(sp),
             sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ClusterId,
             sp.GetRequiredService<IOptions<GatewayOptions>>().Value.GatewayListRefreshPeriod));
         services.AddSingleton<IGatewayListProvider>(sp => sp.GetRequiredService<PostgresGatewayListProvider>());
@@ -51,22 +50,17 @@ internal static class PostgresClusterServices
             RemindersProvider,
             options => [(nameof(options.Table), options.Table)]));
         services.AddReminders();
+        // The provider's front door (its pool, unless the options bring a data source), disposed with the silo.
+        services.AddKeyedSingleton(typeof(PostgresReminderOptions), (sp, _) => PostgresProviderFactory.Store(
+            sp.GetRequiredService<IOptions<PostgresReminderOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<PostgresReminderOptions>>().Value;
-            var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
-            var store = new ReminderStore(
-                new ReminderStoreOptions
-                {
-                    ConnectionString = options.DataSource is null ? options.ConnectionString : null,
-                    DataSource = options.DataSource,
-                    Schema = options.Schema,
-                    Table = options.Table,
-                    CommandTimeout = options.CommandTimeout,
-                },
-                loggerFactory);
             return new PostgresReminderTable(
-                store, sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId, options.SeedSchema, loggerFactory.CreateLogger<PostgresReminderTable>());
+                sp.GetRequiredKeyedService<PgStore>(typeof(PostgresReminderOptions)).CreateReminderStore(options.Table),
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                options.SeedSchema,
+                sp.GetRequiredService<ILogger<PostgresReminderTable>>());
         });
         services.AddSingleton<IReminderTable>(sp => sp.GetRequiredService<PostgresReminderTable>());
     }
@@ -89,6 +83,8 @@ internal static class PostgresClusterServices
     {
         configure?.Invoke(services.AddOptions<PostgresClusteringOptions>());
         services.ConfigureFormatter<PostgresClusteringOptions>();
+        services.AddKeyedSingleton(typeof(PostgresClusteringOptions), (sp, _) => PostgresProviderFactory.Store(
+            sp.GetRequiredService<IOptions<PostgresClusteringOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddTransient<IConfigurationValidator>(sp => new PostgresTableOptionsValidator<PostgresClusteringOptions>(
             () => sp.GetRequiredService<IOptions<PostgresClusteringOptions>>().Value,
             ClusteringProvider,
@@ -99,19 +95,11 @@ internal static class PostgresClusterServices
             ]));
     }
 
-    private static MembershipStore NewMembershipStore(IServiceProvider services)
+    /// <summary>The membership tables on the clustering provider's front door (one per silo or client, its pool disposed with it).</summary>
+    private static MembershipStore MembershipStore(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<PostgresClusteringOptions>>().Value;
-        return new MembershipStore(
-            new MembershipStoreOptions
-            {
-                ConnectionString = options.DataSource is null ? options.ConnectionString : null,
-                DataSource = options.DataSource,
-                Schema = options.Schema,
-                Table = options.MembershipTable,
-                VersionTable = options.MembershipVersionTable,
-                CommandTimeout = options.CommandTimeout,
-            },
-            services.GetRequiredService<ILoggerFactory>());
+        return services.GetRequiredKeyedService<PgStore>(typeof(PostgresClusteringOptions))
+            .CreateMembershipStore(options.MembershipTable, options.MembershipVersionTable);
     }
 }

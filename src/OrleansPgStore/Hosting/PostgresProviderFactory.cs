@@ -143,6 +143,13 @@ internal static class PostgresProviderFactory
     }
 
 
+    /// <summary>
+    /// The front door of the clustering or reminder provider: the tables it needs hang off it
+    /// (<see cref="PgStore.CreateMembershipStore"/>, <see cref="PgStore.CreateReminderStore"/>); no warm pool.
+    /// </summary>
+    public static PgStore Store(PostgresStoreOptions options, ILoggerFactory loggerFactory)
+        => Store(options, loggerFactory, warmUp: false, store => store.WarmReadConnections = 0);
+
     /// <summary>One front door from a provider's options: its data source or connection string, schema and timeout.</summary>
     private static PgStore Store(PostgresStoreOptions options, ILoggerFactory loggerFactory, bool warmUp, Action<PgStoreOptions> tables)
     {
