@@ -7,8 +7,9 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,liveness,drainprofile,latencyprofile]
-//        [--streams 100,1000 (projections)] [--restarts N] [--drains N] [--liveness crash,quiet,shares]
+//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,liveness,drainprofile,latencyprofile,
+//         drainstatements (needs pg_stat_statements: ORLEANSPGSTORE_BENCH_CONNECTION),advancetiming]
+//        [--streams 100,1000 (projections)] [--restarts N] [--drains N (liveness, drainstatements, advancetiming)] [--liveness crash,quiet,shares]
 var arguments = new BenchmarkArguments(args);
 var seconds = arguments.Number("--seconds", 3.0);
 var outFile = arguments.String("--out");
@@ -46,6 +47,16 @@ var only = arguments.String("--only")?.Split(',') ?? ["journal", "state", "react
 if (only.Contains("drainprofile"))
 {
     await DrainProfile.RunAsync(context);
+}
+
+if (only.Contains("drainstatements"))
+{
+    await DrainStatements.RunAsync(context, (int)arguments.Number("--drains", 4));
+}
+
+if (only.Contains("advancetiming"))
+{
+    await AdvanceTiming.RunAsync(context, (int)arguments.Number("--drains", 100));
 }
 
 if (only.Contains("latencyprofile"))

@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
@@ -38,6 +39,22 @@ public sealed partial class JournalStore
     /// the other workers so they compete for that work.
     /// </summary>
     internal const string WorkAnnouncement = "$work";
+
+    /// <summary>
+    /// The NOTIFY that announces new work to the reaction workers of other processes, for a reaction loop to send in the
+    /// transaction that raises the work marks (delivered at commit); <c>null</c> when <c>PgStoreOptions.NotifyOnCommit</c>
+    /// is off. The workers of this process are woken by <see cref="AnnounceWorkLocally"/> instead: listeners skip their
+    /// own instance's notifications.
+    /// </summary>
+    internal Notification? WorkNotification => _options.NotifyOnCommit
+        ? new Notification(Channel, JsonSerializer.Serialize(new NotificationPayload(WorkAnnouncement, InstanceId), JournalJsonContext.Default.NotificationPayload))
+        : null;
+
+    /// <summary>Wakes the reaction workers of this process for new work (after the marks committed).</summary>
+    internal void AnnounceWorkLocally() => RaiseCommitted(WorkAnnouncement);
+
+    /// <summary>The data source the journal (and its commit listeners) use.</summary>
+    internal NpgsqlDataSource DataSource => _store.DataSource;
 
     /// <summary>
     /// Wakes the other reaction workers: those of this process directly (<see cref="Committed"/>), those of other

@@ -101,17 +101,32 @@ internal sealed class LeaseSql
             SELECT at FROM created UNION ALL SELECT at FROM {table} WHERE stream = $1
             """;
 
-        // $1 checkpoint row, $2 where the reader started (exclusive), $3 where it read up to. A compare-and-set: the
-        // checkpoint moves only when it is at least where the reader started (every event below it has its marks) and
-        // below where it read up to. The row lock it takes orders concurrent discoverers, so their work marks
-        // (raised after it, in the same transaction) never deadlock with each other.
+        // $1 checkpoint row, $2 where the reader started (exclusive), $3 where it read up to; $4-$8 the work marks as in
+        // RaiseWork; $9 a NOTIFY channel (NULL: none) and $10 its payload. A compare-and-set: the checkpoint moves only
+        // when it is at least where the reader started (every event below it has its marks) and below where it read up
+        // to; only then are the marks raised and the new work announced (one statement, one round trip). The marks'
+        // source waits on the advance (EXISTS), so the checkpoint row is locked before any mark: that lock orders
+        // concurrent discoverers, whose marks never deadlock with each other. The NOTIFY is delivered at commit only,
+        // so no worker is woken for marks that never commit. Returns the new position, or NULL when nothing moved.
         AdvanceCheckpoint = $"""
-            WITH commit_mode AS ({CommitMode(4)})
-            UPDATE {table} SET at = $3 FROM commit_mode WHERE stream = $1 AND at >= $2 AND at < $3
-            RETURNING at
+            WITH commit_mode AS ({CommitMode(11)}), advanced AS (
+                UPDATE {table} SET at = $3 FROM commit_mode WHERE stream = $1 AND at >= $2 AND at < $3
+                RETURNING at
+            ), raised AS (
+                INSERT INTO {table} AS s (stream, source, work, priority, lane)
+                SELECT u.stream, u.source, u.work, u.priority, u.lane
+                FROM unnest($4::text[], $5::text[], $6::bigint[], $7::integer[], $8::text[]) AS u(stream, source, work, priority, lane)
+                WHERE EXISTS (SELECT FROM advanced)
+                ON CONFLICT (stream) DO UPDATE SET work = greatest(s.work, excluded.work)
+                WHERE s.work < excluded.work
+            ), announced AS (
+                SELECT pg_notify($9::text, $10::text) FROM advanced WHERE $9::text IS NOT NULL AND cardinality($4::text[]) > 0
+            )
+            SELECT (SELECT at FROM advanced), (SELECT count(*) FROM announced)
             """;
 
-        // $1 checkpoint row: where it is now (after an advance that did not apply).
+        // $1 checkpoint row: where it is now. Sent after AdvanceCheckpoint in the same batch: a statement of its own takes
+        // a fresh snapshot (read committed), so it sees what the advance waited for when that did not apply.
         CheckpointPosition = $"SELECT at FROM {table} WHERE stream = $1";
 
         // $1 holder. Releases the target leases of exactly that holder; a target's retry count stays (the attempt was made).

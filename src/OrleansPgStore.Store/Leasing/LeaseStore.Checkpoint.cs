@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Schema;
 
@@ -28,54 +29,114 @@ internal sealed partial class LeaseStore
     }
 
     /// <summary>
-    /// In one transaction: moves the checkpoint from where the caller started reading the feed (<paramref name="from"/>,
-    /// exclusive) to where it read up to (<paramref name="to"/>) and raises the work marks found in between — only when
-    /// the checkpoint is still at or past <paramref name="from"/> (every event below it has its marks) and below
-    /// <paramref name="to"/>. Otherwise nothing is written and the checkpoint's position is returned: another worker
-    /// has read past <paramref name="to"/> already, or the checkpoint is behind <paramref name="from"/> (a server crash
-    /// lost its last asynchronous advances), and the caller reads on from there.
+    /// In one transaction, sent in one round trip: moves the checkpoint from where the caller started reading the feed
+    /// (<paramref name="from"/>, exclusive) to where it read up to (<paramref name="to"/>) and raises the work marks
+    /// found in between — only when the checkpoint is still at or past <paramref name="from"/> (every event below it has
+    /// its marks) and below <paramref name="to"/>. Otherwise nothing is written and the checkpoint's position is
+    /// returned: another worker has read past <paramref name="to"/> already, or the checkpoint is behind
+    /// <paramref name="from"/> (a server crash lost its last asynchronous advances), and the caller reads on from there.
     /// </summary>
+    /// <remarks>
+    /// <c>announce</c>: a NOTIFY sent with the marks when the advance applies and raised at least one (delivered at commit, so never for
+    /// marks that did not commit); <c>null</c> for none. It must be meant for listeners on this store's database.
+    /// </remarks>
     internal async Task<CheckpointAdvance> AdvanceCheckpointAsync(
-        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, CancellationToken cancellationToken = default)
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce = null,
+        CancellationToken cancellationToken = default)
+    {
+        var advance = AdvanceStatements(name, from, to, marks, announce);
+        try
+        {
+            // No explicit transaction: a batch runs as one implicit transaction, committed when its last statement ends.
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, advance).ConfigureAwait(false);
+            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var result = await ReadAdvanceAsync(reader, to, cancellationToken).ConfigureAwait(false);
+            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception e)
+        {
+            throw _store.Translate($"Advancing checkpoint '{name}'", e);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AdvanceCheckpointAsync"/> then <see cref="ClaimAsync"/>, sent together: one round trip and one
+    /// transaction, so the claim sees the marks the advance raised (and claims what other workers marked when the advance
+    /// did not apply). The claim is unchanged: SKIP LOCKED, own live leases eligible, every claim an attempt. Its leases
+    /// start when this call is sent. Both statements commit together or not at all.
+    /// </summary>
+    internal async Task<(CheckpointAdvance Advance, IReadOnlyList<Lease> Leases)> AdvanceCheckpointAndClaimAsync(
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce,
+        int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
+    {
+        var advance = AdvanceStatements(name, from, to, marks, announce);
+        if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
+        {
+            return (await AdvanceCheckpointAsync(name, from, to, marks, announce, cancellationToken).ConfigureAwait(false), []);
+        }
+
+        var operation = StoreOperation.Start("lease.claim", _store);
+        try
+        {
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, [.. advance, claim]).ConfigureAwait(false);
+            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var result = await ReadAdvanceAsync(reader, to, cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var leases = await ReadLeasesAsync(reader, holder, cancellationToken).ConfigureAwait(false);
+            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
+            operation.Tag("orleanspgstore.lease_count", leases.Count);
+            operation.Succeeded();
+            return (result, leases);
+        }
+        catch (Exception e)
+        {
+            var translated = _store.Translate($"Advancing checkpoint '{name}' and claiming", e);
+            operation.Failed(translated);
+            throw translated;
+        }
+    }
+
+    /// <summary>The advance and, after it, the read of where the checkpoint is (for when the advance did not apply).</summary>
+    private (string Sql, NpgsqlParameter[] Parameters)[] AdvanceStatements(
+        string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce)
     {
         var row = CheckpointRow(name);
         ArgumentNullException.ThrowIfNull(marks);
         ArgumentOutOfRangeException.ThrowIfLessThan(from, -1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(to, from);
-        var raise = marks.Count > 0 ? RaiseWorkParameters(marks) : null;
-        try
-        {
-            await using var connection = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var advance = _store.CreateCommand(_sql.AdvanceCheckpoint, connection, transaction))
-            {
-                advance.Parameters.Add(Text(row));
-                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from });
-                advance.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to });
-                advance.Parameters.Add(CommitMode());
-                if (await advance.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
-                {
-                    // A statement of its own sees what the advance waited for (read committed): where the checkpoint is now.
-                    await using var position = _store.CreateCommand(_sql.CheckpointPosition, connection, transaction);
-                    position.Parameters.Add(Text(row));
-                    // A row lost with the writes before a crash reads as -1: the next read creates it again there.
-                    return new CheckpointAdvance(false, await position.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long? ?? -1);
-                }
-            }
+        return
+        [
+            (_sql.AdvanceCheckpoint,
+            [
+                Text(row),
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = from },
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = to },
+                .. MarkArrays(marks),
+                NullableText(announce?.Channel),
+                NullableText(announce?.Payload),
+                CommitMode(),
+            ]),
+            (_sql.CheckpointPosition, [Text(row)]),
+        ];
+    }
 
-            if (raise is not null)
-            {
-                await using var command = _store.CreateCommand(_sql.RaiseWork, connection, transaction);
-                command.Parameters.AddRange(raise);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+    /// <summary>Reads the two results of <see cref="AdvanceStatements"/>; the reader is left on the second.</summary>
+    private static async Task<CheckpointAdvance> ReadAdvanceAsync(NpgsqlDataReader reader, long to, CancellationToken cancellationToken)
+    {
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var advanced = !await reader.IsDBNullAsync(0, cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        // A row lost with the writes before a crash reads as -1: the next read creates it again there.
+        var position = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : -1;
+        return advanced ? new CheckpointAdvance(true, to) : new CheckpointAdvance(false, position);
+    }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new CheckpointAdvance(true, to);
-        }
-        catch (Exception e)
+    /// <summary>Reading a batch to the end surfaces an error of the commit itself (a batch commits after its last statement).</summary>
+    private static async Task ReadToEndAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw _store.Translate($"Advancing checkpoint '{name}'", e);
         }
     }
 
@@ -97,3 +158,6 @@ internal sealed record WorkMark(Subscription Target, long Position);
 /// crash that lost recent writes) left it, from which the caller reads on.
 /// </param>
 internal readonly record struct CheckpointAdvance(bool Advanced, long Position);
+
+/// <summary>A NOTIFY: the channel and the payload.</summary>
+internal readonly record struct Notification(string Channel, string Payload);

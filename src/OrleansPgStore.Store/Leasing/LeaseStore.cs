@@ -41,6 +41,9 @@ internal sealed partial class LeaseStore : IAsyncDisposable
         _synchronousCommit = options.SynchronousCommit;
     }
 
+    /// <summary>The data source the lease writes use.</summary>
+    internal NpgsqlDataSource DataSource => _store.DataSource;
+
     /// <summary>The schema-qualified, quoted subscriptions table.</summary>
     public string QualifiedTable => _store.QualifiedTable;
 
@@ -109,41 +112,17 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     internal async Task<IReadOnlyList<Lease>> ClaimAsync(
         int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(lagging);
-        ArgumentOutOfRangeException.ThrowIfNegative(leading);
-        InputChecks.Key(holder, "Lease holder", nameof(holder));
-        ArgumentNullException.ThrowIfNull(lane);
-        InputChecks.Text(lane, $"Lane '{InputChecks.Shorten(lane)}'", nameof(lane));
-        ValidateDuration(leaseDuration);
-
-        if (lagging + leading == 0)
+        if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
         {
             return [];
         }
 
-        var reserve = lagging >= 2 ? Math.Max(1, lagging / 4) : 0;
         var operation = StoreOperation.Start("lease.claim", _store);
         try
         {
-            await using var prepared = await _store.PrepareAsync(_sql.Claim(lagging - reserve, reserve, leading), cancellationToken,
-                Text(holder),
-                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
-                Text(lane), CommitMode()).ConfigureAwait(false);
+            await using var prepared = await _store.PrepareAsync(claim.Sql, cancellationToken, claim.Parameters).ConfigureAwait(false);
             await using var reader = await prepared.Command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var leases = new List<Lease>();
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                leases.Add(new Lease(
-                    Stream: reader.GetString(0),
-                    Source: reader.IsDBNull(1) ? null : reader.GetString(1),
-                    At: reader.GetInt64(2),
-                    Work: reader.GetInt64(3),
-                    Holder: holder,
-                    Retry: reader.GetInt64(4),
-                    Lagging: reader.GetBoolean(5),
-                    LeasedUntil: reader.GetFieldValue<DateTimeOffset>(6)));
-            }
-
+            var leases = await ReadLeasesAsync(reader, holder, cancellationToken).ConfigureAwait(false);
             operation.Tag("orleanspgstore.lease_count", leases.Count);
             operation.Succeeded();
             return leases;
@@ -154,6 +133,51 @@ internal sealed partial class LeaseStore : IAsyncDisposable
             operation.Failed(translated);
             throw translated;
         }
+    }
+
+    /// <summary>The claim statement for <see cref="ClaimAsync"/>'s arguments (checked here); <c>null</c> when it would claim nothing.</summary>
+    private (string Sql, NpgsqlParameter[] Parameters)? ClaimStatement(int lagging, int leading, string holder, TimeSpan leaseDuration, string lane)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(lagging);
+        ArgumentOutOfRangeException.ThrowIfNegative(leading);
+        InputChecks.Key(holder, "Lease holder", nameof(holder));
+        ArgumentNullException.ThrowIfNull(lane);
+        InputChecks.Text(lane, $"Lane '{InputChecks.Shorten(lane)}'", nameof(lane));
+        ValidateDuration(leaseDuration);
+
+        if (lagging + leading == 0)
+        {
+            return null;
+        }
+
+        var reserve = lagging >= 2 ? Math.Max(1, lagging / 4) : 0;
+        return (_sql.Claim(lagging - reserve, reserve, leading),
+        [
+            Text(holder),
+            new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = (long)Math.Ceiling(leaseDuration.TotalMilliseconds) },
+            Text(lane),
+            CommitMode(),
+        ]);
+    }
+
+    /// <summary>The leases a claim returned, from the reader's current result.</summary>
+    private static async Task<IReadOnlyList<Lease>> ReadLeasesAsync(NpgsqlDataReader reader, string holder, CancellationToken cancellationToken)
+    {
+        var leases = new List<Lease>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            leases.Add(new Lease(
+                Stream: reader.GetString(0),
+                Source: reader.IsDBNull(1) ? null : reader.GetString(1),
+                At: reader.GetInt64(2),
+                Work: reader.GetInt64(3),
+                Holder: holder,
+                Retry: reader.GetInt64(4),
+                Lagging: reader.GetBoolean(5),
+                LeasedUntil: reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return leases;
     }
 
     /// <summary>
@@ -298,7 +322,10 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>Disposes the data source if the store created it from a connection string.</summary>
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 
-    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks)
+    private NpgsqlParameter[] RaiseWorkParameters(IReadOnlyCollection<WorkMark> marks) => [.. MarkArrays(marks), CommitMode()];
+
+    /// <summary>The marks as RaiseWork's first five parameters: one row per target, at its highest position.</summary>
+    private NpgsqlParameter[] MarkArrays(IReadOnlyCollection<WorkMark> marks)
     {
         // Every mark, before any I/O: merging first would let an invalid mark for a target vanish unseen. Equal
         // targets (a record) are equally valid, so each is checked once: correlation marks one per event.
@@ -329,7 +356,6 @@ internal sealed partial class LeaseStore : IAsyncDisposable
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = merged.Select(m => m.Position).ToArray() },
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = merged.Select(m => m.Target.Priority).ToArray() },
             TextArray(merged.Select(m => m.Target.Lane)),
-            CommitMode(),
         ];
     }
 
@@ -474,6 +500,8 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>The last parameter of the loop's lease writes: 'off' (asynchronous commit) or NULL (the server's setting).</summary>
     private NpgsqlParameter CommitMode()
         => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = _synchronousCommit ? DBNull.Value : "off" };
+
+    private static NpgsqlParameter NullableText(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 
     private static NpgsqlParameter Text(string value) => new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Npgsql;
 using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 
 namespace OrleansPgStore.Store.Reactions;
@@ -17,6 +19,12 @@ internal sealed partial class ReactionLoop
     // discovering, a cached position is usually behind, and a page read from it would be read for nothing.
     private static readonly TimeSpan SharedFor = TimeSpan.FromSeconds(10);
 
+    // True when the lease store writes to the database the journal's commit listeners listen on: then the announcement
+    // of new work to other processes is a NOTIFY in the checkpoint advance's own transaction (no round trip of its own),
+    // and _workNotification is that NOTIFY (null when NotifyOnCommit is off).
+    private readonly bool _announceInAdvance;
+    private readonly Notification? _workNotification;
+
     private long? _checkpoint;
     private long _skippedAheadAt;
     private long? _sharedAt;
@@ -25,25 +33,43 @@ internal sealed partial class ReactionLoop
     /// Step "discover": correlation, which never fails the cycle. Targets that already have marked work are claimed
     /// and handled even while the checkpoint cannot be read or advanced (a connection storm, a failover); the
     /// checkpoint is simply tried again next cycle. New work found here wakes the other workers (in this process
-    /// and, through NOTIFY, in others), so they compete for it instead of waiting for their poll.
+    /// and, through NOTIFY, in others), so they compete for it instead of waiting for their poll. With
+    /// <paramref name="claim"/>, a checkpoint advance carries the cycle's claim in its round trip (step "claim"): the
+    /// result then holds the leases and when that claim was sent; otherwise (nothing to advance, or the combined call
+    /// failed) the caller claims on its own.
     /// </summary>
-    private async Task<(int Read, bool Settling)> DiscoverAsync(CancellationToken cancellationToken)
+    private async Task<Discovery> DiscoverAsync(bool claim, CancellationToken cancellationToken)
     {
         try
         {
-            var (read, settling, found) = await CorrelatePageAsync(cancellationToken).ConfigureAwait(false);
-            if (found > 0)
+            var discovery = await CorrelatePageAsync(claim, cancellationToken).ConfigureAwait(false);
+            if (discovery.Found > 0)
             {
-                await _journal.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+                if (_announceInAdvance)
+                {
+                    // Other processes were notified by the advance's commit; this process's workers are woken here.
+                    _journal.AnnounceWorkLocally();
+                }
+                else
+                {
+                    await _journal.AnnounceWorkAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            return (read, settling);
+            return discovery;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             _checkpoint = null;
+            if (claim)
+            {
+                // A claim sent with the advance may have committed unseen: those leases are this loop's own, so the
+                // caller's own claim takes them again, and the next cycle hands back whatever it still holds.
+                _leftLeases = true;
+            }
+
             _logger.DiscoveryFailed(Holder, e);
-            return (0, false);
+            return new Discovery(0, false, 0, null);
         }
     }
 
@@ -55,9 +81,9 @@ internal sealed partial class ReactionLoop
     /// </summary>
     /// <returns>How many events this call read from the feed.</returns>
     public async Task<int> CorrelateAsync(CancellationToken cancellationToken = default)
-        => (await CorrelatePageAsync(cancellationToken).ConfigureAwait(false)).Read;
+        => (await CorrelatePageAsync(claim: false, cancellationToken).ConfigureAwait(false)).Read;
 
-    private async Task<(int Read, bool Settling, int Found)> CorrelatePageAsync(CancellationToken cancellationToken)
+    private async Task<Discovery> CorrelatePageAsync(bool claim, CancellationToken cancellationToken)
     {
         // Another worker may have read past this loop's position since: then the page is read again from where the
         // checkpoint is now, a few times at most (a worker that keeps losing still claims what the others found).
@@ -86,18 +112,39 @@ internal sealed partial class ReactionLoop
             var worthWriting = page.Events.Count > 0 || Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
             if (next <= checkpoint || !worthWriting)
             {
-                return (page.Events.Count, page.Settling, 0);
+                return new Discovery(page.Events.Count, page.Settling, 0, null);
             }
 
-            // Redoable: the compare-and-set applies once, and raising marks never lowers one.
-            var advance = await StepAsync(
-                () => _leases.AdvanceCheckpointAsync(_options.Name, checkpoint, next, marks, cancellationToken), redoable: true, cancellationToken)
-                .ConfigureAwait(false);
+            CheckpointAdvance advance;
+            Claimed? claimed = null;
+            if (claim)
+            {
+                // The claim rides with the advance: one round trip fewer between the feed read and the handlers. Not
+                // redoable (a claim is not): only a statement the server dropped unrun is sent again.
+                var (lagging, leading) = _claimSize.Next();
+                var sentAt = Stopwatch.GetTimestamp();
+                (advance, var leases) = await StepAsync(
+                    () => _leases.AdvanceCheckpointAndClaimAsync(
+                        _options.Name, checkpoint, next, marks, _workNotification, lagging, leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
+                    redoable: false,
+                    cancellationToken).ConfigureAwait(false);
+                claimed = new Claimed(leases, sentAt);
+            }
+            else
+            {
+                // Redoable: the compare-and-set applies once, and raising marks never lowers one.
+                advance = await StepAsync(
+                    () => _leases.AdvanceCheckpointAsync(_options.Name, checkpoint, next, marks, _workNotification, cancellationToken),
+                    redoable: true,
+                    cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             if (advance.Advanced)
             {
                 _checkpoint = next;
                 _skippedAheadAt = Stopwatch.GetTimestamp();
-                return (page.Events.Count, page.Settling, marks.Count);
+                return new Discovery(page.Events.Count, page.Settling, marks.Count, claimed);
             }
 
             // Past this page (another worker read it), or behind where this loop read from (a crash lost the last
@@ -109,11 +156,29 @@ internal sealed partial class ReactionLoop
                 _sharedAt = Stopwatch.GetTimestamp();
             }
 
-            if (attempt == MaxDiscoveryAttempts)
+            // With the claim made (it took what the other workers marked), the next page waits for the next cycle.
+            if (attempt == MaxDiscoveryAttempts || claimed is not null)
             {
-                return (page.Events.Count, page.Settling, 0);
+                return new Discovery(page.Events.Count, page.Settling, 0, claimed);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the lease store and the journal use one database (the same data source, or the same host, port and
+    /// database), so a NOTIFY sent with the lease writes reaches the journal's commit listeners.
+    /// </summary>
+    private static bool SharesDatabase(JournalStore journal, LeaseStore leases)
+    {
+        if (ReferenceEquals(journal.DataSource, leases.DataSource))
+        {
+            return true;
+        }
+
+        var a = new NpgsqlConnectionStringBuilder(journal.DataSource.ConnectionString);
+        var b = new NpgsqlConnectionStringBuilder(leases.DataSource.ConnectionString);
+        return string.Equals(a.Host, b.Host, StringComparison.Ordinal) && a.Port == b.Port
+            && string.Equals(a.Database, b.Database, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -145,3 +210,10 @@ internal sealed partial class ReactionLoop
         return read;
     }
 }
+
+/// <summary>What a discovery step did: events read, whether the feed was settling, marks raised, and the claim sent with the advance.</summary>
+internal readonly record struct Discovery(int Read, bool Settling, int Found, Claimed? Claimed);
+
+/// <summary>Leases claimed, and when their claim was sent (their lease time started then).</summary>
+internal sealed record Claimed(IReadOnlyList<Lease> Leases, long SentAt);
+

@@ -60,6 +60,8 @@ internal sealed partial class ReactionLoop
         _names = registry.Names.ToArray();
         _claimSize = new ClaimSize(_options);
         Holder = holder ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+        _announceInAdvance = SharesDatabase(journal, leases);
+        _workNotification = _announceInAdvance ? journal.WorkNotification : null;
     }
 
     /// <summary>This loop's lease-holder identity.</summary>
@@ -78,13 +80,13 @@ internal sealed partial class ReactionLoop
         }
 
         await ReleaseLeftLeasesAsync(cancellationToken).ConfigureAwait(false);
-        var (correlated, settling) = await DiscoverAsync(cancellationToken).ConfigureAwait(false);
-        var claimedAt = Stopwatch.GetTimestamp();
+        var (correlated, settling, _, claimed) = await DiscoverAsync(claim: true, cancellationToken).ConfigureAwait(false);
+        var claimedAt = claimed?.SentAt ?? Stopwatch.GetTimestamp();
         IReadOnlyList<Lease> leases;
         CycleReport report;
         try
         {
-            leases = await ClaimAsync(cancellationToken).ConfigureAwait(false);
+            leases = claimed?.Leases ?? await ClaimAsync(cancellationToken).ConfigureAwait(false);
             if (leases.Count == 0)
             {
                 return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling };

@@ -117,4 +117,52 @@ public sealed class NotificationTests(SchemaFixture db) : IClassFixture<SchemaFi
 
         Assert.True(handled.TryTake(out _, Patience));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task New_work_found_by_a_loop_is_announced_at_the_advances_commit_to_other_instances_and_to_its_own_workers(bool notify)
+    {
+        var tag = notify ? "on" : "off";
+        await using var writer = await db.JournalAsync($"work_events_{tag}");
+        await using var journal = await db.JournalAsync($"work_events_{tag}", o => o.NotifyOnCommit = notify);
+        await using var other = await db.JournalAsync($"work_events_{tag}");
+        await using var leases = await db.LeasesAsync($"work_subs_{tag}");
+        var heardByOther = new BlockingCollection<CommitNotification>();
+        await using var listener = other.CreateCommitListener(heardByOther.Add);
+        await listener.StartAsync();
+        var raisedHere = new BlockingCollection<CommitNotification>();
+        journal.Committed += raisedHere.Add;
+        var registry = new ReactionRegistry().On("Happened", (_, _) => Task.CompletedTask);
+        var loop = new ReactionLoop(journal, leases, registry);
+
+        // Nothing to discover: no announcement (negative control).
+        await loop.RunCycleAsync();
+        Assert.Empty(raisedHere);
+
+        await writer.CommitAsync("s", Events.Many(3));
+        var cycle = await loop.RunCycleAsync();
+        Assert.Equal(3, cycle.Correlated);
+
+        // This process's workers are woken directly, after the marks committed.
+        Assert.True(raisedHere.TryTake(out var local, Patience));
+        Assert.Equal(new CommitNotification(JournalStore.WorkAnnouncement, Local: true), local);
+        if (notify)
+        {
+            // Other processes hear it through the NOTIFY sent in the advance's transaction.
+            Assert.True(heardByOther.TryTake(out var remote, Patience));
+            Assert.Equal(new CommitNotification(JournalStore.WorkAnnouncement, Local: false), remote);
+        }
+
+        // An advance that finds the checkpoint moved on by another worker writes nothing and announces nothing.
+        var position = await leases.ReadCheckpointAsync(loop.Options.Name);
+        var lost = await leases.AdvanceCheckpointAsync(
+            loop.Options.Name, position - 1, position, [new WorkMark(new Subscription("never", "never"), position)], journal.WorkNotification);
+        Assert.Equal(new CheckpointAdvance(false, position), lost);
+        Assert.Empty(await leases.QueryStreamsAsync(new SubscriptionFilter { Streams = ["never"] }));
+
+        // Another instance commits nothing, so with NotifyOnCommit off (or after the lost advance) it hears nothing.
+        Assert.False(heardByOther.TryTake(out _, TimeSpan.FromMilliseconds(200)));
+        Assert.Empty(raisedHere);
+    }
 }
