@@ -41,3 +41,27 @@ internal sealed record LeaseBlock(string Stream, string Holder, long At, string 
 /// <param name="Applied">Reports applied by the current holder.</param>
 /// <param name="Dropped">Reports from holders that no longer held the lease: their work will be redone.</param>
 internal sealed record AckResult(IReadOnlyList<LeaseOutcome> Applied, IReadOnlyList<LeaseOutcome> Dropped);
+
+/// <summary>The leases one claim took, and whether it came back empty only because another claim took its candidates.</summary>
+/// <param name="leases">The leases taken.</param>
+/// <param name="contended">
+/// True when the claim took nothing although targets were claimable when it looked: workers claiming at the same
+/// instant see the same candidates, and <c>SKIP LOCKED</c> leaves the later one without any. Work may well be left,
+/// so the loop looks again in a moment instead of waiting for a wake-up or its poll interval.
+/// </param>
+internal sealed class ClaimedLeases(IReadOnlyList<Lease> leases, bool contended) : IReadOnlyList<Lease>
+{
+    /// <summary>No claim made.</summary>
+    public static ClaimedLeases None { get; } = new([], false);
+
+    /// <inheritdoc cref="ClaimedLeases(IReadOnlyList{Lease}, bool)" path="/param[@name='contended']"/>
+    public bool Contended { get; } = contended;
+
+    public int Count => leases.Count;
+
+    public Lease this[int index] => leases[index];
+
+    public IEnumerator<Lease> GetEnumerator() => leases.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}

@@ -66,14 +66,14 @@ internal sealed partial class LeaseStore
     /// did not apply). The claim is unchanged: SKIP LOCKED, own live leases eligible, every claim an attempt. Its leases
     /// start when this call is sent. Both statements commit together or not at all.
     /// </summary>
-    internal async Task<(CheckpointAdvance Advance, IReadOnlyList<Lease> Leases)> AdvanceCheckpointAndClaimAsync(
+    internal async Task<(CheckpointAdvance Advance, ClaimedLeases Leases)> AdvanceCheckpointAndClaimAsync(
         string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce,
         int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
     {
         var advance = AdvanceStatements(name, from, to, marks, announce);
         if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
         {
-            return (await AdvanceCheckpointAsync(name, from, to, marks, announce, cancellationToken).ConfigureAwait(false), []);
+            return (await AdvanceCheckpointAsync(name, from, to, marks, announce, cancellationToken).ConfigureAwait(false), ClaimedLeases.None);
         }
 
         var operation = StoreOperation.Start("lease.claim", _store);

@@ -109,12 +109,12 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     /// <param name="leaseDuration">How long the leases last (the database's clock); at most <see cref="MaxDuration"/>.</param>
     /// <param name="lane">The lane to claim from; defaults to the default lane.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    internal async Task<IReadOnlyList<Lease>> ClaimAsync(
+    internal async Task<ClaimedLeases> ClaimAsync(
         int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
     {
         if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
         {
-            return [];
+            return ClaimedLeases.None;
         }
 
         var operation = StoreOperation.Start("lease.claim", _store);
@@ -161,11 +161,19 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     }
 
     /// <summary>The leases a claim returned, from the reader's current result.</summary>
-    private static async Task<IReadOnlyList<Lease>> ReadLeasesAsync(NpgsqlDataReader reader, string holder, CancellationToken cancellationToken)
+    private static async Task<ClaimedLeases> ReadLeasesAsync(NpgsqlDataReader reader, string holder, CancellationToken cancellationToken)
     {
         var leases = new List<Lease>();
+        var contended = false;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (reader.IsDBNull(0))
+            {
+                // The claim's row of nulls: there were candidates, and another claim took every one of them.
+                contended = true;
+                continue;
+            }
+
             leases.Add(new Lease(
                 Stream: reader.GetString(0),
                 Source: reader.IsDBNull(1) ? null : reader.GetString(1),
@@ -177,7 +185,7 @@ internal sealed partial class LeaseStore : IAsyncDisposable
                 LeasedUntil: reader.GetFieldValue<DateTimeOffset>(6)));
         }
 
-        return leases;
+        return new ClaimedLeases(leases, contended);
     }
 
     /// <summary>

@@ -19,6 +19,12 @@ internal sealed record CycleResult(int Correlated, int Claimed, int Handled, int
     /// </summary>
     public bool Settling { get; init; }
 
+    /// <summary>
+    /// The claim came back empty only because another worker's claim took its candidates at the same instant: work may
+    /// be left, so look again in a moment rather than after a full poll interval.
+    /// </summary>
+    public bool Contended { get; init; }
+
     /// <summary>Nothing to do: no new events and nothing claimed.</summary>
     public bool Idle => Correlated == 0 && Claimed == 0;
 

@@ -215,5 +215,5 @@ internal sealed partial class ReactionLoop
 internal readonly record struct Discovery(int Read, bool Settling, int Found, Claimed? Claimed);
 
 /// <summary>Leases claimed, and when their claim was sent (their lease time started then).</summary>
-internal sealed record Claimed(IReadOnlyList<Lease> Leases, long SentAt);
+internal sealed record Claimed(ClaimedLeases Leases, long SentAt);
 

@@ -82,14 +82,14 @@ internal sealed partial class ReactionLoop
         await ReleaseLeftLeasesAsync(cancellationToken).ConfigureAwait(false);
         var (correlated, settling, _, claimed) = await DiscoverAsync(claim: true, cancellationToken).ConfigureAwait(false);
         var claimedAt = claimed?.SentAt ?? Stopwatch.GetTimestamp();
-        IReadOnlyList<Lease> leases;
+        ClaimedLeases leases;
         CycleReport report;
         try
         {
             leases = claimed?.Leases ?? await ClaimAsync(cancellationToken).ConfigureAwait(false);
             if (leases.Count == 0)
             {
-                return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling };
+                return new CycleResult(correlated, 0, 0, 0, 0, 0, []) { Settling = settling, Contended = leases.Contended };
             }
 
             var pages = await FetchAsync(leases, cancellationToken).ConfigureAwait(false);
@@ -143,7 +143,7 @@ internal sealed partial class ReactionLoop
     }
 
     /// <summary>Step "claim": leases up to <see cref="ReactionOptions.MaxClaim"/> targets with work (see <see cref="ClaimSize"/>).</summary>
-    private Task<IReadOnlyList<Lease>> ClaimAsync(CancellationToken cancellationToken)
+    private Task<ClaimedLeases> ClaimAsync(CancellationToken cancellationToken)
     {
         var (lagging, leading) = _claimSize.Next();
         return StepAsync(

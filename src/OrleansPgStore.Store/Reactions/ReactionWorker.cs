@@ -149,14 +149,15 @@ public sealed class ReactionWorker : IAsyncDisposable
                 errorDelay = TimeSpan.FromMilliseconds(100);
                 outage.Reset();
                 Interlocked.Add(ref _handled, result.Handled);
-                settleDelay = result.Settling ? settleDelay : SettleDelay;
+                var lookAgainSoon = result.Settling || result.Contended;
+                settleDelay = lookAgainSoon ? settleDelay : SettleDelay;
                 if (!result.Idle)
                 {
                     BusyCycles++;
                     continue;
                 }
 
-                if (result.Settling)
+                if (lookAgainSoon)
                 {
                     await _wake.WaitAsync(settleDelay, stop).ConfigureAwait(false);
                     settleDelay = NextSettleDelay(settleDelay, loop.Options.PollInterval);
