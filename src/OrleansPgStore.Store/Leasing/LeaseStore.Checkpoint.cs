@@ -40,11 +40,14 @@ internal sealed partial class LeaseStore
     /// <c>announce</c>: a NOTIFY sent with the marks when the advance applies and raised at least one (delivered at commit, so never for
     /// marks that did not commit); <c>null</c> for none. It must be meant for listeners on this store's database.
     /// </remarks>
-    internal async Task<CheckpointAdvance> AdvanceCheckpointAsync(
+    internal Task<CheckpointAdvance> AdvanceCheckpointAsync(
         string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce = null,
         CancellationToken cancellationToken = default)
+        => SendAdvanceAsync(name, to, AdvanceStatements(name, from, to, marks, announce), cancellationToken);
+
+    private async Task<CheckpointAdvance> SendAdvanceAsync(
+        string name, long to, (string Sql, NpgsqlParameter[] Parameters)[] advance, CancellationToken cancellationToken)
     {
-        var advance = AdvanceStatements(name, from, to, marks, announce);
         try
         {
             // No explicit transaction: a batch runs as one implicit transaction, committed when its last statement ends.
@@ -73,7 +76,7 @@ internal sealed partial class LeaseStore
         var advance = AdvanceStatements(name, from, to, marks, announce);
         if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
         {
-            return (await AdvanceCheckpointAsync(name, from, to, marks, announce, cancellationToken).ConfigureAwait(false), ClaimedLeases.None);
+            return (await SendAdvanceAsync(name, to, advance, cancellationToken).ConfigureAwait(false), ClaimedLeases.None);
         }
 
         var operation = StoreOperation.Start("lease.claim", _store);
