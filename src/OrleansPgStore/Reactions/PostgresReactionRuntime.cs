@@ -58,17 +58,15 @@ internal sealed class PostgresReactionRuntime : IAsyncDisposable
 
     /// <summary>A worker for one grain activation claiming from <paramref name="lane"/>, identified as <paramref name="holder"/> in its leases.</summary>
     public ReactionWorker CreateWorker(string holder, string lane)
-    {
-        return new ReactionWorker(CreateLoop(holder, lane), _services.Journal, listen: false, _loggerFactory);
-    }
+        => _services.CreateReactionWorker(_registry.Value, LoopFor(lane), listen: false, holder);
 
     /// <summary>A loop of its own claiming from <paramref name="lane"/>, identified as <paramref name="holder"/>, e.g. to drive a rebuild.</summary>
     public ReactionLoop CreateLoop(string holder, string lane)
-    {
-        // Every lane's loops share the group's name, so one correlation checkpoint raises the work of all lanes.
-        var loop = _loopByLane.GetOrAdd(lane, static (lane, loop) => lane == loop.Lane ? loop : loop.WithLane(lane), _loop);
-        return new ReactionLoop(_services.Journal, _services.Leases, _registry.Value, loop, _loggerFactory, holder);
-    }
+        => new(_services.Journal, _services.Leases, _registry.Value, LoopFor(lane), _loggerFactory, holder);
+
+    /// <summary>The loop settings of <paramref name="lane"/>'s loops: every lane shares the group's name, so one correlation checkpoint raises the work of all lanes.</summary>
+    private ReactionOptions LoopFor(string lane)
+        => _loopByLane.GetOrAdd(lane, static (lane, loop) => lane == loop.Lane ? loop : loop.WithLane(lane), _loop);
 
     /// <summary>The lease holders of the workers active on this silo.</summary>
     public IReadOnlyList<string> LocalHolders => _local.Keys.Select(w => w.Holder).ToList();
