@@ -53,7 +53,7 @@ public sealed class TruncationRacesSnapshotTests(SchemaFixture db) : IClassFixtu
         await using var gate = await db.Schema.DataSource.OpenConnectionAsync();
         await ExecuteAsync(gate, $"SELECT pg_advisory_lock({GateKey})");
         Task<RecordedEvent?> Truncate() => Task.Run(() => store.TruncateAsync("s"));
-        Task<RecordedEvent?> Save() => Task.Run<RecordedEvent?>(() => store.SaveSnapshotAsync("s", snapshotVersion, """{"held":true}"""));
+        Task<RecordedEvent?> Save() => Task.Run<RecordedEvent?>(async () => await store.SaveSnapshotAsync("s", snapshotVersion, """{"held":true}"""));
         var first = snapshotFirst ? Save() : Truncate();
         var heldPid = 0;
         await Eventually.WaitAsync(async () => (heldPid = await db.Schema.ScalarAsync<int>(
