@@ -90,10 +90,12 @@ internal sealed partial class ReactionLoop
         for (var attempt = 1; ; attempt++)
         {
             var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
+            var limit = _pageSize.Next;
             var page = await StepAsync(
-                () => ReadCorrelationPageAsync(checkpoint, cancellationToken),
+                () => ReadCorrelationPageAsync(checkpoint, limit, cancellationToken),
                 redoable: true,
                 cancellationToken).ConfigureAwait(false);
+            _pageSize.Observe(page.Events.Count);
             var marks = new List<WorkMark>();
             foreach (var e in page.Events)
             {

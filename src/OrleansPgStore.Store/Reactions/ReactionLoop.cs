@@ -34,6 +34,7 @@ internal sealed partial class ReactionLoop
     private readonly ILogger _logger;
     private readonly string[] _names;
     private readonly ClaimSize _claimSize;
+    private readonly CorrelationPageSize _pageSize;
     private bool _leftLeases;
 
     /// <summary>Creates a loop over a journal and a lease store.</summary>
@@ -59,6 +60,7 @@ internal sealed partial class ReactionLoop
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Reactions");
         _names = registry.Names.ToArray();
         _claimSize = new ClaimSize(_options);
+        _pageSize = new CorrelationPageSize(_options);
         Holder = holder ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _announceInAdvance = SharesDatabase(journal, leases);
         _workNotification = _announceInAdvance ? journal.WorkNotification : null;
@@ -156,10 +158,10 @@ internal sealed partial class ReactionLoop
     /// The feed page correlation maps to targets: without payloads when no reaction has a resolver of its own (the
     /// default one looks at the event's stream only), which spares converting, sending and decoding them.
     /// </summary>
-    private Task<FeedPage> ReadCorrelationPageAsync(long after, CancellationToken cancellationToken)
+    private Task<FeedPage> ReadCorrelationPageAsync(long after, int limit, CancellationToken cancellationToken)
         => _registry.ResolvesOwnStreamsOnly
-            ? _journal.ReadFeedHeadsAsync(after, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken)
-            : _journal.ReadFeedAsync(after, long.MaxValue, _names, _options.CorrelationBatch, cancellationToken);
+            ? _journal.ReadFeedHeadsAsync(after, long.MaxValue, _names, limit, cancellationToken)
+            : _journal.ReadFeedAsync(after, long.MaxValue, _names, limit, cancellationToken);
 
     /// <summary>
     /// Step "fetch": the events of every claimed target fed by one stream in a single round trip (a statement per lease
