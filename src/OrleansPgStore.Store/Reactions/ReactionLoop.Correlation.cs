@@ -124,6 +124,7 @@ internal sealed partial class ReactionLoop
                 // The claim rides with the advance: one round trip fewer between the feed read and the handlers. Not
                 // redoable (a claim is not): only a statement the server dropped unrun is sent again.
                 var (lagging, leading) = _claimSize.Next();
+                _lastAsked = lagging + leading;
                 var sentAt = Stopwatch.GetTimestamp();
                 (advance, var leases) = await StepAsync(
                     () => _leases.AdvanceCheckpointAndClaimAsync(

@@ -72,6 +72,44 @@ public sealed class FreshWorkSharesTests(SchemaFixture db) : IClassFixture<Schem
         }
     }
 
+    [Fact]
+    public async Task A_loop_that_lost_the_race_for_a_page_claims_marked_work_before_reading_the_feed_again()
+    {
+        await using var journal = await db.JournalAsync("first_events");
+        await using var leases = await db.LeasesAsync("first_subs");
+        await CommitAsync(journal, "s", streams: 2 * Streams);
+        var handled = new ConcurrentBag<(string Holder, long Position)>();
+        var options = new ReactionOptions { Name = "first" };
+        var loop = new ReactionLoop(journal, leases, Registry(handled, "loop"), options, holder: "loop");
+        var other = new ReactionLoop(journal, leases, Registry(handled, "other"), options, holder: "other");
+
+        var cycle = await loop.RunCycleAsync();
+        Assert.Equal((3_200, 8), (cycle.Correlated, cycle.Claimed));
+
+        // Another worker reads the rest of the feed first: the loop reads a page of it (a full one, 10,000 events, so it
+        // ends where the other has been already), its advance does not apply, and the claim sent with it takes a full
+        // claim of the other's marks.
+        while (await other.CorrelateAsync() > 0)
+        {
+        }
+
+        cycle = await loop.RunCycleAsync();
+        Assert.Equal((10_000, 32), (cycle.Correlated, cycle.Claimed));
+
+        // New events: the loop first claims marked work and leaves the feed to the other worker while it gets some
+        // (negative control: reading first, this cycle correlated the 10 new events).
+        await journal.CommitAsync("late", Events.Many(10));
+        cycle = await loop.RunCycleAsync();
+        Assert.Equal((0, 32), (cycle.Correlated, cycle.Claimed));
+
+        // Once the marked work is claimed it reads the feed again, so nothing waits on the other worker.
+        await loop.UntilIdleAsync();
+        var positions = handled.Select(h => h.Position).ToList();
+        Assert.Equal((2 * Streams * PerStream) + 10, positions.Count);
+        Assert.Equal(positions.Count, positions.Distinct().Count());
+        Assert.All(handled, h => Assert.Equal("loop", h.Holder));
+    }
+
     private static ReactionRegistry Registry(ConcurrentBag<(string, long)> handled, string holder)
         => new ReactionRegistry().On("Happened", (e, _) =>
         {
@@ -79,9 +117,9 @@ public sealed class FreshWorkSharesTests(SchemaFixture db) : IClassFixture<Schem
             return Task.CompletedTask;
         });
 
-    private static async Task CommitAsync(JournalStore journal, string prefix)
+    private static async Task CommitAsync(JournalStore journal, string prefix, int streams = Streams)
     {
-        for (var s = 0; s < Streams; s++)
+        for (var s = 0; s < streams; s++)
         {
             await journal.CommitAsync($"{prefix}{s}", Events.Many(PerStream));
         }
