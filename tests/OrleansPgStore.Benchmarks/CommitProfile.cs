@@ -65,7 +65,7 @@ public static class CommitProfile
             {
                 ("raw INSERT", RawSql("raw_events"), () => RawParameters($"prof-raw-{run}-{size}", Next($"raw{size}", size))),
                 ("raw INSERT, UNIQUE (stream, version)", RawSql("raw_events_occ"), () => RawParameters($"prof-occ-{run}-{size}", Next($"occ{size}", size))),
-                ("engine commit statement", engineSql, () => EngineParameters($"prof-ours-{run}-{size}")),
+                ("engine commit statement", engineSql, () => EngineParameters($"prof-eng-{run}-{size}")),
             };
 
             long Next(string key, int step) => versions[key] = versions.GetValueOrDefault(key, -step) + step;
