@@ -68,11 +68,11 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         await cluster.DeployAsync();
         var workers = Enumerable.Range(0, 2).Select(i => cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}")).ToList();
 
-        // One worker per silo: worker i belongs on the silo ranked i mod 2 (one first placed elsewhere moves there).
+        // One worker per silo: placement puts worker i on the silo ranked i mod 2 (a silo short of its share pulls it in).
         // Asked of each silo's runtime: a call to a worker grain would itself place it.
         var deadline = DateTime.UtcNow + Patience;
         List<IReadOnlyList<string>> local;
-        while ((local = cluster.Silos.Select(s => s.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider).LocalHolders).ToList())
+        while ((local = cluster.Silos.Select(s => s.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider).LocalHolders).ToList())
                .Any(h => h.Count != 1))
         {
             Assert.True(DateTime.UtcNow < deadline, $"the workers run as {string.Join(" | ", local.Select(h => string.Join(", ", h)))}");
@@ -182,16 +182,17 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         try
         {
             await cluster.DeployAsync();
-            // With no checks after start, the silos' start checks may have raced each other: ask for each worker on
-            // its silo as a later check would.
-            var ranked = cluster.Silos.Select(s => s.SiloAddress.ToParsableString()).Order(StringComparer.Ordinal).ToList();
+            // With no checks after start, the silos' start checks may have raced each other (a worker placed while
+            // the other silo was not yet in view): move each worker to its silo as a later check would.
             var deadline = DateTime.UtcNow + Patience;
             while (cluster.Silos.Any(s => Runtime(s).LocalHolders.Count != 1))
             {
                 Assert.True(DateTime.UtcNow < deadline, $"the workers never settled one per silo: {Holders(cluster)}");
                 for (var i = 0; i < 2; i++)
                 {
-                    await cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}").EnsureStartedAsync(ranked[i]);
+                    var worker = cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}");
+                    await worker.EnsureStartedAsync();
+                    await worker.MoveToItsSiloAsync();
                 }
 
                 await Task.Delay(100);
@@ -223,8 +224,8 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         }
     }
 
-    private static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
-        => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
+    private static PostgresReactions Runtime(InProcessSiloHandle silo)
+        => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider);
 
     /// <summary>Which workers each live silo runs, for failure messages.</summary>
     private static string Holders(InProcessTestCluster cluster)
