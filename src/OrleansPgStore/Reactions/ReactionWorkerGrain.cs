@@ -44,6 +44,7 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         var key = this.GetPrimaryKeyString();
         var worker = ReactionWorkerKey.Parse(key);
         _reactions = _services.GetRequiredKeyedService<PostgresReactions>(worker.Provider);
+        LogActivating(_logger, key, _silo);
         _worker = await _reactions.StartWorkerAsync(
             worker, $"{PostgresReactions.HolderPrefix(_silo)}{key}/{Guid.NewGuid().ToString("N")[..8]}", cancellationToken).ConfigureAwait(true);
         LogStarted(_logger, key, _silo);
@@ -85,6 +86,7 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
     {
         // Orleans asks the placement director again and moves the activation (directory entry included) when it
         // names another silo; the worker stops here (handing back its leases) and starts there.
+        LogMoveAsked(_logger, this.GetPrimaryKeyString(), _silo);
         MigrateOnIdle();
         return Task.CompletedTask;
     }
@@ -95,11 +97,21 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        LogDeactivating(_logger, this.GetPrimaryKeyString(), _silo, reason.ToString());
         if (_worker is not null)
         {
             await _reactions!.StopWorkerAsync(_worker).ConfigureAwait(true);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DIAG worker {Worker} on {Silo} activating")]
+    private static partial void LogActivating(ILogger logger, string worker, string silo);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DIAG worker {Worker} on {Silo} asked to move")]
+    private static partial void LogMoveAsked(ILogger logger, string worker, string silo);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "DIAG worker {Worker} on {Silo} deactivating: {Reason}")]
+    private static partial void LogDeactivating(ILogger logger, string worker, string silo, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reaction worker {Worker} started on {Silo}")]
     private static partial void LogStarted(ILogger logger, string worker, string silo);

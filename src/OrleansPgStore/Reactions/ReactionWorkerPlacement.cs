@@ -59,13 +59,27 @@ internal sealed class ReactionWorkerPlacement : PlacementStrategy
 internal sealed class ReactionWorkerPlacementAttribute() : PlacementAttribute(ReactionWorkerPlacement.Instance);
 
 /// <summary>Orleans' placement director for <see cref="ReactionWorkerPlacement"/>: runs on the silo that creates the activation.</summary>
-internal sealed class ReactionWorkerPlacementDirector(IClusterManifestProvider manifest, IOptionsMonitor<PostgresJournalOptions> options)
+internal sealed partial class ReactionWorkerPlacementDirector(
+    IClusterManifestProvider manifest, IOptionsMonitor<PostgresJournalOptions> options, ILocalSiloDetails local,
+    IClusterMembershipService membership, Microsoft.Extensions.Logging.ILogger<ReactionWorkerPlacementDirector> logger)
     : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         var key = ReactionWorkerKey.Parse(target.GrainIdentity.Key.ToString()!);
-        var silos = ReactionWorkerPlacement.Silos(manifest.Current, target.GrainIdentity.Type, key.Provider, context.GetCompatibleSilos(target));
-        return Task.FromResult(ReactionWorkerPlacement.SiloFor(key, ReactionWorkerKey.All(key.Provider, options.Get(key.Provider).Reactions), silos));
+        var compatible = context.GetCompatibleSilos(target);
+        var current = manifest.Current;
+        var silos = ReactionWorkerPlacement.Silos(current, target.GrainIdentity.Type, key.Provider, compatible);
+        var chosen = ReactionWorkerPlacement.SiloFor(key, ReactionWorkerKey.All(key.Provider, options.Get(key.Provider).Reactions), silos);
+        var snapshot = membership.CurrentSnapshot;
+        LogPlaced(logger, key.ToString(), local.SiloAddress, string.Join(",", compatible.Select(s => s.ToString())),
+            string.Join(",", silos.Select(s => s.ToString())), current.Version.ToString(), snapshot.Version.Value,
+            string.Join(",", snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToString())), chosen);
+        return Task.FromResult(chosen);
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug,
+        Message = "DIAG director on {Local} places {Worker} -> {Chosen}: compatible [{Compatible}], ordered [{Silos}], manifest {ManifestVersion}, membership {MembershipVersion} active [{Active}]")]
+    private static partial void LogPlaced(Microsoft.Extensions.Logging.ILogger logger, string worker, SiloAddress local, string compatible, string silos,
+        string manifestVersion, long membershipVersion, string active, SiloAddress chosen);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -178,7 +179,8 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         var effects = $"\"{_schema.Name}\".revival_effects";
         await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
         // The silos check their workers once at start only: a lost worker can come back through its reminder alone.
-        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: Timeout.InfiniteTimeSpan);
+        var capture = new LogCapture();
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: Timeout.InfiniteTimeSpan, capture: capture);
         try
         {
             await cluster.DeployAsync();
@@ -187,6 +189,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
             var deadline = DateTime.UtcNow + Patience;
             while (cluster.Silos.Any(s => Runtime(s).LocalHolders.Count != 1))
             {
+                capture.Entries.Enqueue(new LogCapture.Entry(LogLevel.Debug, "test", 0, $"DIAG settle step: {Holders(cluster)}", null));
                 Assert.True(DateTime.UtcNow < deadline, $"the workers never settled one per silo: {Holders(cluster)}");
                 for (var i = 0; i < 2; i++)
                 {
@@ -220,7 +223,20 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         }
         finally
         {
+            Trace(capture);
             await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>Writes the placement trace (director decisions, activations, settle steps) where ORLEANSPGSTORE_PLACEMENT_TRACE says.</summary>
+    private static void Trace(LogCapture capture)
+    {
+        if (Environment.GetEnvironmentVariable("ORLEANSPGSTORE_PLACEMENT_TRACE") is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+            File.WriteAllLines(Path.Combine(directory, $"trace-{DateTime.UtcNow:HHmmss}.log"),
+                capture.Entries.Where(e => e.Message.Contains("DIAG") || e.Level >= LogLevel.Warning || e.Category.StartsWith("OrleansPgStore"))
+                    .OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Level} {e.Category}: {e.Message} {e.Exception}"));
         }
     }
 
@@ -248,7 +264,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
 
     private static InProcessTestCluster BuildCluster(
         string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null, short silos = 2,
-        TimeSpan? workerCheckInterval = null)
+        TimeSpan? workerCheckInterval = null, LogCapture? capture = null)
         => TestClusters.Build(
             connectionString,
             schema,
@@ -278,7 +294,15 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
                     await command.ExecuteNonQueryAsync(ct);
                 });
             },
-            configureSilo: silo => silo
+            configureSilo: silo =>
+            {
+                if (capture is not null)
+                {
+                    silo.Services.AddSingleton<ILoggerProvider>(capture);
+                    silo.Services.AddLogging(logging => logging.AddFilter("OrleansPgStore", LogLevel.Debug).AddFilter("Orleans.Grain", LogLevel.Debug));
+                }
+
+                silo
                 .UseInMemoryReminderService()
                 // A killed silo is declared dead within seconds.
                 .Configure<ClusterMembershipOptions>(o =>
@@ -286,7 +310,8 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
                     o.ProbeTimeout = TimeSpan.FromSeconds(1);
                     o.NumMissedProbesLimit = 2;
                     o.NumVotesForDeathDeclaration = 1;
-                }));
+                });
+            });
 
     private static Task WaitForAsync(Func<Task<long>> probe, long atLeast) => Eventually.AtLeastAsync(probe, atLeast, "the count");
 
