@@ -134,6 +134,8 @@ internal static class PostgresServiceCollectionExtensions
         if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, typeof(ReactionWorkerPlacement))))
         {
             services.AddPlacementDirector<ReactionWorkerPlacement, ReactionWorkerPlacementDirector>();
+            // The worker grains and the supervisors ask the same director where a worker belongs before moving it.
+            services.AddSingleton<ReactionWorkerPlacementDirector>();
         }
 
         // Scheduled retention (off unless Retention.KeepFor is set) and the lag gauges' sampling (only with reactions).

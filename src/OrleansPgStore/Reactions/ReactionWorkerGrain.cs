@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Placement;
 using Orleans.Timers;
 using OrleansPgStore.Options;
 using OrleansPgStore.Store.Reactions;
@@ -27,15 +28,20 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
 
     private readonly IServiceProvider _services;
     private readonly ILogger<ReactionWorkerGrain> _logger;
+    private readonly ReactionWorkerPlacementDirector _placement;
+    private readonly SiloAddress _here;
     private readonly string _silo;
     private PostgresReactions? _reactions;
     private ReactionWorker? _worker;
     private bool _reminderRegistered;
 
-    public ReactionWorkerGrain(IServiceProvider services, ILocalSiloDetails silo, ILogger<ReactionWorkerGrain> logger)
+    public ReactionWorkerGrain(
+        IServiceProvider services, ReactionWorkerPlacementDirector placement, ILocalSiloDetails silo, ILogger<ReactionWorkerGrain> logger)
     {
         _services = services;
         _logger = logger;
+        _placement = placement;
+        _here = silo.SiloAddress;
         _silo = silo.SiloAddress.ToParsableString();
     }
 
@@ -82,13 +88,25 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         }
     }
 
-    public Task MoveToItsSiloAsync()
+    public Task<bool> MoveToItsSiloAsync(SiloAddress destination)
     {
-        // Orleans asks the placement director again and moves the activation (directory entry included) when it
-        // names another silo; the worker stops here (handing back its leases) and starts there.
-        LogMoveAsked(_logger, this.GetPrimaryKeyString(), _silo);
+        // Orleans 10's MigrateOnIdle deactivates first and asks placement after: when placement then names this silo
+        // the worker is only restarted, not moved. So move only when this silo's placement names another silo, and
+        // only the one the caller asked for (a caller whose view differs asks again once the views agree).
+        var key = ReactionWorkerKey.Parse(this.GetPrimaryKeyString());
+        var silos = _placement.Silos(key.Provider, this.GetGrainId().Type);
+        var target = silos.Count == 0 ? _here : _placement.SiloFor(key, silos);
+        if (target.Equals(_here) || !target.Equals(destination))
+        {
+            LogMoveRefused(_logger, key.ToString(), _silo, destination, target);
+            return Task.FromResult(false);
+        }
+
+        // The destination rides along as the placement hint the director keeps (the directory entry moves with it);
+        // the worker stops here (handing back its leases) and starts there.
+        RequestContext.Set(IPlacementDirector.PlacementHintKey, target);
         MigrateOnIdle();
-        return Task.CompletedTask;
+        return Task.FromResult(true);
     }
 
     public Task<long> GetBusyCyclesAsync() => Task.FromResult(_worker?.BusyCycles ?? 0);
@@ -104,13 +122,14 @@ internal sealed partial class ReactionWorkerGrain : Grain, IReactionWorkerGrain,
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "DIAG worker {Worker} on {Silo} activating")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reaction worker {Worker} activating on {Silo}")]
     private static partial void LogActivating(ILogger logger, string worker, string silo);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "DIAG worker {Worker} on {Silo} asked to move")]
-    private static partial void LogMoveAsked(ILogger logger, string worker, string silo);
+    [LoggerMessage(Level = LogLevel.Debug,
+        Message = "Reaction worker {Worker} on {Silo} stays: asked to move to {Destination}, this silo's placement names {Target}")]
+    private static partial void LogMoveRefused(ILogger logger, string worker, string silo, SiloAddress destination, SiloAddress target);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "DIAG worker {Worker} on {Silo} deactivating: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reaction worker {Worker} on {Silo} deactivating: {Reason}")]
     private static partial void LogDeactivating(ILogger logger, string worker, string silo, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reaction worker {Worker} started on {Silo}")]
@@ -139,9 +158,12 @@ internal interface IReactionWorkerGrain : IGrainWithStringKey
     [Alias("EnsureStarted")]
     Task EnsureStartedAsync();
 
-    /// <summary>Moves the worker to the silo placement names for it now (no move when that is its silo).</summary>
+    /// <summary>
+    /// Moves the worker to <paramref name="destination"/> when its silo's placement names that silo for it now; no
+    /// move (nor restart) when placement names the silo it is on, or another silo than the caller's. True when it moves.
+    /// </summary>
     [Alias("MoveToItsSilo")]
-    Task MoveToItsSiloAsync();
+    Task<bool> MoveToItsSiloAsync(SiloAddress destination);
 
     /// <summary>How many cycles of this activation found work (diagnostics and tests).</summary>
     [Alias("GetBusyCycles")]

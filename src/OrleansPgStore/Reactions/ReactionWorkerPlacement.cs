@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Metadata;
 using Orleans.Placement;
@@ -15,7 +16,9 @@ namespace OrleansPgStore.Reactions;
 /// <remarks>
 /// Orleans asks only when it creates an activation: a silo start, a worker lost with its silo (the supervisor's
 /// check or the worker's reminder calls it again), or a migration. Existing workers stay where they are when a silo
-/// joins; <see cref="ReactionWorkerSupervisor"/> moves the few a balanced spread needs.
+/// joins; <see cref="ReactionWorkerSupervisor"/> moves the few a balanced spread needs, and a worker moves only when
+/// its own silo's placement names the destination the supervisor asked for (see
+/// <see cref="IReactionWorkerGrain.MoveToItsSiloAsync"/>).
 /// </remarks>
 [GenerateSerializer, Immutable, Alias("OrleansPgStore.Reactions.ReactionWorkerPlacement")]
 internal sealed class ReactionWorkerPlacement : PlacementStrategy
@@ -29,8 +32,9 @@ internal sealed class ReactionWorkerPlacement : PlacementStrategy
     internal static string RunsReactionsProperty(string provider) => $"orleanspgstore.reactions/{provider}";
 
     /// <summary>
-    /// The silos among <paramref name="candidates"/> that run <paramref name="provider"/>'s reactions, ordered by address
-    /// (the same order on every silo); all candidates when none says so (a mixed cluster still places its workers).
+    /// The silos among <paramref name="candidates"/> (active silos whose manifest has the worker grain) that run
+    /// <paramref name="provider"/>'s reactions, ordered by address (the same order on every silo); all candidates when
+    /// none says so (a mixed cluster still places its workers).
     /// </summary>
     internal static IReadOnlyList<SiloAddress> Silos(
         ClusterManifest manifest, GrainType workerType, string provider, IEnumerable<SiloAddress> candidates)
@@ -58,28 +62,60 @@ internal sealed class ReactionWorkerPlacement : PlacementStrategy
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
 internal sealed class ReactionWorkerPlacementAttribute() : PlacementAttribute(ReactionWorkerPlacement.Instance);
 
-/// <summary>Orleans' placement director for <see cref="ReactionWorkerPlacement"/>: runs on the silo that creates the activation.</summary>
+/// <summary>
+/// Orleans' placement director for <see cref="ReactionWorkerPlacement"/>: runs on the silo that creates (or migrates)
+/// the activation. The worker grain and the supervisor ask it too (<see cref="Silos"/>, <see cref="SiloFor"/>), so a
+/// move is decided from the same view as the placement that carries it out.
+/// </summary>
 internal sealed partial class ReactionWorkerPlacementDirector(
-    IClusterManifestProvider manifest, IOptionsMonitor<PostgresJournalOptions> options, ILocalSiloDetails local,
-    IClusterMembershipService membership, Microsoft.Extensions.Logging.ILogger<ReactionWorkerPlacementDirector> logger)
+    IClusterManifestProvider manifest,
+    IClusterMembershipService membership,
+    IOptionsMonitor<PostgresJournalOptions> options,
+    ILocalSiloDetails local,
+    ILogger<ReactionWorkerPlacementDirector> logger)
     : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
         var key = ReactionWorkerKey.Parse(target.GrainIdentity.Key.ToString()!);
-        var compatible = context.GetCompatibleSilos(target);
-        var current = manifest.Current;
-        var silos = ReactionWorkerPlacement.Silos(current, target.GrainIdentity.Type, key.Provider, compatible);
-        var chosen = ReactionWorkerPlacement.SiloFor(key, ReactionWorkerKey.All(key.Provider, options.Get(key.Provider).Reactions), silos);
-        var snapshot = membership.CurrentSnapshot;
-        LogPlaced(logger, key.ToString(), local.SiloAddress, string.Join(",", compatible.Select(s => s.ToString())),
-            string.Join(",", silos.Select(s => s.ToString())), current.Version.ToString(), snapshot.Version.Value,
-            string.Join(",", snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToString())), chosen);
+        var silos = Silos(key.Provider, target.GrainIdentity.Type);
+        if (silos.Count == 0)
+        {
+            // This silo's membership view has no active silo with the worker yet (e.g. still joining): Orleans' own view.
+            silos = ReactionWorkerPlacement.Silos(manifest.Current, target.GrainIdentity.Type, key.Provider, context.GetCompatibleSilos(target));
+        }
+
+        var chosen = SiloFor(key, silos);
+        // A worker that moves names its destination (it checked it against this view a moment ago): keep it while it
+        // is still one of the silos, so the move is not turned into a plain restart by a view that changed meanwhile.
+        if (target.RequestContextData?.TryGetValue(IPlacementDirector.PlacementHintKey, out var hint) == true
+            && hint is SiloAddress destination && silos.Contains(destination))
+        {
+            chosen = destination;
+        }
+
+        LogPlaced(logger, key.ToString(), local.SiloAddress, chosen, string.Join(", ", silos), membership.CurrentSnapshot.Version.Value);
         return Task.FromResult(chosen);
     }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Debug,
-        Message = "DIAG director on {Local} places {Worker} -> {Chosen}: compatible [{Compatible}], ordered [{Silos}], manifest {ManifestVersion}, membership {MembershipVersion} active [{Active}]")]
-    private static partial void LogPlaced(Microsoft.Extensions.Logging.ILogger logger, string worker, SiloAddress local, string compatible, string silos,
-        string manifestVersion, long membershipVersion, string active, SiloAddress chosen);
+    /// <summary>
+    /// The silos that run <paramref name="provider"/>'s workers as this silo sees them now: active in its membership
+    /// snapshot, with the worker grain in their manifest (and saying they run the reactions), ordered by address.
+    /// </summary>
+    internal IReadOnlyList<SiloAddress> Silos(string provider, GrainType workerType)
+    {
+        var current = manifest.Current;
+        var active = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active
+                        && current.Silos.TryGetValue(m.SiloAddress, out var silo) && silo.Grains.ContainsKey(workerType))
+            .Select(m => m.SiloAddress);
+        return ReactionWorkerPlacement.Silos(current, workerType, provider, active);
+    }
+
+    /// <summary>The silo among <paramref name="silos"/> (from <see cref="Silos"/>) that worker <paramref name="key"/> belongs on.</summary>
+    internal SiloAddress SiloFor(ReactionWorkerKey key, IReadOnlyList<SiloAddress> silos)
+        => ReactionWorkerPlacement.SiloFor(key, ReactionWorkerKey.All(key.Provider, options.Get(key.Provider).Reactions), silos);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reaction worker {Worker} placed by {Local} on {Chosen} of [{Silos}] (membership {MembershipVersion})")]
+    private static partial void LogPlaced(ILogger logger, string worker, SiloAddress local, SiloAddress chosen, string silos, long membershipVersion);
 }

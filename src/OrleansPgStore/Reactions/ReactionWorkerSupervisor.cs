@@ -77,31 +77,36 @@ internal sealed partial class ReactionWorkerSupervisor(
     /// than ⌈N/n⌉ lets go of those it assigns elsewhere. A silo's death moves only that silo's workers: re-placed on
     /// the survivors, they leave every survivor within those bounds.
     /// </summary>
-    private async Task CheckWorkersAsync()
+    internal async Task CheckWorkersAsync()
     {
         var grains = services.GetRequiredService<IGrainFactory>();
         var all = ReactionWorkerKey.All(name, options);
         await Task.WhenAll(all.Select(key => grains.GetGrain<IReactionWorkerGrain>(key.ToString()).EnsureStartedAsync())).ConfigureAwait(false);
 
+        // The same view of the silos as this silo's placement (active members that run the reactions).
+        var placement = services.GetRequiredService<ReactionWorkerPlacementDirector>();
         var local = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        var manifest = services.GetRequiredService<IClusterManifestProvider>().Current;
         var workerType = grains.GetGrain<IReactionWorkerGrain>(all[0].ToString()).GetGrainId().Type;
-        var silos = ReactionWorkerPlacement.Silos(manifest, workerType, name, manifest.Silos.Keys);
+        var silos = placement.Silos(name, workerType);
         if (!silos.Contains(local))
         {
-            return;   // not yet in the cluster's manifest (or leaving it): nothing to balance against.
+            return;   // not yet active with the workers in this silo's view (or leaving): nothing to balance against.
         }
 
         var here = Reactions.LocalWorkers;
         var (fewest, most) = (all.Count / silos.Count, (all.Count + silos.Count - 1) / silos.Count);
-        var belongHere = all.Where(key => ReactionWorkerPlacement.SiloFor(key, all, silos).Equals(local)).Select(key => key.ToString());
+        var belongHere = all.Where(key => placement.SiloFor(key, silos).Equals(local)).Select(key => key.ToString());
         var move = here.Count < fewest ? belongHere.Where(key => !here.Contains(key)).Take(fewest - here.Count)
             : here.Count > most ? here.Except(belongHere).Take(here.Count - most)
             : [];
         foreach (var key in move.ToList())
         {
-            LogMoving(logger, key, here.Count, fewest, most);
-            await grains.GetGrain<IReactionWorkerGrain>(key).MoveToItsSiloAsync().ConfigureAwait(false);
+            // The worker moves only if its own silo's placement names the same destination (views can differ for a moment).
+            var destination = placement.SiloFor(ReactionWorkerKey.Parse(key), silos);
+            if (await grains.GetGrain<IReactionWorkerGrain>(key).MoveToItsSiloAsync(destination).ConfigureAwait(false))
+            {
+                LogMoving(logger, key, destination, here.Count, fewest, most);
+            }
         }
     }
 
@@ -187,8 +192,8 @@ internal sealed partial class ReactionWorkerSupervisor(
     private static partial void LogWorkersStarted(ILogger logger, int count, int lanes, string name);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Reaction worker {Worker} moves to the silo placement names for it: this silo runs {Count} workers, a balanced share is {Fewest} to {Most}")]
-    private static partial void LogMoving(ILogger logger, string worker, int count, int fewest, int most);
+        Message = "Reaction worker {Worker} moves to {Destination}, the silo placement names for it: this silo runs {Count} workers, a balanced share is {Fewest} to {Most}")]
+    private static partial void LogMoving(ILogger logger, string worker, SiloAddress destination, int count, int fewest, int most);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Checking the reaction workers of '{Name}' failed; trying again later")]
     private static partial void LogCheckFailed(ILogger logger, Exception exception, string name);

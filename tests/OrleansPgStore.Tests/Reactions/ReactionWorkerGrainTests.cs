@@ -185,17 +185,15 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         {
             await cluster.DeployAsync();
             // With no checks after start, the silos' start checks may have raced each other (a worker placed while
-            // the other silo was not yet in view): move each worker to its silo as a later check would.
+            // the other silo was not yet in view): check as the silos' later checks would.
             var deadline = DateTime.UtcNow + Patience;
             while (cluster.Silos.Any(s => Runtime(s).LocalHolders.Count != 1))
             {
-                capture.Entries.Enqueue(new LogCapture.Entry(LogLevel.Debug, "test", 0, $"DIAG settle step: {Holders(cluster)}", null));
+                capture.Entries.Enqueue(new LogCapture.Entry(LogLevel.Debug, "test", 0, $"settle step: {Holders(cluster)}", null));
                 Assert.True(DateTime.UtcNow < deadline, $"the workers never settled one per silo: {Holders(cluster)}");
-                for (var i = 0; i < 2; i++)
+                foreach (var silo in cluster.Silos)
                 {
-                    var worker = cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}");
-                    await worker.EnsureStartedAsync();
-                    await worker.MoveToItsSiloAsync();
+                    await silo.ServiceProvider.GetRequiredKeyedService<ReactionWorkerSupervisor>(TestClusters.Provider).CheckWorkersAsync();
                 }
 
                 await Task.Delay(100);
@@ -228,14 +226,17 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Writes the placement trace (director decisions, activations, settle steps) where ORLEANSPGSTORE_PLACEMENT_TRACE says.</summary>
+    /// <summary>
+    /// Writes the placement trace (the directors' decisions, the workers' activations, moves and deactivations, the
+    /// settle steps) to the directory ORLEANSPGSTORE_PLACEMENT_TRACE names, to see why workers did not settle.
+    /// </summary>
     private static void Trace(LogCapture capture)
     {
         if (Environment.GetEnvironmentVariable("ORLEANSPGSTORE_PLACEMENT_TRACE") is { Length: > 0 } directory)
         {
             Directory.CreateDirectory(directory);
             File.WriteAllLines(Path.Combine(directory, $"trace-{DateTime.UtcNow:HHmmss}.log"),
-                capture.Entries.Where(e => e.Message.Contains("DIAG") || e.Level >= LogLevel.Warning || e.Category.StartsWith("OrleansPgStore"))
+                capture.Entries.Where(e => e.Level >= LogLevel.Warning || e.Category is "test" || e.Category.StartsWith("OrleansPgStore.Reactions", StringComparison.Ordinal))
                     .OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Level} {e.Category}: {e.Message} {e.Exception}"));
         }
     }

@@ -72,6 +72,35 @@ public sealed class ReactionWorkerPlacementTests : IAsyncLifetime
         Assert.Equal(4, running.Sum(s => Reactions(s).LocalWorkers.Count));
     }
 
+    [Fact]
+    public async Task A_worker_asked_to_move_where_placement_does_not_send_it_keeps_running_where_it_is()
+    {
+        // Orleans' MigrateOnIdle deactivates first and asks placement after: a move to the silo the worker is on, or to
+        // one its silo's placement does not name, would restart it there. Neither may touch the running worker.
+        await using var cluster = BuildCluster(workers: 2, silos: 2);
+        await cluster.DeployAsync();
+        await WaitForBalanceAsync(cluster, 2, 2, "at start");
+        var running = Holders(cluster);
+        var workers = cluster.Silos.Select(s => (Silo: s, Worker: cluster.Client.GetGrain<IReactionWorkerGrain>(Reactions(s).LocalWorkers.Single()))).ToList();
+
+        for (var round = 0; round < 10; round++)
+        {
+            foreach (var (silo, worker) in workers)
+            {
+                Assert.False(await worker.MoveToItsSiloAsync(silo.SiloAddress));
+                Assert.False(await worker.MoveToItsSiloAsync(cluster.Silos.Single(s => s != silo).SiloAddress));
+            }
+        }
+
+        // The same activations run (a restart would show as a new holder), and the supervisors' checks move nothing either.
+        foreach (var silo in cluster.Silos)
+        {
+            await Supervisor(silo).CheckWorkersAsync();
+        }
+
+        Assert.Equal(running, Holders(cluster));
+    }
+
     /// <summary>Waits until the live silos run every worker exactly once, each ⌊N/n⌋ or ⌈N/n⌉ of them.</summary>
     private static Task WaitForBalanceAsync(InProcessTestCluster cluster, int workers, int silos, string when)
         => Eventually.WaitAsync(
@@ -123,6 +152,13 @@ public sealed class ReactionWorkerPlacementTests : IAsyncLifetime
 
     private static PostgresReactions Reactions(InProcessSiloHandle silo)
         => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider);
+
+    private static ReactionWorkerSupervisor Supervisor(InProcessSiloHandle silo)
+        => silo.ServiceProvider.GetRequiredKeyedService<ReactionWorkerSupervisor>(TestClusters.Provider);
+
+    /// <summary>The lease holders of the workers each silo runs (one per activation), silo by silo.</summary>
+    private static List<string> Holders(InProcessTestCluster cluster)
+        => cluster.Silos.Select(s => string.Join(", ", Reactions(s).LocalHolders.Order(StringComparer.Ordinal))).ToList();
 
     private static PostgresReactionOptions Options(InProcessSiloHandle silo)
         => silo.ServiceProvider.GetRequiredService<IOptionsMonitor<PostgresJournalOptions>>().Get(TestClusters.Provider).Reactions;
