@@ -62,20 +62,36 @@ public static class Harness
     public static async Task<(Measurement Baseline, Measurement Ours)> PairedRunAsync(
         int workers, TimeSpan duration, Func<int, long, Task> baseline, Func<int, long, Task> ours, int slices = 4)
     {
-        await RunForAsync(workers, TimeSpan.FromMilliseconds(500), baseline, record: false, iterationBase: 1_000_000_000);
-        await RunForAsync(workers, TimeSpan.FromMilliseconds(500), ours, record: false, iterationBase: 1_000_000_000);
-        var parts = (Baseline: new List<Measurement>(), Ours: new List<Measurement>());
+        var runs = await AlternatingRunAsync(workers, duration, [baseline, ours], slices);
+        return (runs[0], runs[1]);
+    }
+
+    /// <summary>
+    /// <see cref="PairedRunAsync"/> for any number of operations: each runs <paramref name="duration"/> in total, in
+    /// turns of <paramref name="slices"/> slices, all in the same order every turn.
+    /// </summary>
+    public static async Task<Measurement[]> AlternatingRunAsync(
+        int workers, TimeSpan duration, IReadOnlyList<Func<int, long, Task>> operations, int slices = 4)
+    {
+        foreach (var operation in operations)
+        {
+            await RunForAsync(workers, TimeSpan.FromMilliseconds(500), operation, record: false, iterationBase: 1_000_000_000);
+        }
+
+        var parts = operations.Select(_ => new List<Measurement>()).ToArray();
         for (var slice = 0; slice < slices; slice++)
         {
             // Each slice continues the iteration numbers of the one before (operations may use them as versions).
             var from = (long)slice * 100_000_000;
-            parts.Baseline.Add(await RunForAsync(workers, duration / slices, baseline, record: true, iterationBase: from));
-            parts.Ours.Add(await RunForAsync(workers, duration / slices, ours, record: true, iterationBase: from));
+            for (var o = 0; o < operations.Count; o++)
+            {
+                parts[o].Add(await RunForAsync(workers, duration / slices, operations[o], record: true, iterationBase: from));
+            }
         }
 
         static Measurement Sum(List<Measurement> list) => new(
             list.Sum(m => m.Operations), TimeSpan.FromTicks(list.Sum(m => m.Elapsed.Ticks)), list.SelectMany(m => m.LatenciesMs).ToArray());
-        return (Sum(parts.Baseline), Sum(parts.Ours));
+        return parts.Select(Sum).ToArray();
     }
 
     /// <summary>Times one call, repeated, and returns the median (for single-shot operations such as loading a stream).</summary>

@@ -7,7 +7,7 @@ using OrleansPgStore.Testing;
 
 // Measures the engine against raw SQL doing the same work on the same server, pool and run, and prints ratios.
 // Usage: dotnet run -c Release --project tests/OrleansPgStore.Benchmarks -- [--seconds N] [--out FILE] [--hold-seconds N]
-//        [--only journal,batches,state,reactions,latency,unrelated,projections,tracing,killstorm,liveness,drainprofile,latencyprofile,
+//        [--only journal,batches,commitprofile,state,reactions,latency,unrelated,projections,tracing,killstorm,liveness,drainprofile,latencyprofile,
 //         drainstatements (needs pg_stat_statements: ORLEANSPGSTORE_BENCH_CONNECTION),advancetiming]
 //        [--streams 100,1000 (projections)] [--restarts N] [--drains N (liveness, drainstatements, advancetiming)] [--liveness crash,quiet,shares]
 var arguments = new BenchmarkArguments(args);
@@ -30,6 +30,8 @@ await Exec($"""
     CREATE SCHEMA {schema};
     CREATE TABLE {schema}.raw_events (id bigserial PRIMARY KEY, stream text NOT NULL, version bigint NOT NULL,
         name text NOT NULL, data jsonb NOT NULL, created timestamptz NOT NULL DEFAULT now());
+    CREATE TABLE {schema}.raw_events_occ (id bigserial PRIMARY KEY, stream text NOT NULL, version bigint NOT NULL,
+        name text NOT NULL, data jsonb NOT NULL, created timestamptz NOT NULL DEFAULT now(), UNIQUE (stream, version));
     CREATE TABLE {schema}.raw_state (persistence_id text PRIMARY KEY, revision bigint NOT NULL, state jsonb NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now());
     """);
@@ -57,6 +59,11 @@ if (only.Contains("drainstatements"))
 if (only.Contains("advancetiming"))
 {
     await AdvanceTiming.RunAsync(context, (int)arguments.Number("--drains", 100));
+}
+
+if (only.Contains("commitprofile"))
+{
+    await CommitProfile.RunAsync(context);
 }
 
 if (only.Contains("latencyprofile"))

@@ -25,7 +25,11 @@ public sealed class LogCapture : ILoggerFactory, ILoggerProvider
     {
     }
 
-    public sealed record Entry(LogLevel Level, string Category, int EventId, string Message, Exception? Exception);
+    public sealed record Entry(LogLevel Level, string Category, int EventId, string Message, Exception? Exception)
+    {
+        /// <summary>When the entry was written.</summary>
+        public DateTime At { get; } = DateTime.UtcNow;
+    }
 
     private sealed class Logger(string category, ConcurrentQueue<Entry> entries) : ILogger
     {

@@ -38,7 +38,7 @@ internal sealed class PostgresJournalHealthCheck(string name, IServiceProvider s
             }
 
             var problems = new List<(HealthStatus Status, string Text)>();
-            var listener = services.GetRequiredKeyedService<PostgresReactionRuntime>(name).ListenerConnected;
+            var listener = services.GetRequiredKeyedService<PostgresReactions>(name).ListenerConnected;
             if (listener is { } connected)
             {
                 data["listener_connected"] = connected;

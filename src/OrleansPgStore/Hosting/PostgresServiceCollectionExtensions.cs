@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.EventSourcing;
+using Orleans.Metadata;
 using Orleans.Providers;
 using Orleans.Runtime;
 using Orleans.Runtime.Hosting;
@@ -120,24 +121,22 @@ internal static class PostgresServiceCollectionExtensions
                 PostgresProviderFactory.Tables(PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name)), cancellationToken),
             sp.GetRequiredService<ILogger<PostgresSchemaSeeder>>()));
 
-        // Reaction workers: idle unless reactions are registered in the options.
-        services.AddKeyedSingleton(name, (sp, _) => new PostgresReactionRuntime(
-            name,
-            sp.GetRequiredKeyedService<PgStore>(name),
-            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
-            sp,
-            sp.GetRequiredService<ILoggerFactory>()));
-        services.AddKeyedSingleton(name, (sp, _) => new PostgresReactions(sp.GetRequiredKeyedService<PostgresReactionRuntime>(name)));
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new DeadSiloLeaseReleaser(
+        // Reaction workers: idle unless reactions are registered in the options. Orleans places them.
+        services.AddKeyedSingleton(name, (sp, _) => new PostgresReactions(
+            name, sp.GetRequiredKeyedService<PgStore>(name), PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions, sp));
+        services.AddKeyedSingleton(name, (sp, _) => new ReactionWorkerSupervisor(
             name,
             PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
             sp,
-            sp.GetRequiredService<ILogger<DeadSiloLeaseReleaser>>()));
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new ReactionWorkerStarter(
-            name,
-            PostgresProviderFactory.Options<PostgresJournalOptions>(sp, name).Reactions,
-            sp,
-            sp.GetRequiredService<ILogger<ReactionWorkerStarter>>()));
+            sp.GetRequiredService<ILogger<ReactionWorkerSupervisor>>()));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredKeyedService<ReactionWorkerSupervisor>(name));
+        services.AddSingleton<IGrainPropertiesProvider>(sp => sp.GetRequiredKeyedService<ReactionWorkerSupervisor>(name));
+        if (!services.Any(s => s.IsKeyedService && Equals(s.ServiceKey, typeof(ReactionWorkerPlacement))))
+        {
+            services.AddPlacementDirector<ReactionWorkerPlacement, ReactionWorkerPlacementDirector>();
+            // The worker grains and the supervisors ask the same director where a worker belongs before moving it.
+            services.AddSingleton<ReactionWorkerPlacementDirector>();
+        }
 
         // Scheduled retention (off unless Retention.KeepFor is set) and the lag gauges' sampling (only with reactions).
         services.AddSingleton<IHostedService>(sp => new PostgresRetentionService(

@@ -11,9 +11,10 @@ namespace OrleansPgStore.Options;
 /// <remarks>
 /// Delivery is at least once per target, in order within a target, with nothing skipped: make handler effects
 /// idempotent (e.g. keyed by <see cref="RecordedEvent.Position"/>), or write a read model with
-/// <see cref="Project"/>, whose effects commit with the progress (exactly once). Every silo starts the workers
-/// that belong on it when it joins and every <see cref="WorkerCheckInterval"/>, so the survivors take over a failed
-/// silo's share with or without a reminder service; a reminder service, when configured, revives them too.
+/// <see cref="Project"/>, whose effects commit with the progress (exactly once). Orleans places the workers evenly over
+/// the silos that run the reactions; every such silo makes sure all of them run when it joins, when a silo joins or
+/// leaves, and every <see cref="WorkerCheckInterval"/>, so the survivors take over a failed silo's workers with or
+/// without a reminder service; a reminder service, when configured, revives them too.
 /// </remarks>
 public sealed class PostgresReactionOptions
 {
@@ -47,8 +48,8 @@ public sealed class PostgresReactionOptions
 
     /// <summary>
     /// How often each silo makes sure all <see cref="Workers"/> are running, re-creating those lost with a failed
-    /// silo (reminders do the same, more slowly, when a reminder service is configured). Silos also check at once
-    /// whenever the set of active silos changes. <see cref="Timeout.InfiniteTimeSpan"/> checks only at start, leaving
+    /// silo (reminders do the same, more slowly, when a reminder service is configured), and that it runs a balanced
+    /// share of them. Silos also check at once whenever the set of active silos changes. <see cref="Timeout.InfiniteTimeSpan"/> checks only at start, leaving
     /// lost workers to their reminders. Defaults to 10 seconds.
     /// </summary>
     public TimeSpan WorkerCheckInterval { get; set; } = TimeSpan.FromSeconds(10);

@@ -46,7 +46,7 @@ internal static class ScaleOutSilo
         });
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Logging.AddFilter("OrleansPgStore.Reactions.DeadSiloLeaseReleaser", LogLevel.Information);
+        builder.Logging.AddFilter("OrleansPgStore.Reactions.ReactionWorkerSupervisor", LogLevel.Information);
         if (arguments.Flag("--verbose"))
         {
             builder.Logging.AddFilter("OrleansPgStore", LogLevel.Debug);

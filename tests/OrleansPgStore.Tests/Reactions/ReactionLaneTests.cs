@@ -79,9 +79,9 @@ public sealed class ReactionLaneTests : IAsyncLifetime
         }
 
         // One worker per lane, spread: the two lanes' workers run on different silos.
-        // Workers are spread when each silo asks for its share after membership changes: wait for it, then check.
+        // Orleans places the workers and a silo short of its share pulls its own in: wait for it, then check.
         List<IReadOnlyList<string>> Holders() => cluster.Silos
-            .Select(s => (IReadOnlyList<string>)s.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider).LocalHolders.ToList())
+            .Select(s => (IReadOnlyList<string>)s.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider).LocalHolders.ToList())
             .ToList();
         await Eventually.WaitAsync(() => Holders().All(h => h.Count == 1), "each silo runs one worker");
         var holders = Holders();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -68,11 +69,11 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         await cluster.DeployAsync();
         var workers = Enumerable.Range(0, 2).Select(i => cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}")).ToList();
 
-        // One worker per silo: worker i belongs on the silo ranked i mod 2 (one first placed elsewhere moves there).
+        // One worker per silo: placement puts worker i on the silo ranked i mod 2 (a silo short of its share pulls it in).
         // Asked of each silo's runtime: a call to a worker grain would itself place it.
         var deadline = DateTime.UtcNow + Patience;
         List<IReadOnlyList<string>> local;
-        while ((local = cluster.Silos.Select(s => s.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider).LocalHolders).ToList())
+        while ((local = cluster.Silos.Select(s => s.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider).LocalHolders).ToList())
                .Any(h => h.Count != 1))
         {
             Assert.True(DateTime.UtcNow < deadline, $"the workers run as {string.Join(" | ", local.Select(h => string.Join(", ", h)))}");
@@ -178,20 +179,21 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         var effects = $"\"{_schema.Name}\".revival_effects";
         await _schema.ExecuteAsync($"CREATE TABLE {effects} (position bigint PRIMARY KEY, stream text NOT NULL, handled int NOT NULL DEFAULT 1)");
         // The silos check their workers once at start only: a lost worker can come back through its reminder alone.
-        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: Timeout.InfiniteTimeSpan);
+        var capture = new LogCapture();
+        var cluster = BuildCluster(_schema.ConnectionString, _schema.Name, effects, workerCheckInterval: Timeout.InfiniteTimeSpan, capture: capture);
         try
         {
             await cluster.DeployAsync();
-            // With no checks after start, the silos' start checks may have raced each other: ask for each worker on
-            // its silo as a later check would.
-            var ranked = cluster.Silos.Select(s => s.SiloAddress.ToParsableString()).Order(StringComparer.Ordinal).ToList();
+            // With no checks after start, the silos' start checks may have raced each other (a worker placed while
+            // the other silo was not yet in view): check as the silos' later checks would.
             var deadline = DateTime.UtcNow + Patience;
             while (cluster.Silos.Any(s => Runtime(s).LocalHolders.Count != 1))
             {
+                capture.Entries.Enqueue(new LogCapture.Entry(LogLevel.Debug, "test", 0, $"settle step: {Holders(cluster)}", null));
                 Assert.True(DateTime.UtcNow < deadline, $"the workers never settled one per silo: {Holders(cluster)}");
-                for (var i = 0; i < 2; i++)
+                foreach (var silo in cluster.Silos)
                 {
-                    await cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{i}").EnsureStartedAsync(ranked[i]);
+                    await silo.ServiceProvider.GetRequiredKeyedService<ReactionWorkerSupervisor>(TestClusters.Provider).CheckWorkersAsync();
                 }
 
                 await Task.Delay(100);
@@ -219,12 +221,28 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         }
         finally
         {
+            Trace(capture);
             await cluster.DisposeAsync();
         }
     }
 
-    private static PostgresReactionRuntime Runtime(InProcessSiloHandle silo)
-        => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactionRuntime>(TestClusters.Provider);
+    /// <summary>
+    /// Writes the placement trace (the directors' decisions, the workers' activations, moves and deactivations, the
+    /// settle steps) to the directory ORLEANSPGSTORE_PLACEMENT_TRACE names, to see why workers did not settle.
+    /// </summary>
+    private static void Trace(LogCapture capture)
+    {
+        if (Environment.GetEnvironmentVariable("ORLEANSPGSTORE_PLACEMENT_TRACE") is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+            File.WriteAllLines(Path.Combine(directory, $"trace-{DateTime.UtcNow:HHmmss}.log"),
+                capture.Entries.Where(e => e.Level >= LogLevel.Warning || e.Category is "test" || e.Category.StartsWith("OrleansPgStore.Reactions", StringComparison.Ordinal))
+                    .OrderBy(e => e.At).Select(e => $"{e.At:HH:mm:ss.fff} {e.Level} {e.Category}: {e.Message} {e.Exception}"));
+        }
+    }
+
+    private static PostgresReactions Runtime(InProcessSiloHandle silo)
+        => silo.ServiceProvider.GetRequiredKeyedService<PostgresReactions>(TestClusters.Provider);
 
     /// <summary>Which workers each live silo runs, for failure messages.</summary>
     private static string Holders(InProcessTestCluster cluster)
@@ -247,7 +265,7 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
 
     private static InProcessTestCluster BuildCluster(
         string connectionString, string schema, string effects, TimeSpan? leaseDuration = null, string? run = null, short silos = 2,
-        TimeSpan? workerCheckInterval = null)
+        TimeSpan? workerCheckInterval = null, LogCapture? capture = null)
         => TestClusters.Build(
             connectionString,
             schema,
@@ -277,7 +295,15 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
                     await command.ExecuteNonQueryAsync(ct);
                 });
             },
-            configureSilo: silo => silo
+            configureSilo: silo =>
+            {
+                if (capture is not null)
+                {
+                    silo.Services.AddSingleton<ILoggerProvider>(capture);
+                    silo.Services.AddLogging(logging => logging.AddFilter("OrleansPgStore", LogLevel.Debug).AddFilter("Orleans.Grain", LogLevel.Debug));
+                }
+
+                silo
                 .UseInMemoryReminderService()
                 // A killed silo is declared dead within seconds.
                 .Configure<ClusterMembershipOptions>(o =>
@@ -285,7 +311,8 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
                     o.ProbeTimeout = TimeSpan.FromSeconds(1);
                     o.NumMissedProbesLimit = 2;
                     o.NumVotesForDeathDeclaration = 1;
-                }));
+                });
+            });
 
     private static Task WaitForAsync(Func<Task<long>> probe, long atLeast) => Eventually.AtLeastAsync(probe, atLeast, "the count");
 

@@ -37,10 +37,9 @@ public sealed class ReminderServiceWarningTests
         await cluster.DeployAsync();
 
         // Each call returns after the worker's reminder step: once all three returned, every worker has been through it.
-        var silo = cluster.Silos[0].SiloAddress.ToParsableString();
         foreach (var index in Enumerable.Range(0, 3))
         {
-            await cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{index}").EnsureStartedAsync(silo);
+            await cluster.Client.GetGrain<IReactionWorkerGrain>($"{TestClusters.Provider}/{index}").EnsureStartedAsync();
         }
 
         var warnings = capture.Messages.Where(m => m.Contains(Warning, StringComparison.Ordinal)).ToList();
