@@ -188,25 +188,25 @@ internal sealed class PostgresOptionsValidator : IConfigurationValidator
             failures.Add($"{prefix}.WorkerCheckInterval must be positive, or Timeout.InfiniteTimeSpan for no checks after start (was {reactions.WorkerCheckInterval}).");
         }
 
-        if (reactions.Loop is null)
+        if (reactions.Worker is null)
         {
-            failures.Add($"{prefix}.Loop is required.");
+            failures.Add($"{prefix}.Worker is required.");
             return;
         }
 
-        if (reactions.HasReactions && reactions.Loop.Lane is { Length: > 0 } lane && !reactions.Lanes.Contains(lane))
+        if (reactions.HasReactions && reactions.Worker.Lane is { Length: > 0 } lane && !reactions.Lanes.Contains(lane))
         {
-            failures.Add($"{prefix}.Loop.Lane is '{lane}', a lane no reaction registers in: workers run for each lane a reaction " +
-                "names (the lane: argument of On, OnBatch, Project and ProjectEach), so leave Loop.Lane empty.");
+            failures.Add($"{prefix}.Worker.Lane is '{lane}', a lane no reaction registers in: workers run for each lane a reaction " +
+                "names (the lane: argument of On, OnBatch, Project and ProjectEach), so leave Worker.Lane empty.");
         }
 
         try
         {
-            reactions.Loop.Validate();
+            reactions.Worker.Validate();
         }
         catch (ArgumentException e)
         {
-            failures.Add($"{prefix}.Loop: {e.Message.Split(" (Parameter", 2)[0]}");
+            failures.Add($"{prefix}.Worker: {e.Message.Split(" (Parameter", 2)[0]}");
         }
     }
 

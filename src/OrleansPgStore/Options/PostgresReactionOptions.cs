@@ -61,10 +61,10 @@ public sealed class PostgresReactionOptions
     public TimeSpan LagSampleInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Claim sizes, lease duration, page size, retries, backoff and poll interval of each worker. Its <c>Lane</c> is not
+    /// The settings of each worker: claim size, lease duration, page size, retries, backoff, poll interval. Its <c>Lane</c> is not
     /// used here: each lane that has a reaction gets workers of its own (a lane named there must have a reaction).
     /// </summary>
-    public ReactionOptions Loop { get; set; } = new();
+    public ReactionOptions Worker { get; set; } = new();
 
     /// <summary>True when at least one reaction is registered.</summary>
     public bool HasReactions => _registrations.Count > 0;

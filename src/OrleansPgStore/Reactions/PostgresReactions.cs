@@ -34,7 +34,7 @@ public sealed class PostgresReactions : IAsyncDisposable
         _registry = new Lazy<ReactionRegistry>(() => options.Build(services));
         // Workers of different registrations must not share a correlation checkpoint: default to the provider name.
         // A copy, as the options instance belongs to the options system (and to every reader of it).
-        Loop = options.Loop.Name == ReactionOptions.DefaultName ? options.Loop.WithName(name) : options.Loop;
+        Worker = options.Worker.Name == ReactionOptions.DefaultName ? options.Worker.WithName(name) : options.Worker;
     }
 
     /// <summary>
@@ -64,8 +64,8 @@ public sealed class PostgresReactions : IAsyncDisposable
     /// <summary>The registration's reaction settings.</summary>
     internal PostgresReactionOptions Options { get; }
 
-    /// <summary>The loop settings the workers run with: <see cref="PostgresReactionOptions.Loop"/>, named (each lane's workers claim from their own lane).</summary>
-    internal ReactionOptions Loop { get; }
+    /// <summary>The loop settings the workers run with: <see cref="PostgresReactionOptions.Worker"/>, named (each lane's workers claim from their own lane).</summary>
+    internal ReactionOptions Worker { get; }
 
     internal LeaseStore Leases => _store.Leases;
 
@@ -137,5 +137,5 @@ public sealed class PostgresReactions : IAsyncDisposable
 
     /// <summary>The loop settings of <paramref name="lane"/>'s workers: every lane shares the group's name, so one correlation checkpoint raises the work of all lanes.</summary>
     private ReactionOptions LoopFor(string lane)
-        => _loopByLane.GetOrAdd(lane, static (lane, loop) => lane == loop.Lane ? loop : loop.WithLane(lane), Loop);
+        => _loopByLane.GetOrAdd(lane, static (lane, loop) => lane == loop.Lane ? loop : loop.WithLane(lane), Worker);
 }

@@ -79,9 +79,9 @@ internal static class ScaleOutSilo
                 options.Schema = schema;
                 options.Reactions.Workers = workers;
                 // As in the engine's projection benchmark: 20 targets × 100 events per cycle.
-                options.Reactions.Loop.MaxClaim = 20;
-                options.Reactions.Loop.PageSize = 100;
-                options.Reactions.Loop.CorrelationBatch = 5_000;
+                options.Reactions.Worker.MaxClaim = 20;
+                options.Reactions.Worker.PageSize = 100;
+                options.Reactions.Worker.CorrelationBatch = 5_000;
                 options.Reactions.Project([EventName], async (batch, _, ct) =>
                 {
                     // One statement per cycle, in the worker's transaction; no unique key, so a duplicate would show.

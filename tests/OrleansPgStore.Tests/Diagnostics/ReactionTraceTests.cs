@@ -41,7 +41,7 @@ public sealed class ReactionTraceTests : IAsyncLifetime
             _schema.ConnectionString, _schema.Name, silos: 1,
             configure: options =>
             {
-                options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.Reactions.Worker.PollInterval = TimeSpan.FromMilliseconds(100);
                 options.Reactions.On("test.deposited", (e, _, _) =>
                 {
                     if (e.Stream == "account/traced")

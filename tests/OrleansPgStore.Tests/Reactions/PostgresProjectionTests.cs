@@ -32,8 +32,8 @@ public sealed class PostgresProjectionTests : IAsyncLifetime
             configure: options =>
             {
                 options.Reactions.Workers = 2;
-                options.Reactions.Loop.PageSize = 3;
-                options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.Reactions.Worker.PageSize = 3;
+                options.Reactions.Worker.PollInterval = TimeSpan.FromMilliseconds(100);
                 options.Reactions.Project(
                     ["Deposited"],
                     async (batch, _, ct) =>

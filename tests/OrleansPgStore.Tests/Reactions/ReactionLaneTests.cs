@@ -33,8 +33,8 @@ public sealed class ReactionLaneTests : IAsyncLifetime
             configure: options =>
             {
                 options.Reactions.Workers = 1;
-                options.Reactions.Loop.PageSize = 3;
-                options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.Reactions.Worker.PageSize = 3;
+                options.Reactions.Worker.PollInterval = TimeSpan.FromMilliseconds(100);
                 foreach (var lane in Lanes)
                 {
                     options.Reactions.ProjectEach(
@@ -104,10 +104,10 @@ public sealed class ReactionLaneTests : IAsyncLifetime
     {
         var options = new PostgresJournalOptions { ConnectionString = "Host=localhost" };
         options.Reactions.On("Deposited", (_, _, _) => Task.CompletedTask, lane: "audit");
-        options.Reactions.Loop.Lane = "audti";
+        options.Reactions.Worker.Lane = "audti";
 
-        Assert.Contains(PostgresOptionsValidator.Check(options), f => f.Contains("Reactions.Loop.Lane") && f.Contains("'audti'"));
-        options.Reactions.Loop.Lane = "audit";
+        Assert.Contains(PostgresOptionsValidator.Check(options), f => f.Contains("Reactions.Worker.Lane") && f.Contains("'audti'"));
+        options.Reactions.Worker.Lane = "audit";
         Assert.Empty(PostgresOptionsValidator.Check(options));
     }
 

@@ -91,8 +91,8 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
 
         // The workers' checkpoint is named after the provider, in a copy: the options a silo was given stay as given.
         var silo = cluster.Silos[0].ServiceProvider;
-        Assert.Equal(TestClusters.Provider, Runtime(cluster.Silos[0]).Loop.Name);
-        Assert.Equal("default", silo.GetRequiredService<IOptionsMonitor<PostgresJournalOptions>>().Get(TestClusters.Provider).Reactions.Loop.Name);
+        Assert.Equal(TestClusters.Provider, Runtime(cluster.Silos[0]).Worker.Name);
+        Assert.Equal("default", silo.GetRequiredService<IOptionsMonitor<PostgresJournalOptions>>().Get(TestClusters.Provider).Reactions.Worker.Name);
     }
 
     [Fact]
@@ -254,13 +254,13 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
         var options = new PostgresJournalOptions { ConnectionString = "Host=localhost" };
         options.Reactions.Workers = -1;
         options.Reactions.SubscriptionsTable = "bad name";
-        options.Reactions.Loop.PageSize = 0;
+        options.Reactions.Worker.PageSize = 0;
 
         var failures = PostgresOptionsValidator.Check(options);
 
         Assert.Contains(failures, f => f.Contains("Reactions.Workers"));
         Assert.Contains(failures, f => f.Contains("Reactions.SubscriptionsTable"));
-        Assert.Contains(failures, f => f.Contains("Reactions.Loop") && f.Contains("PageSize"));
+        Assert.Contains(failures, f => f.Contains("Reactions.Worker") && f.Contains("PageSize"));
     }
 
     private static InProcessTestCluster BuildCluster(
@@ -274,9 +274,9 @@ public sealed class ReactionWorkerGrainTests : IAsyncLifetime
             {
                 options.Reactions.Workers = 2;
                 options.Reactions.WorkerCheckInterval = workerCheckInterval ?? TimeSpan.FromSeconds(1);
-                options.Reactions.Loop.LeaseDuration = leaseDuration ?? TimeSpan.FromSeconds(3);
-                options.Reactions.Loop.PageSize = 2;
-                options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.Reactions.Worker.LeaseDuration = leaseDuration ?? TimeSpan.FromSeconds(3);
+                options.Reactions.Worker.PageSize = 2;
+                options.Reactions.Worker.PollInterval = TimeSpan.FromMilliseconds(100);
                 options.Reactions.On("Deposited", async (e, services, ct) =>
                 {
                     if (run is not null && e.Stream == "account/stuck")

@@ -125,8 +125,8 @@ public sealed class ReactionWorkerPlacementTests : IAsyncLifetime
             {
                 options.Reactions.Workers = workers;
                 options.Reactions.WorkerCheckInterval = TimeSpan.FromSeconds(1);
-                options.Reactions.Loop.LeaseDuration = TimeSpan.FromSeconds(3);
-                options.Reactions.Loop.PollInterval = TimeSpan.FromMilliseconds(100);
+                options.Reactions.Worker.LeaseDuration = TimeSpan.FromSeconds(3);
+                options.Reactions.Worker.PollInterval = TimeSpan.FromMilliseconds(100);
                 options.Reactions.Project(["Deposited"], async (batch, _, ct) =>
                 {
                     await using var command = batch.CreateCommand(
