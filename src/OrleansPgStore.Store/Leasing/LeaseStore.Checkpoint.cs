@@ -20,7 +20,21 @@ internal sealed partial class LeaseStore
         {
             await using var prepared = await _store.PrepareAsync(_sql.ReadCheckpoint, cancellationToken, Text(row), CommitMode())
                 .ConfigureAwait(false);
-            return (long)(await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            // Two workers creating the row at once (the first start of a group): the insert of the one that comes second
+            // waits for the other's and does nothing, and its read, on the statement's snapshot from before that commit,
+            // finds no row. Run again, the statement sees the row.
+            for (var attempt = 1; ; attempt++)
+            {
+                if (await prepared.Command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long at)
+                {
+                    return at;
+                }
+
+                if (attempt == 2)
+                {
+                    throw new InvalidOperationException($"Checkpoint '{name}' was neither found nor created.");
+                }
+            }
         }
         catch (Exception e)
         {

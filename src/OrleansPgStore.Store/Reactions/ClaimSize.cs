@@ -10,7 +10,8 @@ namespace OrleansPgStore.Store.Reactions;
 /// </summary>
 internal sealed class ClaimSize(ReactionOptions options)
 {
-    private const int FirstClaim = 8;
+    /// <summary>The first claim's targets (or <see cref="ReactionOptions.MaxClaim"/> when smaller).</summary>
+    public const int FirstClaim = 8;
 
     // Seconds of handling (handlers, projection, ack) per event: a moving average over the cycles that handled events.
     private double _secondsPerEvent;

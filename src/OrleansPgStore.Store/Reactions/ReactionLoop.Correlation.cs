@@ -90,10 +90,12 @@ internal sealed partial class ReactionLoop
         for (var attempt = 1; ; attempt++)
         {
             var checkpoint = await CheckpointAsync(cancellationToken).ConfigureAwait(false);
+            var limit = _pageSize.Next;
             var page = await StepAsync(
-                () => ReadCorrelationPageAsync(checkpoint, cancellationToken),
+                () => ReadCorrelationPageAsync(checkpoint, limit, cancellationToken),
                 redoable: true,
                 cancellationToken).ConfigureAwait(false);
+            _pageSize.Observe(page.Events.Count);
             var marks = new List<WorkMark>();
             foreach (var e in page.Events)
             {
@@ -122,6 +124,7 @@ internal sealed partial class ReactionLoop
                 // The claim rides with the advance: one round trip fewer between the feed read and the handlers. Not
                 // redoable (a claim is not): only a statement the server dropped unrun is sent again.
                 var (lagging, leading) = _claimSize.Next();
+                _lastAsked = lagging + leading;
                 var sentAt = Stopwatch.GetTimestamp();
                 (advance, var leases) = await StepAsync(
                     () => _leases.AdvanceCheckpointAndClaimAsync(

@@ -33,8 +33,11 @@ public sealed class ReactionOptions
 
     /// <summary>
     /// The most events the correlation step reads per cycle to find targets with new work (when live it reads what is
-    /// new). Large, so one cycle discovers a backlog's targets and the claim can take many; the events are read with their
-    /// payloads, so lower it for very large events. Defaults to 10,000.
+    /// new). A loop meeting a backlog reads four first claims of full pages first (4 × 8 × <see cref="PageSize"/>: 3,200
+    /// events by default), so workers starting together all claim early, then four times as many per full page up to
+    /// this; once caught up it starts small again. Large, so a catching-up loop discovers many targets per read; the events
+    /// are read with their payloads when a reaction resolves its own targets, so lower it for very large events.
+    /// Defaults to 10,000.
     /// </summary>
     public int CorrelationBatch { get; set; } = 10_000;
 
