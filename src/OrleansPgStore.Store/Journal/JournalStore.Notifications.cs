@@ -3,7 +3,6 @@ using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
-using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Schema;
@@ -175,6 +176,3 @@ internal sealed record WorkMark(Subscription Target, long Position);
 /// crash that lost recent writes) left it, from which the caller reads on.
 /// </param>
 internal readonly record struct CheckpointAdvance(bool Advanced, long Position);
-
-/// <summary>A NOTIFY: the channel and the payload.</summary>
-internal readonly record struct Notification(string Channel, string Payload);

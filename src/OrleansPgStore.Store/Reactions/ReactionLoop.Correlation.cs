@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
