@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OrleansPgStore.TestSupport;
 
 namespace OrleansPgStore.Store.Tests;
 
@@ -14,7 +15,7 @@ public sealed partial class FolderCycleTests
     [InlineData("src/OrleansPgStore", "OrleansPgStore")]
     public void Concept_folders_import_each_other_in_no_circle(string project, string rootNamespace)
     {
-        var root = Path.Combine(RepositoryRoot(), project);
+        var root = Path.Combine(RepositoryRoot.Path, project);
         var folders = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>()
             .Where(f => f is not ("bin" or "obj")).ToHashSet(StringComparer.Ordinal);
         var imports = folders.ToDictionary(f => f, f => Imports(Path.Combine(root, f), rootNamespace, folders, f));
@@ -70,18 +71,6 @@ public sealed partial class FolderCycleTests
             .ToList();
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansPgStore.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("OrleansPgStore.sln not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex("//.*")]
     private static partial Regex LineComment();

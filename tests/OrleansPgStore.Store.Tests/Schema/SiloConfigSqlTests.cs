@@ -3,6 +3,7 @@ using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
 using OrleansPgStore.Store.Reminders;
 using OrleansPgStore.Store.State;
+using OrleansPgStore.TestSupport;
 
 namespace OrleansPgStore.Store.Tests.Schema;
 
@@ -25,7 +26,7 @@ public sealed class SiloConfigSqlTests
     [MemberData(nameof(Scripts))]
     public void The_published_sql_is_exactly_what_seed_applies(string file, string sql)
     {
-        var path = Path.Combine(RepositoryRoot(), "silo-config", "sql", file);
+        var path = Path.Combine(RepositoryRoot.Path, "silo-config", "sql", file);
         var header = $"-- {file}: the DDL OrleansPgStore's SeedAsync applies for the default schema and table.\n" +
                      "-- Generated from the engine; a test keeps it identical (ORLEANSPGSTORE_UPDATE_SQL=1 rewrites it).\n";
         if (Environment.GetEnvironmentVariable("ORLEANSPGSTORE_UPDATE_SQL") == "1")
@@ -36,16 +37,4 @@ public sealed class SiloConfigSqlTests
         Assert.Equal(header + sql, File.ReadAllText(path));
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansPgStore.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("OrleansPgStore.sln not found above " + AppContext.BaseDirectory);
-    }
 }

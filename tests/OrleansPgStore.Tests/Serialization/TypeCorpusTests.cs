@@ -10,6 +10,7 @@ using Orleans.TestingHost;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Serialization;
 using OrleansPgStore.Testing;
+using OrleansPgStore.TestSupport;
 
 namespace OrleansPgStore.Tests.Serialization;
 
@@ -80,7 +81,7 @@ public sealed class TypeCorpusTests(TypeCorpusTests.Silo silo) : IClassFixture<T
     [Fact]
     public void The_documented_table_is_the_corpus()
     {
-        var path = Path.Combine(RepositoryRoot(), "docs", "json-contract.md");
+        var path = Path.Combine(RepositoryRoot.Path, "docs", "json-contract.md");
         var document = File.ReadAllText(path);
         var start = document.IndexOf(TableStart, StringComparison.Ordinal);
         var end = document.IndexOf(TableEnd, StringComparison.Ordinal);
@@ -133,18 +134,6 @@ public sealed class TypeCorpusTests(TypeCorpusTests.Silo silo) : IClassFixture<T
     private static string Markdown(string text)
         => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "OrleansPgStore.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (OrleansPgStore.sln) was not found.");
-    }
 
     /// <summary>One silo whose provider names every corpus holder type, on a schema of its own.</summary>
     public sealed class Silo : IAsyncLifetime
