@@ -67,7 +67,7 @@ public sealed class PostgresReactionOptions
     public ReactionOptions Worker { get; set; } = new();
 
     /// <summary>True when at least one reaction is registered.</summary>
-    public bool HasReactions => _registrations.Count > 0;
+    internal bool HasReactions => _registrations.Count > 0;
 
     /// <summary>The lanes some reaction registers its targets in, in ordinal order (the same on every silo).</summary>
     internal IReadOnlyCollection<string> Lanes => _lanes;
