@@ -30,7 +30,7 @@ internal sealed class PostgresJournalProviderBuilder : IProviderBuilder<ISiloBui
             GrainStorage = storageName,
             LogConsistency = configurationSection["LogConsistencyName"] is { Length: > 0 } logConsistency ? logConsistency : storageName,
         };
-        builder.Services.AddPostgresJournal(storageName, names, options => options.Bind(configurationSection));
+        builder.Services.AddPostgresJournal(storageName, names, options => options.BindJournal(configurationSection));
     }
 }
 

@@ -53,7 +53,7 @@ internal static class PostgresServiceCollectionExtensions
     public static IServiceCollection AddPostgresJournal(this IServiceCollection services, string name, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return services.AddPostgresJournal(name, builder => builder.Bind(configuration));
+        return services.AddPostgresJournal(name, builder => builder.BindJournal(configuration));
     }
 
     /// <summary>
