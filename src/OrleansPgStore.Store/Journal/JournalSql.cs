@@ -46,6 +46,11 @@ internal sealed class JournalSql
 {
     private const string Columns = "position, stream, version, name, data::text, snapshot, event_id, correlation, causation::text, created";
 
+    private readonly string _table;
+
+    // The fence's CTEs (see remarks), the one text every statement that reads the settled feed starts with.
+    private readonly string _fence;
+
     /// <summary>
     /// The first key of the advisory lock appenders hold (shared) for the rest of their transaction; the second is
     /// the events table's oid. The two-key form keeps it apart from applications' int8 keys and from the seed's locks
@@ -69,6 +74,7 @@ internal sealed class JournalSql
     /// </param>
     public JournalSql(string table, string positionsTable, bool offsetIsZero = false)
     {
+        _table = table;
         // The position offset (see remarks): one row, read in the statement that uses it (no extra round trip).
         var offset = $"(SELECT xid_offset FROM {positionsTable})";
         var commitOffset = offsetIsZero ? "0" : offset;
@@ -116,6 +122,7 @@ internal sealed class JournalSql
                 FROM snap
             )
             """;
+        _fence = fence;
 
         // Parameters: $1 stream, $2 expected version (null: no check), $3 names, $4 payloads, $5 event ids
         // (null: none), $6 correlation id, $7 causation. One row back: the stream's last version before, the first
@@ -306,31 +313,11 @@ internal sealed class JournalSql
         // The settled feed across streams: events after $1 up to $2 with one of the names $3, at most $4, stopping
         // at the fence (see remarks). The fence comes back as a column so a caller can advance past it, and so does
         // whether matching events are already visible beyond it (still settling: worth another look very soon).
-        // "settling" is computed once, in a CTE: in the select list it was a subplan run for every row returned
-        // (10,000 index probes for a page of 10,000, most of the statement's time).
-        string FeedRange(string columns) => $"""
-            WITH {fence}, beyond AS MATERIALIZED (
-                SELECT EXISTS (SELECT 1 FROM {table} h
-                               WHERE h.position >= f.fence AND h.position > $1 AND h.position <= $2
-                                 AND NOT h.snapshot AND ($3::text[] IS NULL OR h.name = ANY($3::text[]))) AS settling
-                FROM f
-            )
-            SELECT {columns}, f.fence, beyond.settling
-            FROM f CROSS JOIN beyond
-            LEFT JOIN LATERAL (
-                SELECT * FROM {table} e
-                WHERE e.position > $1 AND e.position <= $2 AND e.position < f.fence
-                  AND NOT e.snapshot AND ($3::text[] IS NULL OR e.name = ANY($3::text[]))
-                ORDER BY e.position
-                LIMIT $4
-            ) e ON true
-            ORDER BY position
-            """;
-        ReadFeedRange = FeedRange(Columns);
+        ReadFeedRange = FeedPage(Columns, after: "$1", upTo: "$2", names: "$3::text[]", limit: "$4");
 
         // The same page with only what correlation needs when every reaction handles events in their own streams:
         // no payloads to convert, send and decode. Columns: position, stream, version, name, fence, settling.
-        ReadFeedHeads = FeedRange("position, stream, version, name");
+        ReadFeedHeads = FeedPage("position, stream, version, name", after: "$1", upTo: "$2", names: "$3::text[]", limit: "$4");
 
         const string filter = """
             (@stream::text IS NULL OR stream = @stream::text)
@@ -415,6 +402,43 @@ internal sealed class JournalSql
               AND (e.version < cut.version OR (e.version = cut.version AND NOT e.snapshot))
             """;
     }
+
+    /// <summary>
+    /// The settled feed's page of event heads (position, stream, name; then the fence and the settling flag) as a
+    /// statement another statement can embed as a CTE: discovery in the database (<c>LeaseSql.Discover</c>) reads its
+    /// page with it and acts on it in the same statement. The fence and the feed's filter are written once, here: the
+    /// feed's correctness is that every reader of it uses this one text.
+    /// </summary>
+    /// <param name="after">SQL for the position to read after (e.g. a column of an outer CTE).</param>
+    /// <param name="upTo">SQL for the last position to read (a parameter, as in <see cref="ReadFeedHeads"/>).</param>
+    /// <param name="names">SQL for the <c>text[]</c> of names to read.</param>
+    /// <param name="limit">SQL for the most events to read.</param>
+    public string SettledHeads(string after, string upTo, string names, string limit)
+        => FeedPage("position, stream, name", after, upTo, names, limit);
+
+    // One page of the settled feed: the events after {after} up to {upTo} with one of the names {names},
+    // at most {limit}, below the fence; one row of nulls when there is none, every row carrying the fence and whether
+    // matching events are already visible beyond it. "settling" is computed once, in a CTE: in the select list it was a
+    // subplan run for every row returned (10,000 index probes for a page of 10,000, most of the statement's time).
+    private string FeedPage(string columns, string after, string upTo, string names, string limit)
+        => $"""
+            WITH {_fence}, beyond AS MATERIALIZED (
+                SELECT EXISTS (SELECT 1 FROM {_table} h
+                               WHERE h.position >= f.fence AND h.position > {after} AND h.position <= {upTo}
+                                 AND NOT h.snapshot AND ({names} IS NULL OR h.name = ANY({names}))) AS settling
+                FROM f
+            )
+            SELECT {columns}, f.fence, beyond.settling
+            FROM f CROSS JOIN beyond
+            LEFT JOIN LATERAL (
+                SELECT * FROM {_table} e
+                WHERE e.position > {after} AND e.position <= {upTo} AND e.position < f.fence
+                  AND NOT e.snapshot AND ({names} IS NULL OR e.name = ANY({names}))
+                ORDER BY e.position
+                LIMIT {limit}
+            ) e ON true
+            ORDER BY position
+            """;
 
     public string Commit { get; }
 

@@ -50,6 +50,12 @@ public sealed partial class JournalStore
         long after, long upTo, IReadOnlyCollection<string>? names, int limit, CancellationToken cancellationToken = default)
         => ReadFeedPageAsync(_sql.ReadFeedHeads, fenceColumn: 4, static reader => ReadHead(reader), after, upTo, names, limit, cancellationToken);
 
+    /// <summary>
+    /// This journal's statements, for a statement of the lease store that reads the settled feed inside its own
+    /// (discovery in the database embeds <see cref="JournalSql.SettledHeads"/>, so the fence has one text).
+    /// </summary>
+    internal JournalSql Sql => _sql;
+
     private static RecordedEvent ReadHead(NpgsqlDataReader reader)
         => new(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), "", null, EventMetadata.None, default);
 

@@ -252,6 +252,73 @@ internal sealed class LeaseSql
 
     public string CheckpointPosition { get; }
 
+    /// <summary>
+    /// Discovery in the database, for reactions whose targets are the events' own streams: reads the settled feed after
+    /// the checkpoint, raises each stream's work mark and advances the checkpoint, in one statement (AdvanceCheckpoint
+    /// with the feed read and the mapping of events to targets inside it).
+    /// </summary>
+    /// <param name="settledHeads">
+    /// The journal's settled feed page (<see cref="Journal.JournalSql.SettledHeads"/>) over <c>(SELECT at FROM cp)</c>,
+    /// up to <c>$7</c>, names <c>$3</c>, limit <c>$6</c>. The journal writes it and this statement embeds it: the fence is
+    /// the feed's correctness, so there is one text of it (in <c>JournalSql</c>), and the checkpoint and the marks are the
+    /// subscriptions table's, so they are written here, next to <see cref="AdvanceCheckpoint"/>.
+    /// </param>
+    /// <remarks>
+    /// <para>$1 checkpoint row; $2 where the reader's cached checkpoint is (NULL: read the stored one in this statement,
+    /// which is what a read just before would return); $3 the event names, $4 and $5 per name the priority and lane of
+    /// the first reaction that handles it (what a target registered by that event gets); $6 the page's limit; $7 its
+    /// upper bound (the largest position: a bound the planner cannot see through keeps the "settling" probe an index
+    /// range, as in the feed statements); $8 whether to advance past a page without events (a write that only saves
+    /// rescanning); $9 and $10 the NOTIFY as in AdvanceCheckpoint; $11 the commit mode.</para>
+    /// <para>The page's next position is <see cref="Journal.FeedPage.ContinueAfter"/>'s: the last event's of a full page,
+    /// else just below the fence. Each stream's mark is its last event in the page (a target's work is the highest
+    /// position it has to handle), with the priority and lane of the reaction that marks that event first, as the
+    /// loop's own mapping does (<c>WorkMark</c>s merged per target). The advance is AdvanceCheckpoint's compare-and-set:
+    /// only when the stored checkpoint is at least where the page started and below where it ends; a missing row is
+    /// created only by a page that started from the beginning (a row lost in a crash with a cached position above -1
+    /// makes the reader start again, as with AdvanceCheckpoint). Marks wait on the advance (EXISTS), so the checkpoint
+    /// row is locked before any mark. A target stream starting with '$' (reserved for checkpoints) stops the advance and
+    /// is returned, and the loop reports it as it reports a refused mark.</para>
+    /// <para>One row back: where the page started, where it ends, events read, settling, the new position (NULL: no
+    /// advance), targets marked, NOTIFYs sent, the first refused target (NULL: none).</para>
+    /// </remarks>
+    public string Discover(string settledHeads) => $"""
+        WITH commit_mode AS ({CommitMode(11)}), cp AS MATERIALIZED (
+            SELECT coalesce($2::bigint, stored.at, -1) AS at, stored.at IS NOT NULL AS stored
+            FROM (SELECT (SELECT at FROM {_table} WHERE stream = $1) AS at) stored
+        ), page AS MATERIALIZED (
+            {settledHeads}
+        ), bounds AS MATERIALIZED (
+            SELECT cp.at AS from_at, cp.stored, p.read, coalesce(p.settling, false) AS settling,
+                   CASE WHEN p.read >= $6 THEN p.last ELSE greatest(cp.at, p.fence - 1) END AS to_at
+            FROM cp, (SELECT count(position) AS read, max(position) AS last, max(fence) AS fence, bool_or(settling) AS settling
+                      FROM page) p
+        ), marks AS MATERIALIZED (
+            SELECT DISTINCT ON (p.stream) p.stream, p.position, n.priority, n.lane
+            FROM page p JOIN unnest($3::text[], $4::integer[], $5::text[]) AS n(name, priority, lane) ON n.name = p.name
+            ORDER BY p.stream, p.position DESC
+        ), advanced AS (
+            INSERT INTO {_table} AS s (stream, at)
+            SELECT $1, b.to_at FROM bounds b, commit_mode
+            WHERE b.to_at > b.from_at AND (b.read > 0 OR $8::boolean) AND (b.stored OR b.from_at = -1)
+              AND NOT EXISTS (SELECT FROM marks WHERE left(stream, 1) = '$')
+            ON CONFLICT (stream) DO UPDATE SET at = excluded.at
+            WHERE s.at >= (SELECT from_at FROM bounds) AND s.at < excluded.at
+            RETURNING s.at
+        ), raised AS (
+            INSERT INTO {_table} AS s (stream, source, work, priority, lane)
+            SELECT m.stream, m.stream, m.position, m.priority, m.lane FROM marks m
+            WHERE EXISTS (SELECT FROM advanced)
+            ON CONFLICT (stream) DO UPDATE SET work = greatest(s.work, excluded.work)
+            WHERE s.work < excluded.work
+        ), announced AS (
+            SELECT pg_notify($9::text, $10::text) FROM advanced WHERE $9::text IS NOT NULL AND EXISTS (SELECT FROM marks)
+        )
+        SELECT b.from_at, b.to_at, b.read, b.settling, (SELECT at FROM advanced), (SELECT count(*) FROM marks),
+               (SELECT count(*) FROM announced), (SELECT min(stream) FROM marks WHERE left(stream, 1) = '$')
+        FROM bounds b
+        """;
+
     public string ReleaseHeldBy { get; }
 
     public string ReleaseOwn { get; }

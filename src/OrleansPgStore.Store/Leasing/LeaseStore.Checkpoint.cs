@@ -115,6 +115,152 @@ internal sealed partial class LeaseStore
         }
     }
 
+    /// <summary>
+    /// The discovery statement over <paramref name="journal"/>'s feed for reactions whose targets are the events' own
+    /// streams (see <see cref="DiscoverAsync"/>), with each event name's priority and lane: those of the first reaction
+    /// that handles it. Build once per loop; it needs the journal's table in this store's database.
+    /// </summary>
+    internal OwnStreamDiscovery OwnStreamDiscovery(JournalStore journal, IReadOnlyList<(string Name, int Priority, string Lane)> names)
+    {
+        ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(names);
+        return new OwnStreamDiscovery(
+            _sql.Discover(journal.Sql.SettledHeads(after: "(SELECT at FROM cp)", upTo: "$7", names: "$3::text[]", limit: "$6")),
+            names.Select(n => n.Name).ToArray(),
+            names.Select(n => n.Priority).ToArray(),
+            names.Select(n => n.Lane).ToArray());
+    }
+
+    /// <summary>
+    /// Discovery in the database, in one statement and one round trip: reads the settled feed after the checkpoint (at
+    /// most <paramref name="limit"/> events, under the journal's fence), raises each event's own stream's work mark and
+    /// advances the checkpoint past the page, with <see cref="AdvanceCheckpointAsync"/>'s compare-and-set and
+    /// announcement. The page starts at <paramref name="from"/>, or, when <c>null</c>, at the stored checkpoint, read by
+    /// the same statement. No event is sent to the client. <paramref name="skipAhead"/>: whether to advance past a page
+    /// without events (a write that only saves rescanning).
+    /// </summary>
+    internal async Task<FeedDiscovery> DiscoverAsync(
+        OwnStreamDiscovery discovery, string name, long? from, int limit, bool skipAhead, Notification? announce,
+        CancellationToken cancellationToken = default)
+    {
+        var statements = DiscoveryStatements(discovery, name, from, limit, skipAhead, announce);
+        var operation = StoreOperation.Start("lease.discover", _store);
+        try
+        {
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, statements).ConfigureAwait(false);
+            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var result = await ReadDiscoveryAsync(reader, skipAhead, cancellationToken).ConfigureAwait(false);
+            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
+            operation.Tag("orleanspgstore.events_read", result.Read);
+            operation.Succeeded();
+            return result;
+        }
+        catch (Exception e)
+        {
+            var translated = _store.Translate($"Discovering for checkpoint '{name}'", e);
+            operation.Failed(translated);
+            throw translated;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DiscoverAsync"/> then <see cref="ClaimAsync"/>, sent together: one round trip and one transaction, as
+    /// <see cref="AdvanceCheckpointAndClaimAsync"/>. The claim is sent whether or not the discovery advances.
+    /// </summary>
+    internal async Task<(FeedDiscovery Discovery, ClaimedLeases Leases)> DiscoverAndClaimAsync(
+        OwnStreamDiscovery discovery, string name, long? from, int limit, bool skipAhead, Notification? announce,
+        int lagging, int leading, string holder, TimeSpan leaseDuration, string lane = "", CancellationToken cancellationToken = default)
+    {
+        var statements = DiscoveryStatements(discovery, name, from, limit, skipAhead, announce);
+        if (ClaimStatement(lagging, leading, holder, leaseDuration, lane) is not { } claim)
+        {
+            return (await DiscoverAsync(discovery, name, from, limit, skipAhead, announce, cancellationToken).ConfigureAwait(false), ClaimedLeases.None);
+        }
+
+        var operation = StoreOperation.Start("lease.claim", _store);
+        try
+        {
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, [.. statements, claim]).ConfigureAwait(false);
+            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var result = await ReadDiscoveryAsync(reader, skipAhead, cancellationToken).ConfigureAwait(false);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            var leases = await ReadLeasesAsync(reader, holder, cancellationToken).ConfigureAwait(false);
+            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
+            operation.Tag("orleanspgstore.events_read", result.Read);
+            operation.Tag("orleanspgstore.lease_count", leases.Count);
+            operation.Succeeded();
+            return (result, leases);
+        }
+        catch (Exception e)
+        {
+            var translated = _store.Translate($"Discovering for checkpoint '{name}' and claiming", e);
+            operation.Failed(translated);
+            throw translated;
+        }
+    }
+
+    /// <summary>The discovery and, after it, the read of where the checkpoint is (for when the advance did not apply).</summary>
+    private (string Sql, NpgsqlParameter[] Parameters)[] DiscoveryStatements(
+        OwnStreamDiscovery discovery, string name, long? from, int limit, bool skipAhead, Notification? announce)
+    {
+        ArgumentNullException.ThrowIfNull(discovery);
+        var row = CheckpointRow(name);
+        if (from is { } start)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(start, -1, nameof(from));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        foreach (var lane in discovery.Lanes)
+        {
+            // As a mark's lane is checked (ValidateTarget): a lane PostgreSQL cannot store fails the discovery, not the write.
+            ArgumentNullException.ThrowIfNull(lane, nameof(discovery));
+            if (!InputChecks.IsText(lane))
+            {
+                InputChecks.Text(lane, $"Lane '{InputChecks.Shorten(lane)}'", nameof(discovery));
+            }
+        }
+
+        return
+        [
+            (discovery.Sql,
+            [
+                Text(row),
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = from is { } f ? f : DBNull.Value },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = discovery.Names },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = discovery.Priorities },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = discovery.Lanes },
+                new NpgsqlParameter<int> { NpgsqlDbType = NpgsqlDbType.Integer, TypedValue = limit },
+                new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlDbType.Bigint, TypedValue = long.MaxValue },
+                new NpgsqlParameter<bool> { NpgsqlDbType = NpgsqlDbType.Boolean, TypedValue = skipAhead },
+                NullableText(announce?.Channel),
+                NullableText(announce?.Payload),
+                CommitMode(),
+            ]),
+            (_sql.CheckpointPosition, [Text(row)]),
+        ];
+    }
+
+    /// <summary>Reads the two results of <see cref="DiscoveryStatements"/>; the reader is left on the second.</summary>
+    private static async Task<FeedDiscovery> ReadDiscoveryAsync(NpgsqlDataReader reader, bool skipAhead, CancellationToken cancellationToken)
+    {
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var from = reader.GetInt64(0);
+        var to = reader.GetInt64(1);
+        var read = (int)reader.GetInt64(2);
+        var settling = reader.GetBoolean(3);
+        var advanced = !await reader.IsDBNullAsync(4, cancellationToken).ConfigureAwait(false);
+        var marked = (int)reader.GetInt64(5);
+        var refused = await reader.IsDBNullAsync(7, cancellationToken).ConfigureAwait(false) ? null : reader.GetString(7);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        // A row lost with the writes before a crash reads as -1 (the next discovery from there creates it again).
+        var position = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : -1;
+        return new FeedDiscovery(
+            from, to, read, settling, advanced ? marked : 0, refused,
+            WorthWriting: to > from && (read > 0 || skipAhead),
+            advanced ? new CheckpointAdvance(true, to) : new CheckpointAdvance(false, position));
+    }
+
     /// <summary>The advance and, after it, the read of where the checkpoint is (for when the advance did not apply).</summary>
     private (string Sql, NpgsqlParameter[] Parameters)[] AdvanceStatements(
         string name, long from, long to, IReadOnlyCollection<WorkMark> marks, Notification? announce)
@@ -176,3 +322,21 @@ internal sealed record WorkMark(Subscription Target, long Position);
 /// crash that lost recent writes) left it, from which the caller reads on.
 /// </param>
 internal readonly record struct CheckpointAdvance(bool Advanced, long Position);
+
+/// <summary>
+/// The discovery statement of one journal and one set of reactions that target their own streams
+/// (<see cref="LeaseStore.OwnStreamDiscovery"/>): its SQL, and per event name the priority and lane its targets get.
+/// </summary>
+internal sealed record OwnStreamDiscovery(string Sql, string[] Names, int[] Priorities, string[] Lanes);
+
+/// <summary>What a discovery in the database (<see cref="LeaseStore.DiscoverAsync"/>) did.</summary>
+/// <param name="From">Where the page started (the stored checkpoint when none was given).</param>
+/// <param name="To">Where the page ends (<see cref="FeedPage.ContinueAfter"/>).</param>
+/// <param name="Read">Events read.</param>
+/// <param name="Settling">Matching events are visible past the fence (see <see cref="FeedPage.Settling"/>).</param>
+/// <param name="Marked">Targets whose marks the advance raised (0 when it did not apply).</param>
+/// <param name="Refused">A target the page would mark whose name is reserved ('$'): nothing was written.</param>
+/// <param name="WorthWriting">Whether an advance was tried: the page ends past its start, and it had events or skipping ahead was allowed.</param>
+/// <param name="Advance">Whether the checkpoint moved, else where it is.</param>
+internal readonly record struct FeedDiscovery(
+    long From, long To, int Read, bool Settling, int Marked, string? Refused, bool WorthWriting, CheckpointAdvance Advance);

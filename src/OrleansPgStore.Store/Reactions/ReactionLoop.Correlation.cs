@@ -4,6 +4,7 @@ using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Reactions;
 
@@ -25,6 +26,10 @@ internal sealed partial class ReactionLoop
     // and _workNotification is that NOTIFY (null when NotifyOnCommit is off).
     private readonly bool _announceInAdvance;
     private readonly Notification? _workNotification;
+
+    // Set when every reaction targets the event's own stream and the lease store can read the journal's table (same
+    // database and role): discovery then runs in the database, in one statement (DiscoverInDatabaseAsync).
+    private readonly OwnStreamDiscovery? _inDatabase;
 
     private long? _checkpoint;
     private long _skippedAheadAt;
@@ -86,6 +91,11 @@ internal sealed partial class ReactionLoop
 
     private async Task<Discovery> CorrelatePageAsync(bool claim, CancellationToken cancellationToken)
     {
+        if (_inDatabase is { } inDatabase)
+        {
+            return await DiscoverInDatabaseAsync(inDatabase, claim, cancellationToken).ConfigureAwait(false);
+        }
+
         // Another worker may have read past this loop's position since: then the page is read again from where the
         // checkpoint is now, a few times at most (a worker that keeps losing still claims what the others found).
         for (var attempt = 1; ; attempt++)
@@ -169,6 +179,113 @@ internal sealed partial class ReactionLoop
     }
 
     /// <summary>
+    /// <see cref="CorrelatePageAsync"/> without the client round trip, for reactions that target the event's own stream:
+    /// one statement reads the settled feed page after the checkpoint (under the journal's fence), raises each stream's
+    /// mark, advances the checkpoint (the same compare-and-set) and announces the work; the claim rides in its batch. The
+    /// events never leave the database. The loop keeps its rules: the page size, the cached checkpoint (read by the
+    /// statement itself when there is none, or while other workers discover too), skipping ahead at most every
+    /// <see cref="SkipAheadInterval"/>, and reading on after a lost race.
+    /// </summary>
+    private async Task<Discovery> DiscoverInDatabaseAsync(OwnStreamDiscovery statement, bool claim, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var from = CachedCheckpoint();
+            var limit = _pageSize.Next;
+            var skipAhead = Stopwatch.GetElapsedTime(_skippedAheadAt) >= SkipAheadInterval;
+            FeedDiscovery found;
+            Claimed? claimed = null;
+            if (claim)
+            {
+                // Not redoable (a claim is not): only a statement the server dropped unrun is sent again.
+                var (lagging, leading) = _claimSize.Next();
+                _lastAsked = lagging + leading;
+                var sentAt = Stopwatch.GetTimestamp();
+                (found, var leases) = await StepAsync(
+                    () => _leases.DiscoverAndClaimAsync(
+                        statement, _options.Name, from, limit, skipAhead, _workNotification,
+                        lagging, leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
+                    redoable: false,
+                    cancellationToken).ConfigureAwait(false);
+                claimed = new Claimed(leases, sentAt);
+            }
+            else
+            {
+                // Redoable: the compare-and-set applies once, and raising marks never lowers one.
+                found = await StepAsync(
+                    () => _leases.DiscoverAsync(statement, _options.Name, from, limit, skipAhead, _workNotification, cancellationToken),
+                    redoable: true,
+                    cancellationToken).ConfigureAwait(false);
+            }
+
+            _pageSize.Observe(found.Read);
+            if (found.Refused is { } reserved)
+            {
+                // What the loop's own mapping meets as an invalid mark: nothing written, discovery fails (and is retried).
+                _logger.DiscoveryFailed(Holder, new ArgumentException(
+                    $"Target stream '{InputChecks.Shorten(reserved)}' starts with '$', which is reserved."));
+                return new Discovery(found.Read, found.Settling, 0, claimed);
+            }
+
+            if (found.Advance.Advanced)
+            {
+                _checkpoint = found.To;
+                _skippedAheadAt = Stopwatch.GetTimestamp();
+                return new Discovery(found.Read, found.Settling, found.Marked, claimed);
+            }
+
+            if (!found.WorthWriting)
+            {
+                _checkpoint = found.From;
+                return new Discovery(found.Read, found.Settling, 0, claimed);
+            }
+
+            // As in CorrelatePageAsync: past this page (another worker read it), or behind where it started (a crash).
+            _checkpoint = found.Advance.Position == found.From ? null : found.Advance.Position;
+            if (found.Advance.Position > found.From)
+            {
+                _sharedAt = Stopwatch.GetTimestamp();
+            }
+
+            if (attempt == MaxDiscoveryAttempts || claimed is not null)
+            {
+                return new Discovery(found.Read, found.Settling, 0, claimed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The discovery statement when it can run in the database: every reaction targets the event's own stream, and the
+    /// lease store reaches the journal's table (one database, one role); otherwise <c>null</c>. Each event name's
+    /// targets get the priority and lane of the first reaction that handles it, as in the loop's own mapping (marks
+    /// merged per target keep the first of the highest position).
+    /// </summary>
+    private static OwnStreamDiscovery? InDatabase(JournalStore journal, LeaseStore leases, ReactionRegistry registry, bool sharesDatabase)
+    {
+        if (!registry.ResolvesOwnStreamsOnly || !sharesDatabase || !SharesRole(journal, leases))
+        {
+            return null;
+        }
+
+        var names = new List<(string, int, string)>();
+        foreach (var name in registry.Names)
+        {
+            var first = registry.Reactions.First(r => r.Names.Contains(name));
+            names.Add((name, first.Priority, first.Lane));
+        }
+
+        return leases.OwnStreamDiscovery(journal, names);
+    }
+
+    /// <summary>Whether the two stores connect as the same role (the lease store's then may read the events table).</summary>
+    private static bool SharesRole(JournalStore journal, LeaseStore leases)
+        => ReferenceEquals(journal.DataSource, leases.DataSource)
+           || string.Equals(
+               new NpgsqlConnectionStringBuilder(journal.DataSource.ConnectionString).Username,
+               new NpgsqlConnectionStringBuilder(leases.DataSource.ConnectionString).Username,
+               StringComparison.Ordinal);
+
+    /// <summary>
     /// Whether the lease store and the journal use one database (the same data source, or the same host, port and
     /// database), so a NOTIFY sent with the lease writes reaches the journal's commit listeners.
     /// </summary>
@@ -203,7 +320,7 @@ internal sealed partial class ReactionLoop
     /// </summary>
     private async Task<long> CheckpointAsync(CancellationToken cancellationToken)
     {
-        if (_checkpoint is { } cached && (_sharedAt is not { } shared || Stopwatch.GetElapsedTime(shared) >= SharedFor))
+        if (CachedCheckpoint() is { } cached)
         {
             return cached;
         }
@@ -213,6 +330,10 @@ internal sealed partial class ReactionLoop
         _checkpoint = read;
         return read;
     }
+
+    /// <summary>The cached checkpoint, unless it should be read afresh (see <see cref="CheckpointAsync"/>).</summary>
+    private long? CachedCheckpoint()
+        => _checkpoint is { } cached && (_sharedAt is not { } shared || Stopwatch.GetElapsedTime(shared) >= SharedFor) ? cached : null;
 }
 
 /// <summary>What a discovery step did: events read, whether the feed was settling, marks raised, and the claim sent with the advance.</summary>

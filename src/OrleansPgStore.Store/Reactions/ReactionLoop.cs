@@ -68,6 +68,7 @@ internal sealed partial class ReactionLoop
         Holder = holder ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
         _announceInAdvance = SharesDatabase(journal, leases);
         _workNotification = _announceInAdvance ? journal.WorkNotification : null;
+        _inDatabase = InDatabase(journal, leases, registry, _announceInAdvance);
     }
 
     /// <summary>This loop's lease-holder identity.</summary>
