@@ -286,6 +286,42 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
         }
     }
 
+    [Fact]
+    public async Task A_reaction_worker_built_by_the_store_discovers_in_the_database()
+    {
+        await using var store = PgStore.Create(db.ConnectionString, o =>
+        {
+            o.Schema = db.Name;
+            o.EventsTable = "did_store_events";
+            o.StateTable = "did_store_state";
+            o.SubscriptionsTable = "did_store_subs";
+        });
+        await store.SeedAsync();
+        using var journalSpans = new TelemetryCapture("did_store_events");
+        using var leaseSpans = new TelemetryCapture("did_store_subs");
+        var handled = new ConcurrentBag<long>();
+        var registry = new ReactionRegistry().On("A", (e, _) =>
+        {
+            handled.Add(e.Position);
+            return Task.CompletedTask;
+        });
+        var committed = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            committed.AddRange((await store.Journal.CommitAsync($"s{i % 3}", [Events.Make("A", i)])).Select(e => e.Position));
+        }
+
+        await using (var worker = store.CreateReactionWorker(registry, new ReactionOptions { PollInterval = TimeSpan.FromMilliseconds(50) }))
+        {
+            await worker.StartAsync();
+            await Eventually.WaitAsync(() => handled.Count >= committed.Count, "the worker handled every event");
+        }
+
+        Assert.Equal(committed.Order(), handled.Order());
+        Assert.Empty(journalSpans.SpansOf("journal.feed"));
+        Assert.Equal(committed.Count, leaseSpans.Spans.Sum(s => s.GetTagItem("orleanspgstore.events_read") is int n ? n : 0));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
