@@ -284,6 +284,12 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
             Assert.Equal(0, feedReads);
             Assert.Equal(await CountAsync(journal), readInDatabase);
         }
+
+        // Discovery without a claim (CorrelateAsync) is a statement of its own, "lease.discover".
+        await journal.CommitAsync("late", [Events.Make("D")]);
+        Assert.Equal(1, await loop.CorrelateAsync());
+        Assert.Equal(clientSide ? 0 : 1, leaseSpans.SpansOf("lease.discover").Count(s => s.GetTagItem("orleanspgstore.events_read") is 1));
+        Assert.Equal(clientSide ? feedReads + 1 : 0, journalSpans.SpansOf("journal.feed").Count());
     }
 
     [Fact]
