@@ -189,8 +189,7 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
         await ExecuteAsync(other, transaction, $"UPDATE {leases.QualifiedTable} SET at = {moved} WHERE stream = '$checkpoint:g'");
         var discovering = leases.DiscoverAsync(statement, "g", from: null, limit: 100, skipAhead: false, announce: null);
         await Eventually.WaitAsync(
-            async () => await db.Schema.ScalarAsync<long>(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cp AS MATERIALIZED%'") > 0,
+            async () => await WaitingDiscoveriesAsync(leases) > 0,
             "the discovery waits for the other advance");
         await transaction.CommitAsync();
         var found = await discovering;
@@ -234,8 +233,7 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
         await ExecuteAsync(other, transaction, $"INSERT INTO {leases.QualifiedTable} (stream) VALUES ('$checkpoint:g')");
         var discovering = leases.DiscoverAsync(statement, "g", from: null, limit: 100, skipAhead: false, announce: null);
         await Eventually.WaitAsync(
-            async () => await db.Schema.ScalarAsync<long>(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cp AS MATERIALIZED%'") > 0,
+            async () => await WaitingDiscoveriesAsync(leases) > 0,
             "the discovery waits for the other insert");
         await transaction.CommitAsync();
         var found = await discovering;
@@ -532,6 +530,12 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
     private async Task<int> CountAsync(JournalStore journal)
         => (int)(await db.Schema.ScalarAsync<long>(
             $"SELECT count(*) FROM {journal.QualifiedTable} WHERE NOT snapshot AND name = ANY(ARRAY['A', 'B', 'C', 'D'])"));
+
+    /// <summary>Discovery statements on <paramref name="leases"/>' table waiting for a lock (other classes run their own at the same time).</summary>
+    private Task<long> WaitingDiscoveriesAsync(LeaseStore leases)
+        => db.Schema.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE @pattern",
+            ("pattern", $"%cp AS MATERIALIZED%{leases.QualifiedTable}%"));
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
     {
