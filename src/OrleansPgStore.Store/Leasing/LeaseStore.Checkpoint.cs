@@ -94,25 +94,9 @@ internal sealed partial class LeaseStore
             return (await SendAdvanceAsync(name, to, advance, cancellationToken).ConfigureAwait(false), ClaimedLeases.None);
         }
 
-        var operation = StoreOperation.Start("lease.claim", _store);
-        try
-        {
-            await using var batch = await _store.PrepareBatchAsync(cancellationToken, [.. advance, claim]).ConfigureAwait(false);
-            await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var result = await ReadAdvanceAsync(reader, to, cancellationToken).ConfigureAwait(false);
-            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            var leases = await ReadLeasesAsync(reader, holder, cancellationToken).ConfigureAwait(false);
-            await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
-            operation.Tag("orleanspgstore.lease_count", leases.Count);
-            operation.Succeeded();
-            return (result, leases);
-        }
-        catch (Exception e)
-        {
-            var translated = _store.Translate($"Advancing checkpoint '{name}' and claiming", e);
-            operation.Failed(translated);
-            throw translated;
-        }
+        return await SendWithClaimAsync(
+            advance, claim, holder, reader => ReadAdvanceAsync(reader, to, cancellationToken), eventsRead: null,
+            $"Advancing checkpoint '{name}' and claiming", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -177,23 +161,41 @@ internal sealed partial class LeaseStore
             return (await DiscoverAsync(discovery, name, from, limit, skipAhead, announce, cancellationToken).ConfigureAwait(false), ClaimedLeases.None);
         }
 
+        return await SendWithClaimAsync(
+            statements, claim, holder, reader => ReadDiscoveryAsync(reader, skipAhead, cancellationToken), eventsRead: d => d.Read,
+            $"Discovering for checkpoint '{name}' and claiming", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="first"/> (a checkpoint advance or a discovery) and then the claim in one batch: one round trip
+    /// and one transaction, so the claim sees the marks the first statements raised. <paramref name="readFirst"/> reads
+    /// the first statements' results and leaves the reader on their last one.
+    /// </summary>
+    private async Task<(T First, ClaimedLeases Leases)> SendWithClaimAsync<T>(
+        (string Sql, NpgsqlParameter[] Parameters)[] first, (string Sql, NpgsqlParameter[] Parameters) claim, string holder,
+        Func<NpgsqlDataReader, Task<T>> readFirst, Func<T, int>? eventsRead, string failure, CancellationToken cancellationToken)
+    {
         var operation = StoreOperation.Start("lease.claim", _store);
         try
         {
-            await using var batch = await _store.PrepareBatchAsync(cancellationToken, [.. statements, claim]).ConfigureAwait(false);
+            await using var batch = await _store.PrepareBatchAsync(cancellationToken, [.. first, claim]).ConfigureAwait(false);
             await using var reader = await batch.Batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            var result = await ReadDiscoveryAsync(reader, skipAhead, cancellationToken).ConfigureAwait(false);
+            var result = await readFirst(reader).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             var leases = await ReadLeasesAsync(reader, holder, cancellationToken).ConfigureAwait(false);
             await ReadToEndAsync(reader, cancellationToken).ConfigureAwait(false);
-            operation.Tag("orleanspgstore.events_read", result.Read);
+            if (eventsRead is not null)
+            {
+                operation.Tag("orleanspgstore.events_read", eventsRead(result));
+            }
+
             operation.Tag("orleanspgstore.lease_count", leases.Count);
             operation.Succeeded();
             return (result, leases);
         }
         catch (Exception e)
         {
-            var translated = _store.Translate($"Discovering for checkpoint '{name}' and claiming", e);
+            var translated = _store.Translate(failure, e);
             operation.Failed(translated);
             throw translated;
         }
