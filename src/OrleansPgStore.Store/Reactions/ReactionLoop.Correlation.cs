@@ -132,17 +132,11 @@ internal sealed partial class ReactionLoop
             Claimed? claimed = null;
             if (claim)
             {
-                // The claim rides with the advance: one round trip fewer between the feed read and the handlers. Not
-                // redoable (a claim is not): only a statement the server dropped unrun is sent again.
-                var (lagging, leading) = _claimSize.Next();
-                _lastAsked = lagging + leading;
-                var sentAt = Stopwatch.GetTimestamp();
-                (advance, var leases) = await StepAsync(
-                    () => _leases.AdvanceCheckpointAndClaimAsync(
+                // The claim rides with the advance: one round trip fewer between the feed read and the handlers.
+                (advance, claimed) = await WithClaimAsync(
+                    (lagging, leading) => _leases.AdvanceCheckpointAndClaimAsync(
                         _options.Name, checkpoint, next, marks, _workNotification, lagging, leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
-                    redoable: false,
                     cancellationToken).ConfigureAwait(false);
-                claimed = new Claimed(leases, sentAt);
             }
             else
             {
@@ -197,17 +191,11 @@ internal sealed partial class ReactionLoop
             Claimed? claimed = null;
             if (claim)
             {
-                // Not redoable (a claim is not): only a statement the server dropped unrun is sent again.
-                var (lagging, leading) = _claimSize.Next();
-                _lastAsked = lagging + leading;
-                var sentAt = Stopwatch.GetTimestamp();
-                (found, var leases) = await StepAsync(
-                    () => _leases.DiscoverAndClaimAsync(
+                (found, claimed) = await WithClaimAsync(
+                    (lagging, leading) => _leases.DiscoverAndClaimAsync(
                         statement, _options.Name, from, limit, skipAhead, _workNotification,
                         lagging, leading, Holder, _options.LeaseDuration, _options.Lane, cancellationToken),
-                    redoable: false,
                     cancellationToken).ConfigureAwait(false);
-                claimed = new Claimed(leases, sentAt);
             }
             else
             {
@@ -291,6 +279,20 @@ internal sealed partial class ReactionLoop
                new NpgsqlConnectionStringBuilder(journal.DataSource.ConnectionString).Username,
                new NpgsqlConnectionStringBuilder(leases.DataSource.ConnectionString).Username,
                StringComparison.Ordinal);
+
+    /// <summary>
+    /// Sends a discovery step with the cycle's claim in its round trip, sized by <see cref="ClaimSize"/>; the claim's leases
+    /// start when it is sent. Not redoable (a claim is not): only a statement the server dropped unrun is sent again.
+    /// </summary>
+    private async Task<(T Result, Claimed Claimed)> WithClaimAsync<T>(
+        Func<int, int, Task<(T, ClaimedLeases)>> send, CancellationToken cancellationToken)
+    {
+        var (lagging, leading) = _claimSize.Next();
+        _lastAsked = lagging + leading;
+        var sentAt = Stopwatch.GetTimestamp();
+        var (result, leases) = await StepAsync(() => send(lagging, leading), redoable: false, cancellationToken).ConfigureAwait(false);
+        return (result, new Claimed(leases, sentAt));
+    }
 
     /// <summary>
     /// Whether the lease store and the journal use one database (the same data source, or the same host, port and
