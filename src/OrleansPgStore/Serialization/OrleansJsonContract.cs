@@ -35,6 +35,13 @@ internal static class OrleansJsonContract
     /// <summary>The modifier: add it to a resolver with <c>WithAddedModifier</c>.</summary>
     public static void Modify(JsonTypeInfo info)
     {
+        // A nullable struct (MyStruct?, (int, int)?) is written and read through its underlying type's own contract,
+        // which this modifier sees separately; Nullable's own fields (hasValue, value) are not state to store.
+        if (Nullable.GetUnderlyingType(info.Type) is not null)
+        {
+            return;
+        }
+
         switch (info.Kind)
         {
             case JsonTypeInfoKind.Object:
@@ -434,6 +441,15 @@ internal static class OrleansJsonContract
     private static void EnsureCreatable(JsonTypeInfo info)
     {
         var type = info.Type;
+        if (info.ConstructorAttributeProvider is ConstructorInfo chosen && IsOrleansType(type) && !type.IsValueType
+            && HasUnboundParameter(info, chosen))
+        {
+            // System.Text.Json would write this type and then fail every read: the constructor it picked has a parameter
+            // no stored member feeds. Orleans never calls it either; create the instance the way Orleans does.
+            info.CreateObject = OrleansCreation(type);
+            return;
+        }
+
         if (info.CreateObject is not null || info.ConstructorAttributeProvider is not null || type.IsValueType || type.IsAbstract)
         {
             return;
@@ -446,12 +462,22 @@ internal static class OrleansJsonContract
                 "back. Add a public parameterless constructor or mark one with [JsonConstructor].");
         }
 
-        // Like Orleans: the default constructor if there is one, else an instance no constructor ran on.
+        info.CreateObject = OrleansCreation(type);
+    }
+
+    /// <summary>Like Orleans: the default constructor if there is one, else an instance no constructor ran on.</summary>
+    private static Func<object> OrleansCreation(Type type)
+    {
         var constructor = type.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic, Type.EmptyTypes);
-        info.CreateObject = constructor is not null
+        return constructor is not null
             ? () => constructor.Invoke(null)
             : () => RuntimeHelpers.GetUninitializedObject(type);
     }
+
+    /// <summary>True when a parameter of the deserialization constructor is bound to no stored property.</summary>
+    private static bool HasUnboundParameter(JsonTypeInfo info, ConstructorInfo constructor)
+        => constructor.GetParameters().Any(parameter => !info.Properties.Any(property =>
+            property.AssociatedParameter is { } bound && bound.Position == parameter.Position));
 
     internal static string Describe(Type type) => type.FullName ?? type.Name;
 }
