@@ -441,13 +441,20 @@ internal static class OrleansJsonContract
     private static void EnsureCreatable(JsonTypeInfo info)
     {
         var type = info.Type;
-        if (info.ConstructorAttributeProvider is ConstructorInfo chosen && IsOrleansType(type) && !type.IsValueType
-            && HasUnboundParameter(info, chosen))
+        if (info.ConstructorAttributeProvider is ConstructorInfo chosen && UnboundParameter(info, chosen) is { } unbound)
         {
             // System.Text.Json would write this type and then fail every read: the constructor it picked has a parameter
-            // no stored member feeds. Orleans never calls it either; create the instance the way Orleans does.
-            info.CreateObject = OrleansCreation(type);
-            return;
+            // no stored member feeds. Orleans never calls it; create an Orleans type the way Orleans does.
+            if (IsOrleansType(type) && !type.IsValueType)
+            {
+                info.CreateObject = OrleansCreation(type);
+                return;
+            }
+
+            throw new NotSupportedException(
+                $"{Describe(type)} cannot be stored faithfully: its constructor's parameter '{unbound.Name}' matches no " +
+                "stored member (by name and type), so System.Text.Json could not read it back. Name the parameter like " +
+                "the member it sets, or mark another constructor with [JsonConstructor].");
         }
 
         if (info.CreateObject is not null || info.ConstructorAttributeProvider is not null || type.IsValueType || type.IsAbstract)
@@ -474,9 +481,9 @@ internal static class OrleansJsonContract
             : () => RuntimeHelpers.GetUninitializedObject(type);
     }
 
-    /// <summary>True when a parameter of the deserialization constructor is bound to no stored property.</summary>
-    private static bool HasUnboundParameter(JsonTypeInfo info, ConstructorInfo constructor)
-        => constructor.GetParameters().Any(parameter => !info.Properties.Any(property =>
+    /// <summary>A parameter of the deserialization constructor bound to no stored property, or null.</summary>
+    private static ParameterInfo? UnboundParameter(JsonTypeInfo info, ConstructorInfo constructor)
+        => constructor.GetParameters().FirstOrDefault(parameter => !info.Properties.Any(property =>
             property.AssociatedParameter is { } bound && bound.Position == parameter.Position));
 
     internal static string Describe(Type type) => type.FullName ?? type.Name;

@@ -180,7 +180,7 @@ internal sealed partial class PostgresGrainStorage : IGrainStorage, IAsyncDispos
         {
             return JsonSerializer.Deserialize<T>(json, _json);
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
             throw new OrleansException(
                 $"PostgreSQL grain storage '{_name}': state '{stateName}' of {grainId} cannot be read as {typeof(T)}: {StoredJsonErrors.Describe(e)}");

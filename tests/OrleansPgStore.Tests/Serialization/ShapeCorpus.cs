@@ -61,9 +61,27 @@ public static class ShapeCorpus
             Bag = new List<long> { 5 },
             Set = new HashSet<string> { "s" },
         }),
-        Faithful("IReadOnlyList<string> holding a string[]", () => new ReadOnlyListHoldingArray { Names = new[] { "a", "b" } }),
-        Faithful("IEnumerable<int> holding an int[]", () => new EnumerableHoldingArray { Values = new[] { 1, 2 } }),
-        Faithful("IReadOnlyList<int> holding an ImmutableList", () => new ReadOnlyListHoldingImmutableList { Values = ImmutableList.Create(1, 2) }),
+        // A member declared as a collection interface reads back as the collection System.Text.Json creates for it.
+        Converted("IReadOnlyList<string> holding a string[]",
+            () => new ReadOnlyListHoldingArray { Names = new[] { "a", "b" } },
+            () => new ReadOnlyListHoldingArray { Names = new List<string> { "a", "b" } }),
+        Converted("IEnumerable<int> holding an int[]",
+            () => new EnumerableHoldingArray { Values = new[] { 1, 2 } },
+            () => new EnumerableHoldingArray { Values = new List<int> { 1, 2 } }),
+        Converted("IReadOnlyList<int> holding an ImmutableList",
+            () => new ReadOnlyListHoldingImmutableList { Values = ImmutableList.Create(3, 1) },
+            () => new ReadOnlyListHoldingImmutableList { Values = new List<int> { 3, 1 } }),
+        Converted("IDictionary and ISet holding sorted collections",
+            () => new InterfaceCollections
+            {
+                Map = new SortedDictionary<string, int> { ["b"] = 2, ["aa"] = 1 },
+                Set = new SortedSet<string> { "y", "x" },
+            },
+            () => new InterfaceCollections
+            {
+                Map = new Dictionary<string, int> { ["aa"] = 1, ["b"] = 2 },
+                Set = new HashSet<string> { "x", "y" },
+            }),
 
         Refused("two [Id] members stored under one JSON name", () => new CollidingNames { Value = 1 }.Set(2), member: "value", owner: nameof(CollidingNames)),
         Refused("member typed object", () => new ObjectMember { Anything = 1 }, member: "anything", owner: nameof(ObjectMember)),
@@ -73,7 +91,9 @@ public static class ShapeCorpus
 
     public static ShapeEntry Get(string name) => Entries.Single(e => e.Name == name);
 
-    public static TheoryData<string> Faithfuls => new(Entries.Where(e => e.Faithful).Select(e => e.Name));
+    public static TheoryData<string> Faithfuls => new(Entries.Where(e => e.Faithful && e.ReadsBackAs is null).Select(e => e.Name));
+
+    public static TheoryData<string> Conversions => new(Entries.Where(e => e.ReadsBackAs is not null).Select(e => e.Name));
 
     public static TheoryData<string> Refusals => new(Entries.Where(e => !e.Faithful).Select(e => e.Name));
 
@@ -88,6 +108,11 @@ public static class ShapeCorpus
     private static ShapeEntry Faithful<T>(string name, Func<T> value) where T : notnull
         => new(name, typeof(T), () => value(), Faithful: true, Member: null, Owner: null);
 
+    /// <summary>Stored in full, and read back as <paramref name="readsBackAs"/>: the same items in collections of the
+    /// types System.Text.Json creates for the declared interfaces.</summary>
+    private static ShapeEntry Converted<T>(string name, Func<T> value, Func<T> readsBackAs) where T : notnull
+        => new(name, typeof(T), () => value(), Faithful: true, Member: null, Owner: null) { ReadsBackAs = () => readsBackAs() };
+
     private static ShapeEntry Refused<T>(string name, Func<T> value, string member, string owner) where T : notnull
         => new(name, typeof(T), () => value(), Faithful: false, member, owner);
 }
@@ -95,5 +120,8 @@ public static class ShapeCorpus
 /// <summary>One shape: how to make a value of it, and what the contract promises.</summary>
 public sealed record ShapeEntry(string Name, Type Type, Func<object> Create, bool Faithful, string? Member, string? Owner)
 {
+    /// <summary>For a shape whose interface-typed collections change type: the value it reads back as.</summary>
+    public Func<object>? ReadsBackAs { get; init; }
+
     public override string ToString() => Name;
 }

@@ -74,6 +74,28 @@ public sealed class ShapeCorpusTests(ShapeCorpusTests.Silo silo) : IClassFixture
     }
 
     [Theory]
+    [MemberData(nameof(ShapeCorpus.Conversions), MemberType = typeof(ShapeCorpus))]
+    public async Task A_collection_interface_member_reads_back_with_its_items_as_the_collection_json_creates_on_every_path(string name)
+    {
+        var entry = ShapeCorpus.Get(name);
+        var value = entry.Create();
+        var converted = silo.OrleansCopy(entry.ReadsBackAs!());
+        var stream = $"shape/{Guid.NewGuid():N}";
+        await silo.Journal.CommitAsync(stream, [silo.Events.Serialize(value)]);
+        var recorded = await silo.Journal.LoadAsync(stream).SingleAsync();
+
+        var reads = new List<object?> { silo.Events.Deserialize(recorded, entry.Type), await Call<object?>(nameof(Silo.RoundTripThroughStorage), entry, value),
+            await Call<object?>(nameof(Silo.WriteStateAndReload), entry, value) };
+        reads.AddRange(await Call<List<object?>>(nameof(Silo.RaiseTwiceAndReload), entry, value));
+
+        Assert.All(reads, read =>
+        {
+            Assert.Null(Structural.Diff(converted, read));
+            Assert.NotNull(Structural.Diff(silo.OrleansCopy(value), read));   // the concrete type did change
+        });
+    }
+
+    [Theory]
     [MemberData(nameof(ShapeCorpus.Refusals), MemberType = typeof(ShapeCorpus))]
     public async Task A_refused_shape_fails_the_journaled_grains_confirm_naming_type_and_member_and_commits_nothing(string name)
     {

@@ -20,8 +20,12 @@ public static class TypeCorpus
         Faithful("ValueTuple (named)", () => (X: 3, Y: 4)),
         Faithful("ValueTuple (unnamed, mixed)", () => (1, "two", true)),
         Faithful("ValueTuple (8 items, nested Rest)", () => (1, 2, 3, 4, 5, 6, 7, 8)),
+        Faithful("ValueTuple? (value)", () => ((int X, int Y)?)(1, -2)),
+        Faithful("ValueTuple? (null)", () => ((int X, int Y)?)null),
         Faithful("Tuple<int, string>", () => Tuple.Create(1, "one")),
         Faithful("KeyValuePair<string, int>", () => new KeyValuePair<string, int>("k", 7)),
+        Faithful("KeyValuePair<string, int>?", () => (KeyValuePair<string, int>?)new KeyValuePair<string, int>("k", 7)),
+        Faithful("Vector3?", () => (Vector3?)new Vector3(1, 2, -0f)),
 
         // Numbers
         Faithful("int (min)", () => int.MinValue),
@@ -121,6 +125,8 @@ public static class TypeCorpus
         Faithful("derived in a base-typed member, with [JsonDerivedType]", () => (Vehicle)new Truck { Wheels = 6, Payload = 1.5m }),
         Faithful("plain class with public fields", () => new PlainFields { Count = 2, Label = "l" }),
         Faithful("record with a null in a nullable member", () => new Person("Ada", null)),
+        Faithful("plain record (constructor parameters)", () => new PlainRecord("r", 2)),
+        Faithful("plain class, constructor setting get-only properties", () => new PlainCtorBound("c", 3)),
 
         // Refused: no faithful JSON form
         Refused("[GenerateSerializer] derived in a base-typed member", () => (Animal)new Dog { Name = "rex", Barks = 3 },
@@ -167,6 +173,8 @@ public static class TypeCorpus
             "JSON text cannot hold it (it would be stored as U+FFFD)"),
         Refused("object", () => (object)1,
             "it reads back as a JsonElement; give it a concrete type"),
+        Refused("plain class, constructor parameter matching no member", () => new PlainCtorUnbound("ada"),
+            "its constructor has a parameter no stored member feeds: it could not be read back", member: "who", owner: nameof(PlainCtorUnbound)),
         Refused("record with null in a non-nullable member", () => new Person(null!, "n"),
             "the type says it is never null", member: "Name", owner: nameof(Person)),
     ];

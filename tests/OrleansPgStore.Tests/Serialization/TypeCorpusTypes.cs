@@ -98,3 +98,20 @@ public sealed class PrivateTally
 /// <summary>A record whose <c>Name</c> is declared non-nullable.</summary>
 [GenerateSerializer]
 public sealed record Person([property: Id(0)] string Name, [property: Id(1)] string? Nickname);
+
+/// <summary>A plain record (no Orleans attributes): System.Text.Json creates it through its constructor.</summary>
+public sealed record PlainRecord(string Name, int Count);
+
+/// <summary>A plain class whose constructor sets its get-only properties.</summary>
+public sealed class PlainCtorBound(string name, int count)
+{
+    public string Name { get; } = name;
+
+    public int Count { get; } = count;
+}
+
+/// <summary>A plain class whose constructor parameter feeds no member of its name: it could not be read back.</summary>
+public sealed class PlainCtorUnbound(string who)
+{
+    public string Owner { get; } = who;
+}
