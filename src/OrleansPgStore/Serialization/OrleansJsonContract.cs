@@ -305,6 +305,15 @@ internal static class OrleansJsonContract
         }
 
         EnsureReadable(options, underlying, owner, member);
+        if (DictionaryKeyType(underlying) is { } key && !CanBePropertyName(options, key))
+        {
+            throw new NotSupportedException(
+                $"{Describe(owner)} cannot be stored faithfully: '{member}' is typed {Describe(underlying)}, whose keys " +
+                $"({Describe(key)}) System.Text.Json cannot write as JSON property names. Use a key of a simple type (a " +
+                "string, number, enum, Guid, date or time), or add a JsonConverter for the key type that overrides " +
+                "ReadAsPropertyName and WriteAsPropertyName.");
+        }
+
         if ((underlying.IsInterface || underlying.IsAbstract)
             && !typeof(IEnumerable).IsAssignableFrom(underlying)
             && !underlying.IsDefined(typeof(JsonDerivedTypeAttribute), inherit: false)
@@ -317,6 +326,26 @@ internal static class OrleansJsonContract
                 "Give it a concrete type or declare its derived types with [JsonDerivedType].");
         }
     }
+
+    /// <summary>The key type of a dictionary type, or null.</summary>
+    private static Type? DictionaryKeyType(Type type)
+        => (type.IsInterface ? type.GetInterfaces().Append(type) : type.GetInterfaces())
+            .FirstOrDefault(i => i.IsGenericType && (i.GetGenericTypeDefinition() == typeof(IDictionary<,>)
+                || i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)))
+            ?.GetGenericArguments()[0];
+
+    /// <summary>
+    /// The key types System.Text.Json writes as property names (its documented list), or one a converter in the options
+    /// handles. Anything else (a tuple, a record) fails only when a dictionary first holds a key: refused up front.
+    /// </summary>
+    private static bool CanBePropertyName(JsonSerializerOptions options, Type key)
+        => key.IsPrimitive || key.IsEnum || key == typeof(object) || PropertyNameTypes.Contains(key) || HasConverter(options, key);
+
+    private static readonly HashSet<Type> PropertyNameTypes =
+    [
+        typeof(string), typeof(decimal), typeof(Guid), typeof(DateTime), typeof(DateTimeOffset), typeof(DateOnly),
+        typeof(TimeOnly), typeof(TimeSpan), typeof(Half), typeof(Int128), typeof(UInt128), typeof(Uri), typeof(Version),
+    ];
 
     /// <summary>
     /// Refuses a collection System.Text.Json can write but not read back (<c>ReadOnlyCollection</c>, <c>FrozenSet</c>,
