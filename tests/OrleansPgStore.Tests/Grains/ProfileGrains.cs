@@ -64,3 +64,23 @@ public sealed class OtherProfileGrain([PersistentState("profile", TestClusters.P
 
     public Task<ProfileView> Get() => Task.FromResult(new ProfileView(profile.State.Name, profile.State.Visits, profile.Etag, profile.RecordExists));
 }
+
+public interface IDefaultStorageGrain : IGrainWithStringKey
+{
+    Task Rename(string name);
+
+    Task<(string? Name, bool RecordExists)> Get();
+}
+
+/// <summary>A [PersistentState] that names no provider: it uses whatever grain storage is registered as Default.</summary>
+[GrainType("default-storage")]
+public sealed class DefaultStorageGrain([PersistentState("plain")] IPersistentState<ProfileState> state) : Grain, IDefaultStorageGrain
+{
+    public Task Rename(string name)
+    {
+        state.State.Name = name;
+        return state.WriteStateAsync();
+    }
+
+    public Task<(string? Name, bool RecordExists)> Get() => Task.FromResult((state.State.Name, state.RecordExists));
+}

@@ -109,6 +109,8 @@ public sealed class PostgresJournalHealthCheckTests : IAsyncLifetime
     private async Task<HealthReportEntry> CheckAsync()
     {
         var report = await _cluster.Silos[0].ServiceProvider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-        return Assert.Single(report.Entries).Value;
+        var entry = Assert.Single(report.Entries);
+        Assert.Equal($"postgres-journal-{TestClusters.Provider}", entry.Key);   // the documented check name
+        return entry.Value;
     }
 }

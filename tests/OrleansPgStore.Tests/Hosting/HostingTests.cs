@@ -92,6 +92,31 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task AddPostgresJournalAsDefault_serves_grains_that_name_no_provider_for_state_and_events()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
+        await using var cluster = Builder(silo => silo.AddPostgresJournalAsDefault(o =>
+        {
+            o.ConnectionString = schema.ConnectionString;
+            o.Schema = schema.Name;
+        }), silos: 1).Build();
+        await cluster.DeployAsync();
+
+        var plain = cluster.Client.GetGrain<IDefaultStorageGrain>("d");
+        await plain.Rename("Ada");
+        var counter = cluster.Client.GetGrain<ICounterGrain>(42);
+        await counter.Increment(3);
+        await cluster.DeactivateAsync(plain);
+        await cluster.DeactivateAsync(counter);
+
+        Assert.Equal(("Ada", true), await plain.Get());
+        Assert.Equal((3, 1), await counter.Get());
+        Assert.Equal("Ada", await schema.ScalarAsync<string>(
+            $"SELECT state->>'name' FROM \"{schema.Name}\".durable_state WHERE persistence_id LIKE '%/plain/default-storage/d'"));
+        Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'counter/2A'"));
+    }
+
+    [Fact]
     public async Task Options_bind_from_a_configuration_section()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("hosting");

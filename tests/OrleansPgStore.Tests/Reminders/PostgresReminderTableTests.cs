@@ -145,4 +145,43 @@ public sealed class PostgresReminderTableTests(ReminderSchemaFixture fixture) : 
 
         Assert.Equal(utc, (await RemindersTable.ReadRow(grain, "kind"))!.StartAt);
     }
+
+    /// <summary>Grain ids of every kind survive their text form; one that would parse back to another id is refused.</summary>
+    [Fact]
+    public async Task Grain_ids_of_every_key_kind_round_trip_and_one_whose_text_parses_to_another_id_is_refused()
+    {
+        var guid = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
+        var ids = new[]
+        {
+            GrainId.Create("reminder-probe", "plain"),
+            GrainId.Create("reminder-probe", "with/slash+plus and spaces"),
+            GrainId.Create("reminder-probe", "ünïcödé 😀"),
+            GrainId.Create("my.app.grain", "dotted-type"),
+            GrainId.Create(GrainType.Create("int-key"), GrainIdKeyExtensions.CreateIntegerKey(-1)),
+            GrainId.Create(GrainType.Create("int-key"), GrainIdKeyExtensions.CreateIntegerKey(42, "ext")),
+            GrainId.Create(GrainType.Create("guid-key"), GrainIdKeyExtensions.CreateGuidKey(guid)),
+            GrainId.Create(GrainType.Create("guid-key"), GrainIdKeyExtensions.CreateGuidKey(guid, "ext/with+plus")),
+        };
+        foreach (var id in ids)
+        {
+            var etag = await RemindersTable.UpsertRow(new ReminderEntry
+            {
+                GrainId = id, ReminderName = "kinds", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1),
+            });
+            var read = await RemindersTable.ReadRow(id, "kinds");
+            Assert.NotNull(read);
+            Assert.Equal((id, etag), (read.GrainId, read.ETag));
+            Assert.Contains((await RemindersTable.ReadRows(id.GetUniformHashCode() - 1, id.GetUniformHashCode())).Reminders, r => r.GrainId == id);
+        }
+
+        var ambiguous = GrainId.Create("type/with-slash", "key");
+        Assert.NotEqual(ambiguous, GrainId.Parse(ambiguous.ToString()));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => RemindersTable.UpsertRow(new ReminderEntry
+        {
+            GrainId = ambiguous, ReminderName = "kinds", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1),
+        }));
+        Assert.Contains("type/with-slash/key", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await fixture.Schema.ScalarAsync<long>(
+            $"SELECT count(*) FROM \"{fixture.Schema.Name}\".orleans_reminders WHERE grain_id LIKE 'type/%'"));
+    }
 }
