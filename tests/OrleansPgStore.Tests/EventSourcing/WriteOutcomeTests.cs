@@ -121,4 +121,32 @@ public sealed class WriteOutcomeTests(ClusterFixture fixture)
         await tally.Confirm();
         Assert.Equal((1, 1), await tally.Confirmed("k"));
     }
+
+    /// <summary>Events queued with a refused one, before or behind it, are given up with it: none of them commits,
+    /// then or later, and the activation goes on.</summary>
+    [Theory]
+    [InlineData("bad")]
+    [InlineData("bad,ok")]
+    [InlineData("ok,bad")]
+    [InlineData("ok,bad,ok2")]
+    [InlineData("ok,ok2,ok3,bad")]
+    public async Task Events_queued_together_with_a_refused_one_are_given_up_with_it(string keys)
+    {
+        var key = Key();
+        var tally = fixture.Client.GetGrain<IPlainTallyGrain>(key);
+        var raised = keys.Split(',').Select(k => k == "bad" ? "b\0d" : k).ToArray();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => tally.RaiseAllAndConfirm(raised));
+
+        Assert.Contains("nothing was committed", error.Message, StringComparison.Ordinal);
+        foreach (var k in raised)
+        {
+            Assert.Equal((0, 0), await tally.Confirmed(k));
+        }
+
+        await tally.RaiseAllAndConfirm(["after"]);
+        await fixture.Cluster.DeactivateAsync(tally);
+        Assert.Equal((1, 1), await tally.Confirmed("after"));
+        Assert.Equal(1L, await fixture.ScalarAsync<long>($"SELECT count(*) FROM {{schema}}.events WHERE stream = 'tally-plain/{key}'"));
+    }
 }

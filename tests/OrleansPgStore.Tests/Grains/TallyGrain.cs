@@ -32,6 +32,9 @@ public interface ITallyGrain : IGrainWithStringKey
 
     Task Confirm();
 
+    /// <summary>Raises one event per key in one turn (so they queue together), then confirms them.</summary>
+    Task RaiseAllAndConfirm(string[] keys);
+
     Task<int> Tentative(string key);
 
     Task<(int Count, int Version)> Confirmed(string key);
@@ -54,6 +57,16 @@ public class TallyGrain : JournaledGrain<TallyState, TallyAdded>, ITallyGrain
     }
 
     public Task Confirm() => ConfirmEvents();
+
+    public async Task RaiseAllAndConfirm(string[] keys)
+    {
+        foreach (var key in keys)
+        {
+            RaiseEvent(new TallyAdded { Key = key, Amount = 1 });
+        }
+
+        await ConfirmEvents();
+    }
 
     public Task<int> Tentative(string key) => Task.FromResult(TentativeState.Counts.GetValueOrDefault(key));
 
