@@ -119,6 +119,58 @@ public sealed class ShapeCorpusTests(ShapeCorpusTests.Silo silo) : IClassFixture
         Assert.False(exists, "A refused state was written.");
     }
 
+    [Theory]
+    [MemberData(nameof(ShapeCorpus.Faithfuls), MemberType = typeof(ShapeCorpus))]
+    public void A_stored_member_the_shape_does_not_know_fails_the_strict_read_naming_it_and_a_lax_read_skips_it(string name)
+    {
+        var entry = ShapeCorpus.Get(name);
+        var stored = silo.Events.Serialize(entry.Create());
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(stored.Json)!.AsObject();
+        payload["retiredMember"] = 1;
+
+        var error = Assert.ThrowsAny<Exception>(() => silo.Events.Deserialize(Recorded(stored.Name, payload.ToJsonString()), entry.Type));
+        Assert.Contains("retiredMember", error.Message, StringComparison.Ordinal);
+        Assert.Contains(stored.Name, error.Message, StringComparison.Ordinal);
+
+        var lax = new JournalEventSerializer(new EventTypeNames(new Dictionary<Type, string> { [entry.Type] = stored.Name }),
+            StoredJsonOptions.Create(new(System.Text.Json.JsonSerializerDefaults.Web), strictReads: false, []), new());
+        Assert.Null(Structural.Diff(silo.OrleansCopy(entry.Create()), lax.Deserialize(Recorded(stored.Name, payload.ToJsonString()), entry.Type)));
+    }
+
+    /// <summary>A missing member reads as its default unless it is required (C# required, or a constructor parameter).</summary>
+    [Theory]
+    [InlineData("record with required init members", "id", true)]
+    [InlineData("record with required init members", "version", true)]
+    [InlineData("positional record without [Id]", "to", true)]
+    [InlineData("positional record with [Id]s", "limit", true)]
+    [InlineData("public [Id] fields", "name", false)]
+    [InlineData("private [Id] fields", "_items", false)]
+    [InlineData("readonly [Id] fields, constructor parameters matching no member", "_owner", false)]
+    [InlineData("three levels of inheritance, [Id(0)] on each", "one", false)]
+    [InlineData("struct with [Id] fields and a property", "c", false)]
+    public void A_missing_member_fails_the_read_only_when_it_is_required(string name, string member, bool required)
+    {
+        var entry = ShapeCorpus.Get(name);
+        var stored = silo.Events.Serialize(entry.Create());
+        var payload = System.Text.Json.Nodes.JsonNode.Parse(stored.Json)!.AsObject();
+        Assert.True(payload.Remove(member), $"{stored.Json} has no '{member}'");
+
+        var read = () => silo.Events.Deserialize(Recorded(stored.Name, payload.ToJsonString()), entry.Type);
+
+        if (required)
+        {
+            var error = Assert.ThrowsAny<Exception>(read);
+            Assert.Contains(member, error.Message, StringComparison.OrdinalIgnoreCase);
+        }
+        else
+        {
+            Assert.NotNull(read());
+        }
+    }
+
+    private static OrleansPgStore.Store.Journal.RecordedEvent Recorded(string name, string json)
+        => new(1, "shape/strict", 0, name, json, null, OrleansPgStore.Store.Journal.EventMetadata.None, DateTimeOffset.UnixEpoch);
+
     [Fact]
     public void The_negative_control_tells_a_changed_runtime_type_apart()
     {
