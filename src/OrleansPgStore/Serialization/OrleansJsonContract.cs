@@ -328,7 +328,7 @@ internal static class OrleansJsonContract
     }
 
     /// <summary>The key type of a dictionary type, or null.</summary>
-    private static Type? DictionaryKeyType(Type type)
+    internal static Type? DictionaryKeyType(Type type)
         => (type.IsInterface ? type.GetInterfaces().Append(type) : type.GetInterfaces())
             .FirstOrDefault(i => i.IsGenericType && (i.GetGenericTypeDefinition() == typeof(IDictionary<,>)
                 || i.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)))

@@ -42,6 +42,32 @@ internal static class UnpairedSurrogates
 
         foreach (var property in info.Properties)
         {
+            if (property.Get is { } getDictionary && OrleansJsonContract.DictionaryKeyType(property.PropertyType) is { } key
+                && (key == typeof(string) || key == typeof(char)))
+            {
+                // A dictionary's keys are written as property names, where System.Text.Json cannot say whose they are.
+                var (dictionaryOwner, dictionaryName) = (info.Type, property.Name);
+                property.Get = instance =>
+                {
+                    var value = getDictionary(instance);
+                    try
+                    {
+                        foreach (var k in (value as System.Collections.IDictionary)?.Keys ?? Array.Empty<object>())
+                        {
+                            Check(k is char c ? [c] : ((string)k).AsSpan());
+                        }
+                    }
+                    catch (NotSupportedException e)
+                    {
+                        throw new NotSupportedException(
+                            $"{OrleansJsonContract.Describe(dictionaryOwner)} cannot be stored faithfully: a key of its member '{dictionaryName}': {e.Message}", e);
+                    }
+
+                    return value;
+                };
+                continue;
+            }
+
             if (property.Get is not { } get || (property.PropertyType != typeof(string) && property.PropertyType != typeof(char)))
             {
                 continue;

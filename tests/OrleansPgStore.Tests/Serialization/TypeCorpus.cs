@@ -188,6 +188,8 @@ public static class TypeCorpus
             "its state is private: it would read back empty", member: "_count", owner: nameof(PrivateTally)),
         Refused("string with a lone surrogate", () => "a\uD800b",
             "JSON text cannot hold it (it would be stored as U+FFFD)"),
+        Refused("Dictionary<string, int> with a lone surrogate in a key", () => new Dictionary<string, int> { ["a\uD800b"] = 1 },
+            "JSON text cannot hold it (it would be stored as U+FFFD)"),
         Refused("object", () => (object)1,
             "it reads back as a JsonElement; give it a concrete type"),
         Refused("plain class, constructor parameter matching no member", () => new PlainCtorUnbound("ada"),

@@ -27,7 +27,7 @@ internal sealed class BigIntegerConverter : JsonConverter<BigInteger>
             : Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan.ToArray());
         return BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw new JsonException($"{text} is not an integer.");
+            : throw new JsonException("A value that is not an integer was stored for BigInteger (its text is a payload, never echoed).");
     }
 
     public override void Write(Utf8JsonWriter writer, BigInteger value, JsonSerializerOptions options)

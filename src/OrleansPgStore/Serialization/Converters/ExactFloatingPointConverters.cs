@@ -72,7 +72,7 @@ internal abstract class ExactFloatingPointConverter<T> : JsonConverter<T>
             return value;
         }
 
-        throw new JsonException($"\"{text}\" is not a {typeof(T).Name}: expected a number or one of \"-0\", \"NaN\", \"Infinity\", \"-Infinity\".");
+        throw new JsonException($"A string that is not a {typeof(T).Name} was stored (its text is a payload, never echoed): expected a number or one of \"-0\", \"NaN\", \"Infinity\", \"-Infinity\".");
     }
 }
 
@@ -126,7 +126,7 @@ internal sealed class ExactDecimalConverter : JsonConverter<decimal>
                 return value;
             }
 
-            throw new JsonException($"\"{text}\" is not a decimal number.");
+            throw new JsonException("A string that is not a decimal number was stored (its text is a payload, never echoed).");
         }
 
         throw new JsonException($"Expected a number for Decimal, not {reader.TokenType}.");
