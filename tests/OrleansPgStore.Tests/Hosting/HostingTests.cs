@@ -117,6 +117,28 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_default_log_consistency_provider_registered_first_stays_the_default()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
+        await using var cluster = Builder(silo => silo
+            .AddMemoryGrainStorageAsDefault()
+            .AddLogStorageBasedLogConsistencyProviderAsDefault()
+            .AddPostgresJournal(o =>
+            {
+                o.ConnectionString = schema.ConnectionString;
+                o.Schema = schema.Name;
+            }), silos: 1).Build();
+        await cluster.DeployAsync();
+
+        await cluster.Client.GetGrain<ICounterGrain>(7).Increment(1);      // names no provider: Orleans' LogStorage
+        await cluster.Client.GetGrain<IAccountGrain>("named").Deposit(1, "m");   // names "Postgres"
+
+        Assert.Equal((1, 1), await cluster.Client.GetGrain<ICounterGrain>(7).Get());
+        Assert.Equal(0L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream LIKE 'counter/%'"));
+        Assert.Equal(1L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'account/named'"));
+    }
+
+    [Fact]
     public async Task Options_bind_from_a_configuration_section()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("hosting");
