@@ -113,4 +113,25 @@ public sealed class OrleansJsonContractTests
         var lax = StoredJsonOptions.Create(new(JsonSerializerDefaults.Web), strictReads: false, []);
         Assert.Equal(0, JsonSerializer.Deserialize<UpdateA>("""{"value":1}""", lax)!.Val);
     }
+
+    [Fact]
+    public void Public_properties_without_id_on_an_orleans_type_are_stored_too()
+    {
+        // json-contract.md: System.Text.Json's default, where Orleans would drop them.
+        var read = RoundTrip(new UnmarkedProperty { Kept = 1, Unmarked = "u" }, out var json);
+
+        Assert.Equal("""{"kept":1,"unmarked":"u"}""", json);
+        Assert.Equal((1, "u"), (read.Kept, read.Unmarked));
+    }
 }
+
+#pragma warning disable ORLEANS0004 // the point: a public property Orleans does not persist
+[GenerateSerializer]
+public sealed class UnmarkedProperty
+{
+    [Id(0)]
+    public int Kept { get; set; }
+
+    public string? Unmarked { get; set; }
+}
+#pragma warning restore ORLEANS0004
