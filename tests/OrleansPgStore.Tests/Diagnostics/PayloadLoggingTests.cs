@@ -58,6 +58,12 @@ public sealed class PayloadLoggingTests
         failures.Add(await Assert.ThrowsAnyAsync<Exception>(() => cluster.Client.GetGrain<IFieldStateGrain>("corrupt").Get()));
 
         Assert.Equal(8, failures.Count);
+        // orleans.md: an unreadable state fails ReadStateAsync naming provider, state name, grain, type and member.
+        foreach (var part in new[] { "'Postgres'", "'fields'", "/corrupt", typeof(FieldState).FullName!, "$.a" })
+        {
+            Assert.Contains(part, failures[^1].Message, StringComparison.Ordinal);
+        }
+
         Assert.NotEmpty(capture.Entries);   // the failures were logged
         var leaks = capture.Entries.Where(e => $"{e.Message} {e.Exception}".Contains(Marker, StringComparison.Ordinal)).ToList();
         Assert.True(leaks.Count == 0, "Logged with the payload:\n" + string.Join("\n", leaks.Select(e => $"{e.Level} {e.Category}: {e.Message} {e.Exception}")));
