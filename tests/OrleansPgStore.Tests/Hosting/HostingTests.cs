@@ -139,6 +139,26 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_data_source_passed_in_options_serves_the_silo_and_stays_open_after_it_stops()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("hosting");
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(schema.ConnectionString);
+        var cluster = Builder(silo => silo.AddPostgresJournal(o =>
+        {
+            o.DataSource = dataSource;
+            o.Schema = schema.Name;
+        }), silos: 1).Build();
+        await cluster.DeployAsync();
+        await cluster.Client.GetGrain<IAccountGrain>("own-pool").Deposit(1, "m");
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
+
+        // orleans.md: a data source you pass is never disposed by the plugin.
+        await using var command = dataSource.CreateCommand($"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'account/own-pool'");
+        Assert.Equal(1L, await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task Options_bind_from_a_configuration_section()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("hosting");

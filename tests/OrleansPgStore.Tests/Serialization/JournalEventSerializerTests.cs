@@ -69,4 +69,36 @@ public sealed class JournalEventSerializerTests
         var upcast = new EventUpcasters().Rename("a", "b").Rename("b", "a");
         Assert.Throws<InvalidOperationException>(() => upcast.Upcast("a", []));
     }
+
+    /// <summary>json-contract.md: versioned upcasters chain (1 → 2 → 3); each payload starts at its own stamp.</summary>
+    [Theory]
+    [InlineData("""{"amt":7}""")]                                    // version 1 (no stamp): amt
+    [InlineData("""{"amount":7,"$v":2}""")]                          // version 2: amount
+    [InlineData("""{"amount":7,"currency":"EUR","$v":3}""")]         // version 3: amount and currency
+    public void Versioned_upcasters_chain_from_each_stored_version_to_the_current_one(string json)
+    {
+        var calls = new List<int>();
+        var events = Create(new EventUpcasters()
+            .Add("test.priced", schemaVersion: 1, payload =>
+            {
+                calls.Add(1);
+                payload["amount"] = payload["amt"]!.DeepClone();
+                payload.Remove("amt");
+                return payload;
+            })
+            .Add("test.priced", schemaVersion: 2, payload =>
+            {
+                calls.Add(2);
+                payload["currency"] = "EUR";
+                return payload;
+            }));
+
+        Assert.Equal(new Priced(7, "EUR"), events.Deserialize<Priced>(Stored("test.priced", json)));
+        var stamp = json.Contains("\"$v\":", StringComparison.Ordinal) ? json[json.IndexOf("\"$v\":", StringComparison.Ordinal) + 5] - '0' : 1;
+        Assert.Equal(Enumerable.Range(stamp, 3 - stamp), calls);
+    }
 }
+
+/// <summary>An event at schema version 3: version 1 stored <c>amt</c>, version 2 had no currency.</summary>
+[GenerateSerializer, Alias("test.priced"), EventSchemaVersion(3)]
+public sealed record Priced([property: Id(0)] decimal Amount, [property: Id(1)] string Currency);
