@@ -100,6 +100,41 @@ public sealed class RetentionHoldTests : IAsyncLifetime
         Assert.Equal(t.Select(e => e.Position), Handled("t"));
     }
 
+    /// <summary>
+    /// retention.md: the holds come from every subscriptions table in the journal's schema, whatever its name: a target
+    /// with pending work in a second table keeps its stream's events, and one without a source keeps every stream's.
+    /// </summary>
+    [Theory]
+    [InlineData("'v'")]
+    [InlineData("NULL")]
+    public async Task A_target_in_another_subscriptions_table_of_the_schema_holds_its_events_too(string source)
+    {
+        await using var second = new LeaseStore(new LeaseStoreOptions
+        {
+            ConnectionString = _schema.ConnectionString, Schema = _schema.Name, Table = "projection_leases",
+        });
+        await second.SeedAsync();
+        var v = await _journal.CommitAsync("v", Events.Many(6));
+        var w = await _journal.CommitAsync("w", Events.Many(2));
+        await _journal.SaveSnapshotAsync("v", 5, "{}");
+        await _journal.SaveSnapshotAsync("w", 1, "{}");
+        // A target of the other table, behind at the first event of "v", with work up to its last.
+        await _schema.ExecuteAsync(
+            $"INSERT INTO \"{_schema.Name}\".projection_leases (stream, source, at, work) VALUES ('read-model', {source}, {v[0].Position}, {v[^1].Position})");
+
+        var done = await _journal.RunRetentionAsync(new RetentionRun(Later));
+
+        // Withheld: the 5 events of "v" after the watermark, and with no source also both of "w" (committed later).
+        Assert.Equal(source == "NULL" ? 7 : 5, done.RowsWithheld);
+        Assert.Equal(source == "NULL" ? 1 : 3, done.RowsDeleted);
+        Assert.Equal(new RetentionHolder("projection_leases", "read-model", v[0].Position, Blocked: false), done.OldestHolder);
+        var kept = await _schema.ScalarAsync<long>(
+            $"SELECT count(*) FROM \"{_schema.Name}\".events WHERE stream = 'v' AND NOT snapshot AND position > {v[0].Position}");
+        Assert.Equal(5L, kept);
+        Assert.Equal(source == "NULL" ? 2L : 0L, await _schema.ScalarAsync<long>(
+            $"SELECT count(*) FROM \"{_schema.Name}\".events WHERE stream = 'w' AND NOT snapshot AND position >= {w[0].Position}"));
+    }
+
     [Fact]
     public async Task A_stopped_target_behind_and_undiscovered_events_are_kept_until_consumed()
     {
