@@ -49,6 +49,40 @@ public sealed class RetentionTurnTests
         Assert.Equal(2 + 2, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events"));
     }
 
+    /// <summary>retention.md: the turn is handed back after a failed run (the next silo's tick retries in the same
+    /// interval), and kept after a successful one.</summary>
+    [Fact]
+    public async Task A_failed_run_hands_its_turn_back_so_another_silo_runs_in_the_same_interval()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("turns");
+        var options = new PostgresJournalOptions { ConnectionString = schema.ConnectionString, Schema = schema.Name };
+        options.Retention.KeepFor = TimeSpan.FromMilliseconds(1);
+        options.Retention.Interval = TimeSpan.FromHours(1);
+        var logs = new LogCapture();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        await using var services = PostgresProviderFactory.Store(options, loggerFactory);
+        await services.SeedAsync(CancellationToken.None);
+        await services.Journal.CommitAsync("a", [new EventData("E", "{}"), new EventData("E", "{}"), new EventData("E", "{}")]);
+        await services.Journal.SaveSnapshotAsync("a", 2, "{}");
+        await Task.Delay(10); // older than KeepFor
+        var silos = Enumerable.Range(0, 2)
+            .Select(_ => new PostgresRetentionService("Postgres", options.Retention, () => services, TimeProvider.System,
+                loggerFactory.CreateLogger<PostgresRetentionService>()))
+            .ToList();
+
+        // The first silo takes the turn and fails: its events table is away.
+        await schema.ExecuteAsync($"ALTER TABLE \"{schema.Name}\".events RENAME TO events_away");
+        Assert.Null(await silos[0].RunOnceAsync(options.Retention.KeepFor.Value, CancellationToken.None));
+        await schema.ExecuteAsync($"ALTER TABLE \"{schema.Name}\".events_away RENAME TO events");
+        Assert.Equal(4L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".events"));
+
+        // Handed back: the other silo runs in the same interval; then the turn is kept until the interval ends.
+        var run = await silos[1].RunOnceAsync(options.Retention.KeepFor.Value, CancellationToken.None);
+        Assert.NotNull(run);
+        Assert.Equal(3L, run.RowsDeleted);
+        Assert.Null(await silos[0].RunOnceAsync(options.Retention.KeepFor.Value, CancellationToken.None));
+    }
+
     [Fact]
     public async Task With_IgnoreBlockedTargets_retention_deletes_what_blocked_targets_have_not_consumed_and_warns()
     {
