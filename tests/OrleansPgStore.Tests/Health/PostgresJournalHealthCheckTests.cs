@@ -33,6 +33,27 @@ public sealed class PostgresJournalHealthCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unhandled_event_older_than_MaxLag_degrades_the_silo_until_it_is_handled()
+    {
+        await using var journal = new JournalStore(new JournalStoreOptions { ConnectionString = _schema.ConnectionString, Schema = _schema.Name });
+        var committed = await journal.CommitAsync("lagging", [new EventData("Other", "{}")]);
+        await _schema.ExecuteAsync($"UPDATE \"{_schema.Name}\".events SET created = now() - interval '2 hours' WHERE stream = 'lagging'");
+        // A target behind that no worker will take (deferred), so its lag stays: neither blocked nor handled.
+        await _schema.ExecuteAsync(
+            $"INSERT INTO \"{_schema.Name}\".subscriptions (stream, work, due) VALUES ('lagging', {committed[0].Position}, now() + interval '1 day')");
+
+        var lagging = await CheckAsync();
+
+        Assert.Equal(HealthStatus.Degraded, lagging.Status);
+        Assert.Contains("behind (more than 1 h", lagging.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("blocked", lagging.Description, StringComparison.Ordinal);
+        Assert.True((double)lagging.Data["lag_seconds"] > 3600);
+
+        await _schema.ExecuteAsync($"UPDATE \"{_schema.Name}\".subscriptions SET at = work WHERE stream = 'lagging'");
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync()).Status);
+    }
+
+    [Fact]
     public async Task A_reachable_seeded_store_with_reactions_keeping_up_is_healthy()
     {
         var entry = await CheckAsync();
