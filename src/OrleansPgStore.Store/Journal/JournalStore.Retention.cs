@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Diagnostics;
-using OrleansPgStore.Store.Leasing;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -137,7 +137,7 @@ public sealed partial class JournalStore
 
         // Each subscriptions table's checkpoints table has a name derived from its own.
         return subscriptions
-            .Select(name => new SubscriptionTable(name, checkpoints.Contains(CheckpointSchema.Table(name)) ? CheckpointSchema.Table(name) : null))
+            .Select(name => new SubscriptionTable(name, checkpoints.Contains(CheckpointTable.Name(name)) ? CheckpointTable.Name(name) : null))
             .ToList();
     }
 

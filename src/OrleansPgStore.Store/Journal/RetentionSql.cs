@@ -11,7 +11,7 @@ internal static class RetentionSql
 {
     /// <summary>
     /// The subscriptions tables of the schema $1: every table with the columns of one (true), and every table with the
-    /// columns of a checkpoints table (false; see <see cref="Leasing.CheckpointSchema"/>). Each subscriptions table may
+    /// columns of a checkpoints table (false; see <see cref="CheckpointTable"/>). Each subscriptions table may
     /// consume these events (the engine cannot tell which events table it follows), so each holds back what it has not
     /// passed, and so does each discovery checkpoint in its checkpoints table.
     /// </summary>
@@ -143,7 +143,7 @@ internal static class RetentionSql
                 UNION ALL
                 SELECT '{checkpoints}'::text, name, NULL, at, false, true
                 FROM {quotedSchema}.{SqlIdentifier.Quote(checkpoints, "Checkpoints table")}
-                WHERE left(name, {Leasing.LeaseStore.CheckpointRowPrefix.Length}) = '{Leasing.LeaseStore.CheckpointRowPrefix}'
+                WHERE left(name, {CheckpointTable.DiscoveryPrefix.Length}) = '{CheckpointTable.DiscoveryPrefix}'
             """;
     }
 }

@@ -20,12 +20,9 @@ internal static class CheckpointSchema
         new("resume_from", "timestamptz"),
     ];
 
-    /// <summary>The checkpoints table's name, derived from the subscriptions table's.</summary>
-    public static string Table(string subscriptionsTable) => SqlIdentifier.Derive(subscriptionsTable, "checkpoints");
-
     /// <summary>The checkpoints table of <paramref name="subscriptionsTable"/>, quoted and qualified.</summary>
     public static string QualifiedTable(string quotedSchema, string subscriptionsTable)
-        => quotedSchema + "." + SqlIdentifier.Quote(Table(subscriptionsTable), "Checkpoints table");
+        => quotedSchema + "." + SqlIdentifier.Quote(CheckpointTable.Name(subscriptionsTable), "Checkpoints table");
 
     /// <summary>
     /// Creates the table when it is missing, and then, once, moves the rows an older release kept in the subscriptions

@@ -305,19 +305,11 @@ internal sealed partial class LeaseStore
         }
     }
 
-    /// <summary>
-    /// Checkpoints live in the checkpoints table (<see cref="CheckpointSchema"/>), apart from the targets, under this
-    /// prefix (retention turns use <see cref="RetentionRowPrefix"/>).
-    /// </summary>
-    internal const string CheckpointRowPrefix = "discovery:";
-
-    /// <summary>The prefix of the retention turns' rows in the checkpoints table.</summary>
-    internal const string RetentionRowPrefix = "retention:";
-
+    /// <summary>Checkpoints live in the checkpoints table (<see cref="CheckpointSchema"/>), apart from the targets.</summary>
     private static string CheckpointRow(string name)
     {
         InputChecks.Key(name, "Checkpoint name", nameof(name));
-        return CheckpointRowPrefix + name;
+        return CheckpointTable.DiscoveryPrefix + name;
     }
 }
 

@@ -78,6 +78,6 @@ internal sealed partial class LeaseStore
     private static string RetentionRow(string eventsTable)
     {
         InputChecks.Key(eventsTable, "Events table", nameof(eventsTable));
-        return RetentionRowPrefix + eventsTable;
+        return CheckpointTable.RetentionPrefix + eventsTable;
     }
 }
