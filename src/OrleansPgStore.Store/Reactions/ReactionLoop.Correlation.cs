@@ -4,7 +4,6 @@ using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
-using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Reactions;
 
