@@ -36,3 +36,23 @@ END
 $upgrade$;
 CREATE INDEX IF NOT EXISTS "subscriptions_lagging" ON "public"."subscriptions" (lane, priority DESC, at) WHERE work > at AND NOT blocked;
 CREATE INDEX IF NOT EXISTS "subscriptions_frontier" ON "public"."subscriptions" (lane, at) WHERE work > at AND NOT blocked;
+DO $checkpoints$
+BEGIN
+    IF to_regclass('"public"."subscriptions_checkpoints"') IS NULL THEN
+        CREATE TABLE IF NOT EXISTS "public"."subscriptions_checkpoints" (
+            name         text        NOT NULL PRIMARY KEY,
+            at           bigint      NOT NULL DEFAULT -1,
+            leased_by    text,
+            leased_until timestamptz,
+            resume_from  timestamptz
+        );
+        INSERT INTO "public"."subscriptions_checkpoints" (name, at, leased_by, leased_until, resume_from)
+        SELECT CASE WHEN left(stream, 12) = '$checkpoint:' THEN 'discovery:' || substr(stream, 13)
+                    ELSE 'retention:' || substr(stream, 12) END,
+               at, leased_by, leased_until, due
+        FROM "public"."subscriptions"
+        WHERE left(stream, 12) = '$checkpoint:' OR left(stream, 11) = '$retention:';
+        DELETE FROM "public"."subscriptions" WHERE left(stream, 12) = '$checkpoint:' OR left(stream, 11) = '$retention:';
+    END IF;
+END
+$checkpoints$;

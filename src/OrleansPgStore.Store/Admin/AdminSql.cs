@@ -16,8 +16,8 @@ internal sealed class AdminSql
         EventCounts = $"SELECT count(*) FILTER (WHERE NOT snapshot), count(*) FILTER (WHERE snapshot) FROM {events}";
 
         // Per lane: targets, lagging, blocked, events behind (committed after the watermark up to the work mark, in
-        // the source stream when there is one) and the age of the oldest of them. Streams starting with '$' are the
-        // reaction loop's own bookkeeping, not targets.
+        // the source stream when there is one) and the age of the oldest of them. Every row is a target (checkpoints
+        // have a table of their own).
         Lag = $"""
             SELECT s.lane,
                    count(*),
@@ -32,7 +32,6 @@ internal sealed class AdminSql
                 WHERE e.position > s.at AND e.position <= s.work AND NOT e.snapshot
                   AND (s.source IS NULL OR e.stream = s.source)
             ) b ON s.work > s.at
-            WHERE left(s.stream, 1) <> '$'
             GROUP BY s.lane
             ORDER BY s.lane
             """;
@@ -40,7 +39,7 @@ internal sealed class AdminSql
         Blocked = $"""
             SELECT stream, lane, retry, error
             FROM {subscriptions}
-            WHERE blocked AND left(stream, 1) <> '$'
+            WHERE blocked
             ORDER BY stream
             LIMIT $1
             """;

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using OrleansPgStore.Store.Diagnostics;
+using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Journal;
 
@@ -122,18 +123,22 @@ public sealed partial class JournalStore
         => new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = value is { } v ? v.UtcDateTime : DBNull.Value };
 
     /// <summary>The subscriptions tables in this journal's schema (see <see cref="RetentionSql.SubscriptionTables"/>).</summary>
-    private async Task<IReadOnlyList<string>> SubscriptionTablesAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SubscriptionTable>> SubscriptionTablesAsync(CancellationToken cancellationToken)
     {
-        var tables = new List<string>();
+        var subscriptions = new List<string>();
+        var checkpoints = new HashSet<string>(StringComparer.Ordinal);
         await using var command = _store.CreateCommand(RetentionSql.SubscriptionTables);
         command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = _store.Schema });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            tables.Add(reader.GetString(0));
+            (reader.GetBoolean(1) ? (ICollection<string>)subscriptions : checkpoints).Add(reader.GetString(0));
         }
 
-        return tables;
+        // Each subscriptions table's checkpoints table has a name derived from its own.
+        return subscriptions
+            .Select(name => new SubscriptionTable(name, checkpoints.Contains(CheckpointTable.Name(name)) ? CheckpointTable.Name(name) : null))
+            .ToList();
     }
 
     private async Task<List<(string Stream, DateTime Created, long Position)>> SnapshotPageAsync(

@@ -10,17 +10,22 @@ namespace OrleansPgStore.Store.Journal;
 internal static class RetentionSql
 {
     /// <summary>
-    /// The subscriptions tables of the schema $1: every table with the columns of one. Each may consume these events (the
-    /// engine cannot tell which events table a subscriptions table follows), so each holds back what it has not passed.
+    /// The subscriptions tables of the schema $1: every table with the columns of one (true), and every table with the
+    /// columns of a checkpoints table (false; see <see cref="CheckpointTable"/>). Each subscriptions table may
+    /// consume these events (the engine cannot tell which events table it follows), so each holds back what it has not
+    /// passed, and so does each discovery checkpoint in its checkpoints table.
     /// </summary>
     public const string SubscriptionTables = """
-        SELECT c.relname
+        SELECT c.relname, k.subscriptions
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-          AND (SELECT count(*) FROM pg_attribute a
-               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                 AND a.attname IN ('stream', 'source', 'at', 'work', 'blocked', 'leased_by')) = 6
+        CROSS JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE a.attname IN ('stream', 'source', 'at', 'work', 'blocked', 'leased_by')) = 6 AS subscriptions,
+                   count(*) FILTER (WHERE a.attname IN ('name', 'at', 'leased_by', 'leased_until', 'resume_from')) = 5 AS checkpoints
+            FROM pg_attribute a
+            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        ) k
+        WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND (k.subscriptions OR k.checkpoints)
         ORDER BY c.relname
         """;
 
@@ -51,23 +56,20 @@ internal static class RetentionSql
     /// holding subscription with the lowest watermark.
     /// </summary>
     /// <remarks>
-    /// What a subscription has passed: a discovery checkpoint (<c>$checkpoint:…</c>) has read the feed up to its
+    /// What a subscription has passed: a discovery checkpoint (<c>discovery:…</c> in the checkpoints table) has read the feed up to its
     /// position, so any later event may still raise some target's work: it holds every stream above it. A target with
     /// work pending (work &gt; watermark) reads the events after its watermark, of its source stream, or of every stream
     /// when it has none (fed by the whole feed). A target without pending work needs nothing: every event it handles up
     /// to the checkpoints has raised its work mark. Snapshots are never read by subscriptions. One statement, so the
     /// holds and the delete see the same moment.
+    /// <para>A subscriptions table without its checkpoints table is one an older release created and none since has
+    /// seeded: its checkpoints are still its rows named <c>$checkpoint:…</c>, and no target of it starts with '$'.</para>
     /// </remarks>
-    public static string Trim(string table, IReadOnlyList<string> subscriptionTables, string quotedSchema)
+    public static string Trim(string table, IReadOnlyList<SubscriptionTable> subscriptionTables, string quotedSchema)
     {
         var holds = subscriptionTables.Count == 0
             ? "SELECT NULL::text AS tbl, NULL::text AS holder, NULL::text AS source, NULL::bigint AS at, false AS blocked, false AS checkpoint WHERE false"
-            : string.Join("\n    UNION ALL\n    ", subscriptionTables.Select(name => $"""
-                SELECT '{name}'::text AS tbl, stream AS holder, source, at, blocked, left(stream, 12) = '$checkpoint:' AS checkpoint
-                    FROM {quotedSchema}.{SqlIdentifier.Quote(name, "Subscriptions table")}
-                    WHERE left(stream, 12) = '$checkpoint:'
-                       OR (left(stream, 1) <> '$' AND work > at AND (source IS NULL OR source = ANY($2::text[])))
-                """));
+            : string.Join("\n    UNION ALL\n    ", subscriptionTables.Select(t => Holds(t, quotedSchema)));
         return $"""
             WITH cut AS (
                 SELECT stream, max(version) AS version
@@ -119,4 +121,32 @@ internal static class RetentionSql
             ) AS oldest ON true
             """;
     }
+
+    /// <summary>What one subscriptions table holds (see <see cref="Trim"/>): its targets with work, and its discovery checkpoints.</summary>
+    private static string Holds(SubscriptionTable subscriptions, string quotedSchema)
+    {
+        var targets = quotedSchema + "." + SqlIdentifier.Quote(subscriptions.Name, "Subscriptions table");
+        if (subscriptions.Checkpoints is not { } checkpoints)
+        {
+            return $"""
+                SELECT '{subscriptions.Name}'::text AS tbl, stream AS holder, source, at, blocked, left(stream, 12) = '$checkpoint:' AS checkpoint
+                    FROM {targets}
+                    WHERE left(stream, 12) = '$checkpoint:'
+                       OR (left(stream, 1) <> '$' AND work > at AND (source IS NULL OR source = ANY($2::text[])))
+                """;
+        }
+
+        return $"""
+            SELECT '{subscriptions.Name}'::text AS tbl, stream AS holder, source, at, blocked, false AS checkpoint
+                FROM {targets}
+                WHERE work > at AND (source IS NULL OR source = ANY($2::text[]))
+                UNION ALL
+                SELECT '{checkpoints}'::text, name, NULL, at, false, true
+                FROM {quotedSchema}.{SqlIdentifier.Quote(checkpoints, "Checkpoints table")}
+                WHERE left(name, {CheckpointTable.DiscoveryPrefix.Length}) = '{CheckpointTable.DiscoveryPrefix}'
+            """;
+    }
 }
+
+/// <summary>A subscriptions table retention found, and its checkpoints table (<c>null</c>: an older release's layout, not yet seeded since).</summary>
+internal sealed record SubscriptionTable(string Name, string? Checkpoints);

@@ -3,7 +3,10 @@ using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Leasing;
 
-/// <summary>The DDL of the subscriptions table. Idempotent; <c>silo-config/sql/subscriptions.sql</c> is this text for the defaults.</summary>
+/// <summary>
+/// The DDL of the subscriptions table and its checkpoints table (<see cref="CheckpointSchema"/>). Idempotent;
+/// <c>silo-config/sql/subscriptions.sql</c> is this text for the defaults.
+/// </summary>
 internal static class LeaseSchema
 {
     /// <summary>
@@ -28,7 +31,10 @@ internal static class LeaseSchema
         new("due", "timestamptz"),
     ];
 
-    /// <summary>Creates the table, or brings one created by an older release up to date (columns, then indexes).</summary>
+    /// <summary>
+    /// Creates the table, or brings one created by an older release up to date (columns, then indexes), then its
+    /// checkpoints table.
+    /// </summary>
     public static string Create(string quotedSchema, string table)
     {
         var t = quotedSchema + "." + SqlIdentifier.Quote(table, "Table");
@@ -38,6 +44,7 @@ internal static class LeaseSchema
             {TableColumns.AddMissing(t, Columns)}
             CREATE INDEX IF NOT EXISTS {Index("lagging")} ON {t} (lane, priority DESC, at) WHERE work > at AND NOT blocked;
             CREATE INDEX IF NOT EXISTS {Index("frontier")} ON {t} (lane, at) WHERE work > at AND NOT blocked;
+            {CheckpointSchema.Create(quotedSchema, table)}
             """;
     }
 }

@@ -3,7 +3,10 @@ using System.Globalization;
 
 namespace OrleansPgStore.Store.Leasing;
 
-/// <summary>Every statement the lease store runs, complete, for one table. Hot paths use positional parameters.</summary>
+/// <summary>
+/// Every statement the lease store runs, complete, for one subscriptions table and its checkpoints table
+/// (<see cref="CheckpointSchema"/>). Hot paths use positional parameters.
+/// </summary>
 /// <remarks>
 /// The writes of the reaction loop (claim, ack, block, work marks, checkpoints) set this transaction's
 /// <c>synchronous_commit</c> from their last parameter: <c>off</c>, or <c>NULL</c> to keep the server's setting (see
@@ -28,10 +31,14 @@ internal sealed class LeaseSql
 
     private readonly ConcurrentDictionary<(int byPriority, int reserve, int leading), string> _claims = new();
     private readonly string _table;
+    private readonly string _checkpoints;
 
-    public LeaseSql(string table)
+    /// <param name="table">The subscriptions table, quoted and qualified: one row per target stream, of any name.</param>
+    /// <param name="checkpoints">Its checkpoints table, quoted and qualified.</param>
+    public LeaseSql(string table, string checkpoints)
     {
         _table = table;
+        _checkpoints = checkpoints;
 
         // $1 streams, $2 holders, $3 watermarks, $4 retry delays in milliseconds (null: success). Only the holder acks.
         string AckWhere(string fence) => $"""
@@ -69,7 +76,6 @@ internal sealed class LeaseSql
         FencedBlock = BlockWhere(liveLease);
 
         // $1 streams, $2 sources, $3 priorities, $4 lanes. New rows count via xmax = 0 (inserted, not updated).
-        // The watermark is the targets' only: checkpoints share the table under reserved '$' names.
         Subscribe = $"""
             WITH upserted AS (
                 INSERT INTO {table} (stream, source, priority, lane)
@@ -79,7 +85,7 @@ internal sealed class LeaseSql
                 RETURNING xmax = 0 AS inserted
             )
             SELECT (SELECT count(*) FROM upserted WHERE inserted),
-                   (SELECT coalesce(max(at), -1) FROM {table} WHERE left(stream, 1) <> '$')
+                   (SELECT coalesce(max(at), -1) FROM {table})
             """;
 
         // $1 streams, $2 sources, $3 positions, $4 priorities, $5 lanes: registers targets and raises work marks.
@@ -92,16 +98,16 @@ internal sealed class LeaseSql
             WHERE s.work < excluded.work
             """;
 
-        // $1 checkpoint row. The discovery checkpoint of a group of workers, created at -1 when missing. Any worker may
+        // $1 checkpoint name. The discovery checkpoint of a group of workers, created at -1 when missing. Any worker may
         // read it and advance it (see AdvanceCheckpoint): there is no lease on it, so no worker's death stalls discovery.
         ReadCheckpoint = $"""
             WITH commit_mode AS ({CommitMode(2)}), created AS (
-                INSERT INTO {table} (stream) SELECT $1 FROM commit_mode ON CONFLICT (stream) DO NOTHING RETURNING at
+                INSERT INTO {checkpoints} (name) SELECT $1 FROM commit_mode ON CONFLICT (name) DO NOTHING RETURNING at
             )
-            SELECT at FROM created UNION ALL SELECT at FROM {table} WHERE stream = $1
+            SELECT at FROM created UNION ALL SELECT at FROM {checkpoints} WHERE name = $1
             """;
 
-        // $1 checkpoint row, $2 where the reader started (exclusive), $3 where it read up to; $4-$8 the work marks as in
+        // $1 checkpoint name, $2 where the reader started (exclusive), $3 where it read up to; $4-$8 the work marks as in
         // RaiseWork; $9 a NOTIFY channel (NULL: none) and $10 its payload. A compare-and-set: the checkpoint moves only
         // when it is at least where the reader started (every event below it has its marks) and below where it read up
         // to; only then are the marks raised and the new work announced (one statement, one round trip). The marks'
@@ -110,7 +116,7 @@ internal sealed class LeaseSql
         // so no worker is woken for marks that never commit. Returns the new position, or NULL when nothing moved.
         AdvanceCheckpoint = $"""
             WITH commit_mode AS ({CommitMode(11)}), advanced AS (
-                UPDATE {table} SET at = $3 FROM commit_mode WHERE stream = $1 AND at >= $2 AND at < $3
+                UPDATE {checkpoints} SET at = $3 FROM commit_mode WHERE name = $1 AND at >= $2 AND at < $3
                 RETURNING at
             ), raised AS (
                 INSERT INTO {table} AS s (stream, source, work, priority, lane)
@@ -125,23 +131,22 @@ internal sealed class LeaseSql
             SELECT (SELECT at FROM advanced), (SELECT count(*) FROM announced)
             """;
 
-        // $1 checkpoint row: where it is now. Sent after AdvanceCheckpoint in the same batch: a statement of its own takes
+        // $1 checkpoint name: where it is now. Sent after AdvanceCheckpoint in the same batch: a statement of its own takes
         // a fresh snapshot (read committed), so it sees what the advance waited for when that did not apply.
-        CheckpointPosition = $"SELECT at FROM {table} WHERE stream = $1";
+        CheckpointPosition = $"SELECT at FROM {checkpoints} WHERE name = $1";
 
         // $1 holder. Releases the target leases of exactly that holder; a target's retry count stays (the attempt was made).
-        ReleaseOwn = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE leased_by = $1 AND left(stream, 1) <> '$'";
+        ReleaseOwn = $"UPDATE {table} SET leased_by = NULL, leased_until = NULL WHERE leased_by = $1";
 
-        // $1 holder prefix. Releases every lease (targets and checkpoints) of holders whose name starts with it: the
-        // workers of a process known to be dead. A target's retry count stays (the attempt was made).
+        // $1 holder prefix. Releases every target lease of holders whose name starts with it: the workers of a process
+        // known to be dead. A target's retry count stays (the attempt was made).
         ReleaseHeldBy = $"""
             UPDATE {table} SET leased_by = NULL, leased_until = NULL
             WHERE leased_by IS NOT NULL AND left(leased_by, length($1)) = $1
             """;
 
         const string filter = """
-            left(stream, 1) <> '$'
-              AND (@streams::text[] IS NULL OR stream = ANY(@streams::text[]))
+            (@streams::text[] IS NULL OR stream = ANY(@streams::text[]))
               AND (@source::text IS NULL OR source = @source::text)
               AND (@blocked::boolean IS NULL OR blocked = @blocked::boolean)
               AND (@lane::text IS NULL OR lane = @lane::text)
@@ -264,7 +269,7 @@ internal sealed class LeaseSql
     /// subscriptions table's, so they are written here, next to <see cref="AdvanceCheckpoint"/>.
     /// </param>
     /// <remarks>
-    /// <para>$1 checkpoint row; $2 where the reader's cached checkpoint is (NULL: read the stored one in this statement,
+    /// <para>$1 checkpoint name; $2 where the reader's cached checkpoint is (NULL: read the stored one in this statement,
     /// which is what a read just before would return); $3 the event names, $4 and $5 per name the priority and lane of
     /// the first reaction that handles it (what a target registered by that event gets); $6 the page's limit; $7 its
     /// upper bound (the largest position: a bound the planner cannot see through keeps the "settling" probe an index
@@ -277,15 +282,14 @@ internal sealed class LeaseSql
     /// only when the stored checkpoint is at least where the page started and below where it ends; a missing row is
     /// created only by a page that started from the beginning (a row lost in a crash with a cached position above -1
     /// makes the reader start again, as with AdvanceCheckpoint). Marks wait on the advance (EXISTS), so the checkpoint
-    /// row is locked before any mark. A target stream starting with '$' (reserved for checkpoints) stops the advance and
-    /// is returned, and the loop reports it as it reports a refused mark.</para>
+    /// row is locked before any mark. Every stream can be a target, whatever its name: checkpoints have a table of their own.</para>
     /// <para>One row back: where the page started, where it ends, events read, settling, the new position (NULL: no
-    /// advance), targets marked, NOTIFYs sent, the first refused target (NULL: none).</para>
+    /// advance), targets marked, NOTIFYs sent.</para>
     /// </remarks>
     public string Discover(string settledHeads) => $"""
         WITH commit_mode AS ({CommitMode(11)}), cp AS MATERIALIZED (
             SELECT coalesce($2::bigint, stored.at, -1) AS at, stored.at IS NOT NULL AS stored
-            FROM (SELECT (SELECT at FROM {_table} WHERE stream = $1) AS at) stored
+            FROM (SELECT (SELECT at FROM {_checkpoints} WHERE name = $1) AS at) stored
         ), page AS MATERIALIZED (
             {settledHeads}
         ), bounds AS MATERIALIZED (
@@ -298,11 +302,10 @@ internal sealed class LeaseSql
             FROM page p JOIN unnest($3::text[], $4::integer[], $5::text[]) AS n(name, priority, lane) ON n.name = p.name
             ORDER BY p.stream, p.position DESC
         ), advanced AS (
-            INSERT INTO {_table} AS s (stream, at)
+            INSERT INTO {_checkpoints} AS s (name, at)
             SELECT $1, b.to_at FROM bounds b, commit_mode
             WHERE b.to_at > b.from_at AND (b.read > 0 OR $8::boolean) AND (b.stored OR b.from_at = -1)
-              AND NOT EXISTS (SELECT FROM marks WHERE left(stream, 1) = '$')
-            ON CONFLICT (stream) DO UPDATE SET at = excluded.at
+            ON CONFLICT (name) DO UPDATE SET at = excluded.at
             WHERE s.at >= (SELECT from_at FROM bounds) AND s.at < excluded.at
             RETURNING s.at
         ), raised AS (
@@ -315,7 +318,7 @@ internal sealed class LeaseSql
             SELECT pg_notify($9::text, $10::text) FROM advanced WHERE $9::text IS NOT NULL AND EXISTS (SELECT FROM marks)
         )
         SELECT b.from_at, b.to_at, b.read, b.settling, (SELECT at FROM advanced), (SELECT count(*) FROM marks),
-               (SELECT count(*) FROM announced), (SELECT min(stream) FROM marks WHERE left(stream, 1) = '$')
+               (SELECT count(*) FROM announced)
         FROM bounds b
         """;
 

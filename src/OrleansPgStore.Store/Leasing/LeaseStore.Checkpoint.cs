@@ -253,12 +253,11 @@ internal sealed partial class LeaseStore
         var settling = reader.GetBoolean(3);
         var advanced = !await reader.IsDBNullAsync(4, cancellationToken).ConfigureAwait(false);
         var marked = (int)reader.GetInt64(5);
-        var refused = await reader.IsDBNullAsync(7, cancellationToken).ConfigureAwait(false) ? null : reader.GetString(7);
         await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         // A row lost with the writes before a crash reads as -1 (the next discovery from there creates it again).
         var position = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt64(0) : -1;
         return new FeedDiscovery(
-            from, to, read, settling, advanced ? marked : 0, refused,
+            from, to, read, settling, advanced ? marked : 0,
             WorthWriting: to > from && (read > 0 || skipAhead),
             advanced ? new CheckpointAdvance(true, to) : new CheckpointAdvance(false, position));
     }
@@ -306,11 +305,11 @@ internal sealed partial class LeaseStore
         }
     }
 
-    /// <summary>Checkpoints live in the subscriptions table under a reserved '$' name, never claimed as targets.</summary>
+    /// <summary>Checkpoints live in the checkpoints table (<see cref="CheckpointSchema"/>), apart from the targets.</summary>
     private static string CheckpointRow(string name)
     {
         InputChecks.Key(name, "Checkpoint name", nameof(name));
-        return "$checkpoint:" + name;
+        return CheckpointTable.DiscoveryPrefix + name;
     }
 }
 
@@ -337,8 +336,7 @@ internal sealed record OwnStreamDiscovery(string Sql, string[] Names, int[] Prio
 /// <param name="Read">Events read.</param>
 /// <param name="Settling">Matching events are visible past the fence (see <see cref="FeedPage.Settling"/>).</param>
 /// <param name="Marked">Targets whose marks the advance raised (0 when it did not apply).</param>
-/// <param name="Refused">A target the page would mark whose name is reserved ('$'): nothing was written.</param>
 /// <param name="WorthWriting">Whether an advance was tried: the page ends past its start, and it had events or skipping ahead was allowed.</param>
 /// <param name="Advance">Whether the checkpoint moved, else where it is.</param>
 internal readonly record struct FeedDiscovery(
-    long From, long To, int Read, bool Settling, int Marked, string? Refused, bool WorthWriting, CheckpointAdvance Advance);
+    long From, long To, int Read, bool Settling, int Marked, bool WorthWriting, CheckpointAdvance Advance);

@@ -9,7 +9,7 @@ internal sealed partial class LeaseStore
 {
     private RetentionTurnSql? _retentionTurnSql;
 
-    private RetentionTurnSql RetentionTurn => _retentionTurnSql ??= new RetentionTurnSql(_store.QualifiedTable);
+    private RetentionTurnSql RetentionTurn => _retentionTurnSql ??= new RetentionTurnSql(_checkpointsTable);
 
     /// <summary>
     /// Takes the turn to run retention over <paramref name="eventsTable"/> for <paramref name="interval"/>, if nobody holds
@@ -74,10 +74,10 @@ internal sealed partial class LeaseStore
         }
     }
 
-    /// <summary>Under a reserved '$' name, never a target nor a discovery checkpoint.</summary>
+    /// <summary>In the checkpoints table, apart from the discovery checkpoints (<c>discovery:{group}</c>).</summary>
     private static string RetentionRow(string eventsTable)
     {
         InputChecks.Key(eventsTable, "Events table", nameof(eventsTable));
-        return "$retention:" + eventsTable;
+        return CheckpointTable.RetentionPrefix + eventsTable;
     }
 }

@@ -28,6 +28,7 @@ internal sealed partial class LeaseStore : IAsyncDisposable
 
     private readonly StoreConnection _store;
     private readonly LeaseSql _sql;
+    private readonly string _checkpointsTable;
     private readonly bool _synchronousCommit;
 
     /// <summary>Creates a lease store over the table named in <paramref name="options"/>.</summary>
@@ -37,7 +38,8 @@ internal sealed partial class LeaseStore : IAsyncDisposable
         StoreOptionsValidator<LeaseStoreOptions>.ThrowIfInvalid(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Leasing");
         _store = new StoreConnection(options, logger, loggerFactory);
-        _sql = new LeaseSql(_store.QualifiedTable);
+        _checkpointsTable = CheckpointSchema.QualifiedTable(_store.QuotedSchema, _store.Table);
+        _sql = new LeaseSql(_store.QualifiedTable, _checkpointsTable);
         _synchronousCommit = options.SynchronousCommit;
     }
 
@@ -47,16 +49,25 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     /// <summary>The schema-qualified, quoted subscriptions table.</summary>
     public string QualifiedTable => _store.QualifiedTable;
 
-    /// <summary>Creates the schema (if missing) and the subscriptions table. Idempotent; safe from many processes at once.</summary>
+    /// <summary>The schema-qualified, quoted checkpoints table (discovery checkpoints and retention turns, see <see cref="CheckpointSchema"/>).</summary>
+    internal string CheckpointsTable => _checkpointsTable;
+
+    /// <summary>
+    /// Creates the schema (if missing), the subscriptions table and its checkpoints table (moving an older release's
+    /// checkpoint rows over). Idempotent; safe from many processes at once.
+    /// </summary>
     public Task SeedAsync(CancellationToken cancellationToken = default)
         => SchemaInstaller.SeedAsync(_store, LeaseSchema.Create(_store.QuotedSchema, _store.Table), cancellationToken);
 
-    /// <summary>Drops the subscriptions table (and the schema when nothing else is left in it and it is not <c>public</c>).</summary>
-    public Task DropAsync(CancellationToken cancellationToken = default) => SchemaInstaller.DropAsync(_store, cancellationToken);
+    /// <summary>
+    /// Drops the subscriptions table and its checkpoints table (and the schema when nothing else is left in it and it is
+    /// not <c>public</c>).
+    /// </summary>
+    public Task DropAsync(CancellationToken cancellationToken = default) => SchemaInstaller.DropAsync(_store, cancellationToken, _checkpointsTable);
 
     /// <summary>
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand (the role the store then runs as
-    /// needs USAGE on the schema and SELECT, INSERT and UPDATE on the table).
+    /// needs USAGE on the schema and SELECT, INSERT and UPDATE on the subscriptions table and its checkpoints table).
     /// </summary>
     public static string SchemaSql(string schema = "public", string table = "subscriptions")
     {
@@ -459,10 +470,6 @@ internal sealed partial class LeaseStore : IAsyncDisposable
     private static void ValidateTarget(Subscription target, string parameter)
     {
         InputChecks.Key(target.Stream, "Target stream", parameter);
-        if (target.Stream.StartsWith('$'))
-        {
-            throw new ArgumentException($"Target stream '{InputChecks.Shorten(target.Stream)}' starts with '$', which is reserved.", parameter);
-        }
 
         if (target.Source is not null)
         {

@@ -4,7 +4,6 @@ using OrleansPgStore.Store.Connection;
 using OrleansPgStore.Store.Diagnostics;
 using OrleansPgStore.Store.Journal;
 using OrleansPgStore.Store.Leasing;
-using OrleansPgStore.Store.Schema;
 
 namespace OrleansPgStore.Store.Reactions;
 
@@ -207,21 +206,6 @@ internal sealed partial class ReactionLoop
             }
 
             _pageSize.Observe(found.Read);
-            if (found.Refused is { } reserved)
-            {
-                // What the loop's own mapping meets as an invalid mark (a target must not take a checkpoint's name):
-                // nothing was written, and discovery fails. With a claim in the batch, the failure is logged here instead
-                // of thrown, so the claim's leases are handled rather than left unseen.
-                var refused = new ArgumentException($"Target stream '{InputChecks.Shorten(reserved)}' starts with '$', which is reserved.");
-                if (claimed is null)
-                {
-                    throw refused;
-                }
-
-                _logger.DiscoveryFailed(Holder, refused);
-                return new Discovery(0, false, 0, claimed);
-            }
-
             if (found.Advance.Advanced)
             {
                 _checkpoint = found.To;

@@ -475,7 +475,7 @@ internal sealed partial class ScaleOutBenchmark
     private async Task<SiloProcess?> DiscoveryHolderAsync(string schema, List<SiloProcess> silos)
     {
         var holder = await QueryAsync<string>(
-            $"SELECT coalesce(max(leased_by), '') FROM {schema}.{Subscriptions} WHERE stream LIKE '$checkpoint:%' AND leased_until > clock_timestamp()");
+            $"SELECT coalesce(max(leased_by), '') FROM {schema}.{Subscriptions}_checkpoints WHERE name LIKE 'discovery:%' AND leased_until > clock_timestamp()");
         return holder.Length == 0 ? null : silos.Skip(1).FirstOrDefault(s => holder.StartsWith(s.Address + "/", StringComparison.Ordinal));
     }
 

@@ -33,8 +33,8 @@ public sealed class ConcurrentSeedTests(SchemaFixture db) : IClassFixture<Schema
                 await p.Leases.SubscribeAsync([new Subscription($"t{i}")]);
             }));
 
-            Assert.Equal(3 + 1, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = @s", ("s", schema))); // + the positions table
-            Assert.Equal(5 + 1 + 2 + 1 + 1 + 1, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = @s", ("s", schema)));
+            Assert.Equal(3 + 2, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_tables WHERE schemaname = @s", ("s", schema))); // + the positions and checkpoints tables
+            Assert.Equal(5 + 1 + 2 + 1 + 1 + 1 + 1, await db.Schema.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE schemaname = @s", ("s", schema)));
             Assert.Equal(2 * Processes, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".events"));
             Assert.Equal(Processes, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".durable_state"));
             Assert.Equal(Processes, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema}\".subscriptions"));

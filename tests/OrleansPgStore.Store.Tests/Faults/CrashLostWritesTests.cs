@@ -106,7 +106,7 @@ public sealed class CrashLostWritesTests : IAsyncLifetime
         await _cluster!.CrashRestartAsync();
 
         // The crash lost the advance and the work mark of "s" that came with it.
-        Assert.Equal(0, await CountAsync($"SELECT count(*) FROM \"{name}\".subs WHERE left(stream, 1) <> '$'"));
+        Assert.Equal(0, await CountAsync($"SELECT count(*) FROM \"{name}\".subs "));
 
         // A later event of another stream makes discovery write again: from where the checkpoint really is, so "s" is
         // found too (reading on from the loop's cached position would move the checkpoint past "s" for good).

@@ -394,7 +394,6 @@ public sealed class LeaseFuzzTests(SchemaFixture db, ITestOutputHelper output) :
             }
 
             var (stream, streamOk) = Key("t");
-            streamOk &= stream?.StartsWith('$') == false;
             var (source, sourceOk) = R.Next(3) == 0 ? (null, true) : R.Next(6) == 0 ? Key("s") : (stream, true);
             sourceOk |= source is null; // optional: only a given source must be a valid key
             var lane = R.Next(12) == 0 ? input.Pick<string?>([null, "l\0", "\ud800"]) : input.Pick(_lanes);

@@ -165,6 +165,47 @@ public sealed class RetentionHoldTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_discovery_checkpoint_holds_from_its_own_table_and_targets_named_like_checkpoints_are_only_targets()
+    {
+        // Targets named like the group's checkpoint, old key and new: consumed, so they hold nothing.
+        await _journal.CommitAsync("$checkpoint:default", Events.Many(3));
+        await _journal.CommitAsync("discovery:default", Events.Many(3));
+        _failing = false;
+        await Loop().UntilIdleAsync();
+        var checkpoint = await _leases.ReadCheckpointAsync(ReactionOptions.DefaultName);
+
+        // Then the workers stop: discovery never reads these, and its checkpoint holds them.
+        await _journal.CommitAsync("x", Events.Many(4));
+        await _journal.SaveSnapshotAsync("$checkpoint:default", 2, "{}");
+        await _journal.SaveSnapshotAsync("discovery:default", 2, "{}");
+        await _journal.SaveSnapshotAsync("x", 3, "{}");
+
+        var done = await _journal.RunRetentionAsync(new RetentionRun(Later));
+
+        Assert.Equal(3 + 3, done.RowsDeleted);
+        Assert.Equal(4, done.RowsWithheld);
+        Assert.Equal(new RetentionHolder("subscriptions_checkpoints", "discovery:default", checkpoint, Blocked: false), done.OldestHolder);
+    }
+
+    [Fact]
+    public async Task A_subscriptions_table_of_an_older_release_not_seeded_since_still_holds_by_its_checkpoint_rows()
+    {
+        var early = await _journal.CommitAsync("s", Events.Many(3));
+        await _journal.CommitAsync("s", Events.Many(2));
+        await _journal.SaveSnapshotAsync("s", 4, "{}");
+
+        // The older layout: no checkpoints table, and the checkpoint a row of the subscriptions table, as that release wrote it.
+        await _schema.ExecuteAsync($"DROP TABLE \"{_schema.Name}\".subscriptions_checkpoints");
+        await _schema.ExecuteAsync($"INSERT INTO \"{_schema.Name}\".subscriptions (stream, at) VALUES ('$checkpoint:old', {early[^1].Position})");
+
+        var done = await _journal.RunRetentionAsync(new RetentionRun(Later));
+
+        Assert.Equal(3, done.RowsDeleted);
+        Assert.Equal(2, done.RowsWithheld);
+        Assert.Equal(new RetentionHolder("subscriptions", "$checkpoint:old", early[^1].Position, Blocked: false), done.OldestHolder);
+    }
+
+    [Fact]
     public async Task The_override_deletes_what_blocked_targets_have_not_consumed_and_says_so()
     {
         await BlockedAndConsumedAsync();

@@ -22,14 +22,14 @@ public sealed class CheckpointCreationRaceTests(SchemaFixture db) : IClassFixtur
         await using var other = await db.Schema.DataSource.OpenConnectionAsync();
         await using (var begin = other.CreateCommand())
         {
-            begin.CommandText = $"SET application_name = '{application}'; BEGIN; INSERT INTO \"{db.Name}\".\"{table}\" (stream) VALUES ('$checkpoint:race')";
+            begin.CommandText = $"SET application_name = '{application}'; BEGIN; INSERT INTO {leases.CheckpointsTable} (name) VALUES ('discovery:race')";
             await begin.ExecuteNonQueryAsync();
         }
 
         var read = Task.Run(() => leases.ReadCheckpointAsync("race"));
         await Eventually.WaitAsync(async () => read.IsCompleted || await db.Schema.ScalarAsync<long>($"""
             SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE NOT l.granted AND a.application_name <> '{application}' AND a.query LIKE '%ON CONFLICT (stream) DO NOTHING%'
+            WHERE NOT l.granted AND a.application_name <> '{application}' AND a.query LIKE '%ON CONFLICT (name) DO NOTHING%'
             """) > 0, "the read waits for the other creation");
         Assert.False(read.IsCompleted);
 
@@ -42,6 +42,6 @@ public sealed class CheckpointCreationRaceTests(SchemaFixture db) : IClassFixtur
         // Created at -1 by either side.
         Assert.Equal(-1, await read);
         Assert.Equal(-1, await leases.ReadCheckpointAsync("race"));
-        Assert.Equal(1, await db.CountAsync(table, "stream = '$checkpoint:race'"));
+        Assert.Equal(1, await db.CountAsync(table + "_checkpoints", "name = 'discovery:race'"));
     }
 }

@@ -186,7 +186,7 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
         await using var other = await db.Schema.DataSource.OpenConnectionAsync();
         await using var transaction = await other.BeginTransactionAsync();
         var moved = otherWentFurther ? long.MaxValue - 1 : committed[0].Position;
-        await ExecuteAsync(other, transaction, $"UPDATE {leases.QualifiedTable} SET at = {moved} WHERE stream = '$checkpoint:g'");
+        await ExecuteAsync(other, transaction, $"UPDATE {leases.CheckpointsTable} SET at = {moved} WHERE name = 'discovery:g'");
         var discovering = leases.DiscoverAsync(statement, "g", from: null, limit: 100, skipAhead: false, announce: null);
         await Eventually.WaitAsync(
             async () => await WaitingDiscoveriesAsync(leases) > 0,
@@ -230,7 +230,7 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
         // snapshot, waits for that insert and then advances the row it created.
         await using var other = await db.Schema.DataSource.OpenConnectionAsync();
         await using var transaction = await other.BeginTransactionAsync();
-        await ExecuteAsync(other, transaction, $"INSERT INTO {leases.QualifiedTable} (stream) VALUES ('$checkpoint:g')");
+        await ExecuteAsync(other, transaction, $"INSERT INTO {leases.CheckpointsTable} (name) VALUES ('discovery:g')");
         var discovering = leases.DiscoverAsync(statement, "g", from: null, limit: 100, skipAhead: false, announce: null);
         await Eventually.WaitAsync(
             async () => await WaitingDiscoveriesAsync(leases) > 0,
@@ -243,10 +243,10 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
         Assert.Equal([new Mark("s", committed[^1].Position, 5, "fast")], await MarksAsync(leases));
 
         // A cached position above -1 whose row is gone (a crash lost it) creates nothing: the caller starts again.
-        await db.Schema.ExecuteAsync($"DELETE FROM {leases.QualifiedTable} WHERE stream = '$checkpoint:g'");
+        await db.Schema.ExecuteAsync($"DELETE FROM {leases.CheckpointsTable} WHERE name = 'discovery:g'");
         found = await leases.DiscoverAsync(statement, "g", from: committed[0].Position, limit: 100, skipAhead: true, announce: null);
         Assert.Equal(new CheckpointAdvance(false, -1), found.Advance);
-        Assert.Equal(0L, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM {leases.QualifiedTable} WHERE stream = '$checkpoint:g'"));
+        Assert.Equal(0L, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM {leases.CheckpointsTable} WHERE name = 'discovery:g'"));
     }
 
     [Theory]
@@ -329,28 +329,31 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task An_event_whose_own_stream_is_a_reserved_name_stops_discovery_in_both_paths(bool clientSide)
+    public async Task An_event_whose_own_stream_has_a_checkpoints_name_is_a_target_like_any_other_in_both_paths(bool clientSide)
     {
-        await using var journal = await db.JournalAsync($"did_reserved_events_{clientSide}");
-        await using var leases = await db.LeasesAsync($"did_reserved_subs_{clientSide}");
-        var loop = new ReactionLoop(journal, leases, Registry(clientSide), new ReactionOptions { Name = "reserved" });
-        await journal.CommitAsync("ok", [Events.Make("A")]);
+        await using var journal = await db.JournalAsync($"did_dollar_events_{clientSide}");
+        await using var leases = await db.LeasesAsync($"did_dollar_subs_{clientSide}");
+        var loop = new ReactionLoop(journal, leases, Registry(clientSide), new ReactionOptions { Name = "dollar" });
+        var ok = await journal.CommitAsync("ok", [Events.Make("A")]);
         Assert.Equal(1, await loop.CorrelateAsync());
-        var checkpoint = await leases.ReadCheckpointAsync("reserved");
+        var checkpoint = await leases.ReadCheckpointAsync("dollar");
 
-        await journal.CommitAsync("$checkpoint:reserved", [Events.Make("A")]);
-        await journal.CommitAsync("after", [Events.Make("A")]);
+        // Streams named like the group's checkpoint, old and new: marked as targets, the checkpoint moves on past them.
+        var named = await journal.CommitAsync("$checkpoint:dollar", [Events.Make("A")]);
+        var key = await journal.CommitAsync("discovery:dollar", [Events.Make("A")]);
+        var after = await journal.CommitAsync("after", [Events.Make("A")]);
+        Assert.Equal(3, await loop.CorrelateAsync());
+        Assert.True(await leases.ReadCheckpointAsync("dollar") >= after[0].Position);
+        Assert.True(await leases.ReadCheckpointAsync("dollar") > checkpoint);
+        Assert.Equal(
+            [new Mark("$checkpoint:dollar", named[0].Position, 0, ""), new Mark("after", after[0].Position, 0, ""),
+             new Mark("discovery:dollar", key[0].Position, 0, ""), new Mark("ok", ok[0].Position, 0, "")],
+            (await MarksAsync(leases)).OrderBy(m => m.Stream, StringComparer.Ordinal));
+        Assert.Equal(1L, await db.Schema.ScalarAsync<long>($"SELECT count(*) FROM {leases.CheckpointsTable}"));
 
-        // Refused as an invalid mark, and nothing written: no mark (the checkpoint row's work stays), no target "after",
-        // the checkpoint stays. A cycle goes on claiming what was marked before (the failure is logged, discovery tried
-        // again next cycle).
-        var refused = await Assert.ThrowsAsync<ArgumentException>(() => loop.CorrelateAsync());
-        Assert.Contains("starts with '$', which is reserved", refused.Message);
+        // And they are handled: a cycle claims all four.
         var cycle = await loop.RunCycleAsync();
-        Assert.Equal((0, 1), (cycle.Correlated, cycle.Claimed));
-        Assert.Equal(checkpoint, await leases.ReadCheckpointAsync("reserved"));
-        Assert.Equal(["ok"], (await MarksAsync(leases)).Select(m => m.Stream));
-        Assert.Equal(-1L, await db.Schema.ScalarAsync<long>($"SELECT work FROM {leases.QualifiedTable} WHERE stream = '$checkpoint:reserved'"));
+        Assert.Equal(4, cycle.Claimed);
     }
 
     /// <summary>
@@ -535,7 +538,7 @@ public sealed class DiscoveryInDatabaseTests(SchemaFixture db) : IClassFixture<S
     private Task<long> WaitingDiscoveriesAsync(LeaseStore leases)
         => db.Schema.ScalarAsync<long>(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE @pattern",
-            ("pattern", $"%cp AS MATERIALIZED%{leases.QualifiedTable}%"));
+            ("pattern", $"%cp AS MATERIALIZED%{leases.CheckpointsTable}%"));
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
     {

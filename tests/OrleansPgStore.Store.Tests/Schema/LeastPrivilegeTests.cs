@@ -23,6 +23,7 @@ public sealed class LeastPrivilegeTests : IAsyncLifetime
         GRANT SELECT ON "{0}"."events_positions" TO "{1}";
         GRANT SELECT, INSERT, UPDATE, DELETE ON "{0}"."durable_state" TO "{1}";
         GRANT SELECT, INSERT, UPDATE ON "{0}"."subscriptions" TO "{1}";
+        GRANT SELECT, INSERT, UPDATE ON "{0}"."subscriptions_checkpoints" TO "{1}";
         """;
 
     private readonly List<string> _roles = [];
