@@ -71,6 +71,8 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
         _stream = stream;
         _snapshotInterval = snapshotInterval;
         _snapshots = new SnapshotWriter(context.Journal, stream, context.Logger);
+        // Deactivation waits for it (SnapshotSaveOnDeactivation).
+        (host as IGrainBase)?.GrainContext.SetComponent(_snapshots);
     }
 
     /// <summary>
@@ -124,13 +126,6 @@ internal sealed partial class PostgresLogViewAdaptor<TLogView, TLogEntry>
 
         confirmation?.ThrowIfFailed();
         _loadFailure?.Throw();
-    }
-
-    /// <summary>Waits for the work in flight, then for the snapshot being saved, so a deactivated grain leaves no save behind.</summary>
-    public override async Task PostOnDeactivate()
-    {
-        await base.PostOnDeactivate();
-        await _snapshots.WhenIdleAsync();
     }
 
     /// <summary>How many reads or writes in a row have failed; the issue was recorded just before this is read.</summary>

@@ -249,6 +249,7 @@ internal static class PostgresServiceCollectionExtensions
     {
         const string defaultName = ProviderConstants.DEFAULT_LOG_CONSISTENCY_PROVIDER_NAME;
         services.TryAddSingleton<Factory<IGrainContext, ILogConsistencyProtocolServices>>(PostgresProviderFactory.ProtocolServices);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureGrainContextProvider, SnapshotSaveOnDeactivation>());
         services.AddKeyedSingleton(name, (sp, _) => create(sp));
         services.AddKeyedSingleton<ILogViewAdaptorFactory>(name, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name));
         services.AddKeyedSingleton(name, (sp, _) => sp.GetRequiredKeyedService<PostgresLogConsistencyProvider>(name).Events);

@@ -38,6 +38,12 @@ public interface ITallyGrain : IGrainWithStringKey
     Task<int> Tentative(string key);
 
     Task<(int Count, int Version)> Confirmed(string key);
+
+    /// <summary>Asks Orleans to deactivate the grain once this call returns.</summary>
+    Task Deactivate();
+
+    /// <summary>Identifies the activation that answers.</summary>
+    Task<Guid> Activation();
 }
 
 /// <summary>Snapshots after every event in the test configuration (grain type <c>tally</c>).</summary>
@@ -71,6 +77,16 @@ public class TallyGrain : JournaledGrain<TallyState, TallyAdded>, ITallyGrain
     public Task<int> Tentative(string key) => Task.FromResult(TentativeState.Counts.GetValueOrDefault(key));
 
     public Task<(int Count, int Version)> Confirmed(string key) => Task.FromResult((State.Counts.GetValueOrDefault(key), Version));
+
+    private readonly Guid _activation = Guid.NewGuid();
+
+    public Task<Guid> Activation() => Task.FromResult(_activation);
+
+    public Task Deactivate()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>The same grain without snapshots (grain type <c>tally-plain</c>).</summary>
