@@ -2,6 +2,8 @@ using OrleansPgStore.Store;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansPgStore.Hosting;
 using OrleansPgStore.Store.Journal;
+using Microsoft.Extensions.Logging;
+using OrleansPgStore.Testing;
 using OrleansPgStore.Tests.Grains;
 
 namespace OrleansPgStore.Tests.EventSourcing;
@@ -120,6 +122,35 @@ public sealed class WriteOutcomeTests(ClusterFixture fixture)
         Assert.Equal(1, await tally.Add("k", 1));
         await tally.Confirm();
         Assert.Equal((1, 1), await tally.Confirmed("k"));
+    }
+
+    [Fact]
+    public async Task A_failure_no_confirm_saw_is_not_thrown_once_a_later_write_has_committed()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("outcome");
+        var capture = new LogCapture();
+        await using var cluster = TestClusters.Build(
+            schema.ConnectionString, schema.Name, silos: 1,
+            configureSilo: silo => silo.Services.AddSingleton<ILoggerProvider>(capture));
+        await cluster.DeployAsync();
+        var tally = cluster.Client.GetGrain<IPlainTallyGrain>("later-commit");
+
+        // Refused in the background, with no confirm waiting: the failure is kept for the next confirm...
+        await tally.Raise("b\0d", 1);
+        await Eventually.WaitAsync(
+            () => capture.Messages.Any(m => m.Contains("Gave up 1 queued event(s) of tally-plain/later-commit", StringComparison.Ordinal)),
+            "the refused event is given up");
+
+        // ...unless a later write commits first: its events are in, so the caller has nothing left to learn.
+        await tally.Raise("ok", 1);
+        await Eventually.EqualAsync(
+            () => schema.ScalarAsync<long>(
+                $"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'tally-plain/later-commit' AND data->>'key' = 'ok'"),
+            1, "the later event commits");
+        await tally.Confirm();
+        await tally.Confirm();
+        Assert.Equal((1, 1), await tally.Confirmed("ok"));
+        Assert.Equal((0, 1), await tally.Confirmed("b\0d"));
     }
 
     /// <summary>Events queued with a refused one, before or behind it, are given up with it: none of them commits,
