@@ -91,6 +91,59 @@ public sealed class EventMetadataTests : IAsyncLifetime
         Assert.Null(stored.Metadata.CorrelationId);
     }
 
+    /// <summary>
+    /// Calls that raise without waiting for their events (or reentrant calls that await meanwhile) can have their
+    /// events written in one commit, and a commit has one metadata: the first call's.
+    /// </summary>
+    [Fact]
+    public async Task Events_of_several_calls_written_in_one_commit_carry_the_first_calls_metadata()
+    {
+        var tally = _cluster.Client.GetGrain<IPlainTallyGrain>("shared-metadata");
+        const string stream = "tally-plain/shared-metadata";
+
+        // An uncommitted row at version 0 holds the grain's first write in the database, so the events raised
+        // meanwhile queue behind it and are written together in the next one.
+        await using var holder = await _schema.DataSource.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand(
+            $"INSERT INTO \"{_schema.Name}\".events (position, stream, version, name, data, snapshot) " +
+            $"VALUES (-1, '{stream}', 0, 'held', '{{}}', false)", holder, hold))
+        {
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await RaiseAsCorrelatedAsync(tally, "first", "call-0");
+        await Eventually.WaitAsync(
+            async () => await _schema.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO%events%'") > 0,
+            "the first write waits for the held row");
+        await RaiseAsCorrelatedAsync(tally, "second", "call-1");
+        await RaiseAsCorrelatedAsync(tally, "third", "call-2");
+        await hold.RollbackAsync();
+        await tally.Confirm();
+
+        var stored = await Query(new JournalQuery { Stream = stream });
+        Assert.Equal([0L, 1, 2], stored.Select(e => e.Version));
+        Assert.Equal(["call-0", "call-1", "call-1"], stored.Select(e => e.Metadata.CorrelationId));
+        Assert.Equal(["RaiseFirst", "RaiseSecond", "RaiseSecond"], stored.Select(e => e.Metadata.Causation?.Command));
+        // One commit: the same transaction gave both their positions.
+        Assert.Equal(stored[1].Position >> 20, stored[2].Position >> 20);
+    }
+
+    private static async Task RaiseAsCorrelatedAsync(ITallyGrain tally, string key, string correlationId)
+    {
+        RequestContext.Set(JournalRequestContext.CorrelationIdKey, correlationId);
+        RequestContext.Set(JournalRequestContext.CausationKey, key == "first" ? "RaiseFirst" : key == "second" ? "RaiseSecond" : "RaiseThird");
+        try
+        {
+            await tally.Raise(key, 1);
+        }
+        finally
+        {
+            RequestContext.Clear();
+        }
+    }
+
     private async Task<List<RecordedEvent>> Query(JournalQuery query)
     {
         var events = new List<RecordedEvent>();
