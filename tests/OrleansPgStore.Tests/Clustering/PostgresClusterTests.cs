@@ -87,6 +87,28 @@ public sealed class PostgresClusterTests
     }
 
     [Fact]
+    public async Task A_client_never_creates_tables_and_fails_naming_the_missing_table()
+    {
+        // A schema no silo has seeded: the client's gateway list has nothing to read, and must not create it.
+        await using var schema = await PostgresTestSchema.CreateAsync("clientonly");
+        var client = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        client.UseOrleansClient(c => c
+            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("client-only", "client-only"))
+            .UsePostgresClustering(o =>
+            {
+                o.ConnectionString = schema.ConnectionString;
+                o.Schema = schema.Name;
+            }));
+        using var clientHost = client.Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => clientHost.StartAsync());
+
+        Assert.Contains("orleans_membership", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0L, await schema.ScalarAsync<long>(
+            "SELECT count(*) FROM pg_class WHERE relnamespace = @schema::regnamespace", ("schema", $"\"{schema.Name}\"")));
+    }
+
+    [Fact]
     public async Task A_silo_and_a_client_configured_from_IConfiguration_alone_use_the_PostgreSQL_providers()
     {
         await using var schema = await PostgresTestSchema.CreateAsync("clusterconfig");
