@@ -105,4 +105,38 @@ public sealed class WriteOutageTests
         Assert.Equal(1, await CountAsync(schema, "account/blink", "through"));
     }
 
+    /// <summary>
+    /// A read that gave up is kept, to fail the synchronization that waits for it, until a read or a commit shows the
+    /// view is current: a commit right after the view's version does. Here the activation's first read gives up during
+    /// an outage, the event the grain raised while activating commits once it ends, and the activation succeeds.
+    /// </summary>
+    [Fact]
+    public async Task A_kept_read_failure_is_cleared_by_a_commit_at_the_next_version()
+    {
+        await using var schema = await PostgresTestSchema.CreateAsync("outage");
+        var (proxy, throughProxy) = FaultProxy.To(schema.ConnectionString);
+        await using var _ = proxy;
+        var capture = new LogCapture();
+        await using var cluster = TestClusters.Build(
+            throughProxy, schema.Name, silos: 1,
+            configure: o =>
+            {
+                o.ReadRetryTimeout = TimeSpan.FromSeconds(1);
+                o.WriteRetryTimeout = TimeSpan.FromSeconds(25);
+            },
+            configureSilo: silo => silo.Services.AddSingleton<ILoggerProvider>(capture));
+        await cluster.DeployAsync();
+        var tally = cluster.Client.GetGrain<IEagerTallyGrain>("kept-read");
+
+        proxy.Down = true;
+        var first = tally.Confirmed("activated");
+        await Eventually.WaitAsync(
+            () => capture.Messages.Any(m => m.Contains("Reading stream tally-eager/kept-read failed for good", StringComparison.Ordinal)),
+            "the first read gives up");
+        proxy.Down = false;
+
+        Assert.Equal((1, 1), await first);
+        Assert.Equal(1, await schema.ScalarAsync<long>(
+            $"SELECT count(*) FROM \"{schema.Name}\".events WHERE stream = 'tally-eager/kept-read'"));
+    }
 }

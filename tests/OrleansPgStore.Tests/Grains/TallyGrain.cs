@@ -94,3 +94,19 @@ public class TallyGrain : JournaledGrain<TallyState, TallyAdded>, ITallyGrain
 public sealed class PlainTallyGrain : TallyGrain, IPlainTallyGrain;
 
 public interface IPlainTallyGrain : ITallyGrain;
+
+/// <summary>
+/// Raises an event in <c>OnActivateAsync</c>, before its first load is known to have succeeded (grain type
+/// <c>tally-eager</c>).
+/// </summary>
+[GrainType("tally-eager")]
+public sealed class EagerTallyGrain : TallyGrain, IEagerTallyGrain
+{
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        RaiseEvent(new TallyAdded { Key = "activated", Amount = 1 });
+        return base.OnActivateAsync(cancellationToken);
+    }
+}
+
+public interface IEagerTallyGrain : ITallyGrain;
