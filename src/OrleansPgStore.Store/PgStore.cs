@@ -121,15 +121,16 @@ public sealed class PgStore : IAsyncDisposable, IDisposable
     internal ILoggerFactory LoggerFactory => _loggerFactory;
 
     /// <summary>
-    /// Creates the schema (if missing) and the three tables with their indexes. Idempotent and safe to call from many
-    /// processes at once.
+    /// Creates the schema (if missing) and the tables with their indexes: events (and its positions table), durable state,
+    /// subscriptions (and its checkpoints table). Idempotent and safe to call from many processes at once.
     /// </summary>
     public Task SeedAsync(CancellationToken cancellationToken = default) => SeedTablesAsync(StoreTables.All, cancellationToken);
 
     /// <summary>
     /// The SQL <see cref="SeedAsync"/> applies, for DBAs who create schemas by hand: the schema (if missing) and the
-    /// three tables named in the settings <paramref name="configure"/> makes. The role the store then runs as needs
-    /// USAGE on the schema; SELECT, INSERT, UPDATE and DELETE on the three tables; and SELECT on the events table's
+    /// tables named in the settings <paramref name="configure"/> makes. The role the store then runs as needs USAGE on
+    /// the schema; SELECT, INSERT, UPDATE and DELETE on the events, durable-state and subscriptions tables and the
+    /// subscriptions' checkpoints table, <c>&lt;subscriptions table&gt;_checkpoints</c>; and SELECT on the events table's
     /// positions table, <c>&lt;events table&gt;_positions</c> (rebasing positions after a restore needs UPDATE on it).
     /// </summary>
     /// <exception cref="ArgumentException">A setting is wrong; the message names every one.</exception>

@@ -62,7 +62,7 @@ public sealed class PgStoreTests(SchemaFixture db) : IClassFixture<SchemaFixture
     }
 
     [Fact]
-    public async Task Seed_creates_the_three_tables_and_the_stores_work_on_them()
+    public async Task Seed_creates_the_tables_and_the_stores_work_on_them()
     {
         await using var store = PgStore.Create(db.ConnectionString, o => Tables(o, "seeded"));
         Assert.All(await store.Admin.TablesAsync(), t => Assert.False(t.Exists));
@@ -70,7 +70,7 @@ public sealed class PgStoreTests(SchemaFixture db) : IClassFixture<SchemaFixture
         await store.SeedAsync();
         await store.SeedAsync();   // idempotent
 
-        Assert.Equal(["events", "state", "subs"], (await store.Admin.TablesAsync()).Where(t => t.Exists).Select(t => t.Name.Split('.')[1].Split('_')[^1]));
+        Assert.Equal(["events", "state", "subs", "checkpoints"], (await store.Admin.TablesAsync()).Where(t => t.Exists).Select(t => t.Name.Split('.')[1].Split('_')[^1]));
         var committed = await store.Journal.CommitAsync("account/1", [new EventData("Deposited", """{"amount":10}""")], expectedVersion: -1);
         Assert.Equal(0, Assert.Single(committed).Version);
         Assert.Equal(1, await store.States.UpsertAsync("cart/1", 0, """{"items":[]}"""));

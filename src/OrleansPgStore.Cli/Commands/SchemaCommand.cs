@@ -10,7 +10,7 @@ internal static class SchemaCommand
 {
     public static Command Create(CliIo io)
     {
-        var sql = new Command("sql", "Print the DDL of the three tables (for DBAs who create schemas by hand); needs no connection.");
+        var sql = new Command("sql", "Print the DDL of the tables (for DBAs who create schemas by hand); needs no connection.");
         sql.SetAction(CliApp.Action(io, (context, _) =>
         {
             io.Output.Write(JournalStore.SchemaSql(context.Schema, context.EventsTable));
@@ -19,7 +19,7 @@ internal static class SchemaCommand
             return Task.FromResult(ExitCodes.Ok);
         }));
 
-        var seed = new Command("seed", "Create the schema and the three tables if missing (idempotent; safe while silos run).");
+        var seed = new Command("seed", "Create the schema and the tables if missing (idempotent; safe while silos run).");
         seed.SetAction(CliApp.Action(io, async (context, cancellationToken) =>
         {
             await using (var journal = context.Journal())

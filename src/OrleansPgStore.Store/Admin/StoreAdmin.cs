@@ -29,7 +29,8 @@ internal sealed class StoreAdmin : IAsyncDisposable
         StoreOptionsValidator<StoreAdminOptions>.ThrowIfInvalid(options);
         _store = new StoreConnection(options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("OrleansPgStore.Admin"), loggerFactory);
         var quotedSchema = _store.QuotedSchema;
-        _tables = [options.Table, options.StateTable, options.SubscriptionsTable];
+        // The checkpoints table belongs to the subscriptions table: the reaction loop and retention need both.
+        _tables = [options.Table, options.StateTable, options.SubscriptionsTable, CheckpointTable.Name(options.SubscriptionsTable)];
         _quotedTables = _tables.Select((t, i) => quotedSchema + "." + SqlIdentifier.Quote(t, i switch
         {
             0 => nameof(options.Table),
@@ -59,7 +60,10 @@ internal sealed class StoreAdmin : IAsyncDisposable
         }
     }
 
-    /// <summary>The events, durable-state and subscriptions tables: whether they exist, their size and row count.</summary>
+    /// <summary>
+    /// The events, durable-state and subscriptions tables and the subscriptions' checkpoints table, in that order: whether
+    /// they exist, their size and row count.
+    /// </summary>
     public async Task<IReadOnlyList<TableStatus>> TablesAsync(bool countRows = false, CancellationToken cancellationToken = default)
     {
         var operation = StoreOperation.Start("admin.tables", _store);

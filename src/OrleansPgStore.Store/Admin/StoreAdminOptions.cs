@@ -2,7 +2,7 @@ using OrleansPgStore.Store.Connection;
 
 namespace OrleansPgStore.Store.Admin;
 
-/// <summary>Settings of a <see cref="StoreAdmin"/>: the database and the three tables it inspects.</summary>
+/// <summary>Settings of a <see cref="StoreAdmin"/>: the database and the tables it inspects (events, durable state, subscriptions and, derived from its name, the subscriptions' checkpoints table).</summary>
 internal sealed class StoreAdminOptions : StoreOptions
 {
     /// <summary>The events table. Defaults to <c>events</c>.</summary>

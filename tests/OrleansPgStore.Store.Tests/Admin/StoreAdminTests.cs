@@ -34,8 +34,8 @@ public sealed class StoreAdminTests(SchemaFixture db) : IClassFixture<SchemaFixt
         var status = await admin.StatusAsync();
 
         Assert.True(status.Seeded);
-        Assert.Equal([$"{db.Name}.status_events", $"{db.Name}.status_states", $"{db.Name}.status_subs"], status.Tables.Select(t => t.Name));
-        Assert.Equal([6L, 1, 2], status.Tables.Select(t => t.Rows));
+        Assert.Equal([$"{db.Name}.status_events", $"{db.Name}.status_states", $"{db.Name}.status_subs", $"{db.Name}.status_subs_checkpoints"], status.Tables.Select(t => t.Name));
+        Assert.Equal([6L, 1, 2, 0], status.Tables.Select(t => t.Rows));
         Assert.All(status.Tables, t => Assert.True(t.SizeBytes > 0));
         Assert.Equal(5, status.Events);
         Assert.Equal(1, status.Snapshots);
