@@ -30,5 +30,22 @@ internal sealed class SnapshotSaveOnDeactivation(GrainClassMap grainClasses) : I
             nameof(SnapshotSaveOnDeactivation),
             GrainLifecycleStage.SetupState - 1,
             _ => Task.CompletedTask,
-            _ => context.GetComponent<SnapshotWriter>()?.WhenIdleAsync() ?? Task.CompletedTask);
+            cancellationToken => WaitForSaveAsync(context, cancellationToken));
+
+    private static async Task WaitForSaveAsync(IGrainContext context, CancellationToken cancellationToken)
+    {
+        if (context.GetComponent<SnapshotWriter>() is not { } writer)
+        {
+            return;
+        }
+
+        try
+        {
+            await writer.WhenIdleAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Orleans' deactivation time is up (a save stuck in an outage): the grain goes, the save finishes or fails on its own.
+        }
+    }
 }
