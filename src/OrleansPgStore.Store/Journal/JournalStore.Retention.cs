@@ -137,7 +137,7 @@ public sealed partial class JournalStore
 
         // Each subscriptions table's checkpoints table has a name derived from its own.
         return subscriptions
-            .Select(name => new SubscriptionTable(name, checkpoints.Contains(CheckpointTable.Name(name)) ? CheckpointTable.Name(name) : null))
+            .Select(name => CheckpointTable.Name(name) is var own && checkpoints.Contains(own) ? new SubscriptionTable(name, own) : new SubscriptionTable(name, null))
             .ToList();
     }
 

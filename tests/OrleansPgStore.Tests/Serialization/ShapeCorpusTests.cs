@@ -195,19 +195,18 @@ public sealed class ShapeCorpusTests(ShapeCorpusTests.Silo silo) : IClassFixture
     }
 
     /// <summary>One silo whose provider names every shape, on a schema of its own.</summary>
-    public sealed class Silo : IAsyncLifetime
+    public sealed class Silo() : CorpusSilo("shapes", o =>
     {
-        private PostgresTestSchema? _schema;
-        private InProcessTestCluster? _cluster;
-
-        private IServiceProvider Services => _cluster!.Silos[0].ServiceProvider;
-
-        public JournalEventSerializer Events => Services.GetRequiredKeyedService<JournalEventSerializer>(TestClusters.Provider);
-
-        public OrleansPgStore.Store.Journal.JournalStore Journal
-            => Services.GetRequiredKeyedService<PgStore>(TestClusters.Provider).Journal;
-
-        public object OrleansCopy(object value) => Services.GetRequiredService<DeepCopier>().Copy(value);
+        for (var i = 0; i < ShapeCorpus.Entries.Count; i++)
+        {
+            if (ShapeCorpus.Entries[i].Type != typeof(AliasedRecord))
+            {
+                o.TypeNames[ShapeCorpus.Entries[i].Type] = $"shape.{i}";
+            }
+        }
+    })
+    {
+        public object OrleansCopy(object value) => Copier.Copy(value);
 
         public async Task<object?> RoundTripThroughStorage<T>(T value)
         {
@@ -221,19 +220,19 @@ public sealed class ShapeCorpusTests(ShapeCorpusTests.Silo silo) : IClassFixture
 
         public async Task<List<object?>> RaiseTwiceAndReload<T>(T value)
         {
-            var grain = _cluster!.Client.GetGrain<IShapeLogGrain<T>>(Guid.NewGuid().ToString("N"));
+            var grain = Cluster.Client.GetGrain<IShapeLogGrain<T>>(Guid.NewGuid().ToString("N"));
             await grain.Raise(value);
             await grain.Raise(value);
-            await _cluster.DeactivateAsync(grain);
+            await Cluster.DeactivateAsync(grain);
             Assert.Equal(2, await grain.Count());
             return [.. (await grain.Events()).Cast<object?>()];
         }
 
         public async Task<object?> WriteStateAndReload<T>(T value)
         {
-            var grain = _cluster!.Client.GetGrain<IShapeStateGrain<T>>(Guid.NewGuid().ToString("N"));
+            var grain = Cluster.Client.GetGrain<IShapeStateGrain<T>>(Guid.NewGuid().ToString("N"));
             await grain.Write(value);
-            await _cluster.DeactivateAsync(grain);
+            await Cluster.DeactivateAsync(grain);
             Assert.True(await grain.Exists());
             return await grain.Read();
         }
@@ -241,48 +240,19 @@ public sealed class ShapeCorpusTests(ShapeCorpusTests.Silo silo) : IClassFixture
         public async Task<(Exception, long)> RaiseRefused<T>(T value)
         {
             var key = Guid.NewGuid().ToString("N");
-            var grain = _cluster!.Client.GetGrain<IShapeLogGrain<T>>(key);
+            var grain = Cluster.Client.GetGrain<IShapeLogGrain<T>>(key);
             var error = await Assert.ThrowsAnyAsync<Exception>(() => grain.Raise(value));
-            var stored = await _schema!.ScalarAsync<long>(
-                $"SELECT count(*) FROM \"{_schema.Name}\".events WHERE stream LIKE '%{key}%'");
+            var stored = await Schema.ScalarAsync<long>(
+                $"SELECT count(*) FROM \"{Schema.Name}\".events WHERE stream LIKE '%{key}%'");
             return (error, stored);
         }
 
         public async Task<(Exception, bool)> WriteRefused<T>(T value)
         {
-            var grain = _cluster!.Client.GetGrain<IShapeStateGrain<T>>(Guid.NewGuid().ToString("N"));
+            var grain = Cluster.Client.GetGrain<IShapeStateGrain<T>>(Guid.NewGuid().ToString("N"));
             var error = await Assert.ThrowsAnyAsync<Exception>(() => grain.Write(value));
-            await _cluster.DeactivateAsync(grain);
+            await Cluster.DeactivateAsync(grain);
             return (error, await grain.Exists());
-        }
-
-        public async ValueTask InitializeAsync()
-        {
-            _schema = await PostgresTestSchema.CreateAsync("shapes");
-            _cluster = TestClusters.Build(_schema.ConnectionString, _schema.Name, silos: 1, configure: o =>
-            {
-                for (var i = 0; i < ShapeCorpus.Entries.Count; i++)
-                {
-                    if (ShapeCorpus.Entries[i].Type != typeof(AliasedRecord))
-                    {
-                        o.TypeNames[ShapeCorpus.Entries[i].Type] = $"shape.{i}";
-                    }
-                }
-            });
-            await _cluster.DeployAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_cluster is not null)
-            {
-                await _cluster.DisposeAsync();
-            }
-
-            if (_schema is not null)
-            {
-                await _schema.DisposeAsync();
-            }
         }
     }
 }

@@ -136,25 +136,21 @@ public sealed class TypeCorpusTests(TypeCorpusTests.Silo silo) : IClassFixture<T
 
 
     /// <summary>One silo whose provider names every corpus holder type, on a schema of its own.</summary>
-    public sealed class Silo : IAsyncLifetime
+    public sealed class Silo() : CorpusSilo("corpus", o =>
     {
-        private PostgresTestSchema? _schema;
-        private InProcessTestCluster? _cluster;
-
-        private IServiceProvider Services => _cluster!.Silos[0].ServiceProvider;
-
-        public JournalEventSerializer Events => Services.GetRequiredKeyedService<JournalEventSerializer>(TestClusters.Provider);
-
-        public OrleansPgStore.Store.Journal.JournalStore Journal
-            => Services.GetRequiredKeyedService<PgStore>(TestClusters.Provider).Journal;
-
+        for (var i = 0; i < TypeCorpus.Entries.Count; i++)
+        {
+            o.TypeNames[TypeCorpus.Entries[i].HolderType] = $"corpus.{i}";
+        }
+    })
+    {
         /// <summary>Orleans' deep copy of <paramref name="holder"/>: the reference a faithful type must equal. A value
         /// Orleans has no codec for (a plain type without [GenerateSerializer]) is its own reference.</summary>
         public object OrleansCopy(object holder)
         {
             try
             {
-                return Services.GetRequiredService<DeepCopier>().Copy(holder);
+                return Copier.Copy(holder);
             }
             catch (CodecNotFoundException)
             {
@@ -181,32 +177,6 @@ public sealed class TypeCorpusTests(TypeCorpusTests.Silo silo) : IClassFixture<T
             var read = new GrainState<T>();
             await storage.ReadStateAsync("corpus", id, read);
             return read.State;
-        }
-
-        public async ValueTask InitializeAsync()
-        {
-            _schema = await PostgresTestSchema.CreateAsync("corpus");
-            _cluster = TestClusters.Build(_schema.ConnectionString, _schema.Name, silos: 1, configure: o =>
-            {
-                for (var i = 0; i < TypeCorpus.Entries.Count; i++)
-                {
-                    o.TypeNames[TypeCorpus.Entries[i].HolderType] = $"corpus.{i}";
-                }
-            });
-            await _cluster.DeployAsync();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_cluster is not null)
-            {
-                await _cluster.DisposeAsync();
-            }
-
-            if (_schema is not null)
-            {
-                await _schema.DisposeAsync();
-            }
         }
     }
 }

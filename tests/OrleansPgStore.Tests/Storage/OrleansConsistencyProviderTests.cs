@@ -67,12 +67,14 @@ public sealed class OrleansConsistencyProviderTests
         await storage.WriteStateAsync("log", id, concrete);
         var read = new GrainState<LogStateWithMetaData<Counted>>();
         await storage.ReadStateAsync("log", id, read);
+        Assert.NotNull(read.State);
         Assert.Equal([new Counted(3, "y")], read.State.Log);
 
         var view = new GrainState<GrainStateWithMetaData<CountedView>> { State = new(new CountedView { Total = 4, Notes = ["n"] }) { GlobalVersion = 2 } };
         await storage.WriteStateAsync("view", id, view);
         var viewRead = new GrainState<GrainStateWithMetaData<CountedView>>();
         await storage.ReadStateAsync("view", id, viewRead);
+        Assert.NotNull(viewRead.State?.State);
         Assert.Equal((4, "n", 2), (viewRead.State.State.Total, Assert.Single(viewRead.State.State.Notes), viewRead.State.GlobalVersion));
     }
 
